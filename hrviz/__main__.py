@@ -1,0 +1,3 @@
+from hrviz.cli import app
+
+app()

@@ -1,0 +1,150 @@
+"""Entities shared by every layer: readings, anomaly events, sessions.
+
+Times are float seconds since the Unix epoch (cheap to compare and to store) plus, per session,
+the file's own UTC offset so that they can be shown the way the file wrote them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """The anomaly kinds; see docs/anomalies.md for the rules behind each."""
+
+    MISSING = "missing"
+    GAP = "gap"
+    SPIKE = "spike"
+    DROP = "drop"
+    OUT_OF_RANGE = "out_of_range"
+    FLATLINE = "flatline"
+
+
+@dataclass(frozen=True, slots=True)
+class RawSample:
+    """One row as the reader understood it: a time and a bpm, or ``None`` when the cell held no reading."""
+
+    ts: float
+    bpm: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One point to replay, one per expected tick.
+
+    ``filled`` readings were absent in the file and carry the previous value, so charts draw them
+    differently and detectors never treat them as measurements. ``kinds`` names the anomalies the
+    reading is part of, as known when it was emitted.
+    """
+
+    seq: int
+    ts: float
+    bpm: float
+    filled: bool = False
+    kinds: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Anomaly:
+    """One anomaly event: a run of missing readings, a gap, one excursion, a stuck sensor."""
+
+    kind: Kind
+    start: float
+    end: float
+    bpm: float | None = None
+    baseline: float | None = None
+    delta: float | None = None
+
+
+@dataclass(slots=True)
+class Stats:
+    """Running min / mean / max over measured (unfilled, in-range) readings."""
+
+    count: int = 0
+    total: float = 0.0
+    min: float = math.inf
+    max: float = -math.inf
+
+    def add(self, bpm: float) -> None:
+        self.count += 1
+        self.total += bpm
+        if bpm < self.min:
+            self.min = bpm
+        if bpm > self.max:
+            self.max = bpm
+
+    @property
+    def mean(self) -> float | None:
+        return self.total / self.count if self.count else None
+
+    def as_dict(self) -> dict[str, float | None]:
+        if not self.count:
+            return {"min": None, "mean": None, "max": None}
+        return {"min": self.min, "mean": round(self.total / self.count, 2), "max": self.max}
+
+
+@dataclass(slots=True)
+class Session:
+    """One subject's recording from one file, as stored and as reported by ``hrviz ingest``."""
+
+    id: str
+    source: str
+    subject: str | None
+    fingerprint: str
+    rows: int = 0
+    readings: int = 0
+    filled: int = 0
+    duplicates: int = 0
+    start: float | None = None
+    end: float | None = None
+    tz_offset_min: int | None = None
+    stats: Stats = field(default_factory=Stats)
+    anomalies: list[Anomaly] = field(default_factory=list)
+    existing: bool = False
+
+    def iso(self, ts: float | None) -> str | None:
+        return format_ts(ts, self.tz_offset_min)
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON shape documented in docs/api.md and printed by ``hrviz ingest --json``."""
+        return {
+            "id": self.id,
+            "source": self.source,
+            "subject": self.subject,
+            "rows": self.rows,
+            "readings": self.readings,
+            "filled": self.filled,
+            "duplicates": self.duplicates,
+            "start": self.iso(self.start),
+            "end": self.iso(self.end),
+            "existing": self.existing,
+            "stats": self.stats.as_dict(),
+            "anomalies": [anomaly_dict(a, self.tz_offset_min) for a in self.anomalies],
+        }
+
+
+def format_ts(ts: float | None, tz_offset_min: int | None) -> str | None:
+    """ISO-8601 in the file's own offset when it had one, else naive (as the file wrote it)."""
+    if ts is None:
+        return None
+    if tz_offset_min is None:
+        dt = datetime.fromtimestamp(ts, UTC).replace(tzinfo=None)
+    else:
+        tz = UTC if tz_offset_min == 0 else timezone(timedelta(minutes=tz_offset_min))
+        dt = datetime.fromtimestamp(ts, tz)
+    text = dt.isoformat(timespec="milliseconds" if ts % 1 else "seconds")
+    return text.replace("+00:00", "Z")
+
+
+def anomaly_dict(a: Anomaly, tz_offset_min: int | None) -> dict[str, object]:
+    return {
+        "kind": str(a.kind),
+        "start": format_ts(a.start, tz_offset_min),
+        "end": format_ts(a.end, tz_offset_min),
+        "bpm": a.bpm,
+        "baseline": a.baseline,
+        "delta": a.delta,
+    }

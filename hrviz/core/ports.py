@@ -1,0 +1,106 @@
+"""The ports: what the use cases need from the outside world, as Protocols.
+
+Adapters implement them (SQLite and MySQL stores; in-process and Kafka queues). The use cases
+only ever see these types, so the same flows run on the embedded default and the real stack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from hrviz.core.model import Reading, Session
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePosition:
+    """Where a session's readings landed in the queue, recorded so replay never scans from the start.
+
+    For Kafka: the topic partition and the offset of the session's first record (seq 0). The
+    in-process queue uses partition 0 and an index.
+    """
+
+    partition: int
+    first_offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class Outbox:
+    """A committed session whose readings are not all acknowledged by the queue yet."""
+
+    session_id: str
+    published_upto: int  # seq of the last acknowledged reading, -1 when none
+    readings: int  # how many readings the session has in all
+    position: QueuePosition | None
+
+
+class SessionWriter(Protocol):
+    """One session being written; nothing is visible to readers of the store until ``commit``."""
+
+    def add_readings(self, batch: Sequence[Reading]) -> None: ...
+
+    def commit(self, session: Session) -> None:
+        """Store the final summary and anomalies and make the session visible, atomically."""
+        ...
+
+    def abort(self) -> None:
+        """Throw away everything written so far (bad input, Ctrl-C, lost connection)."""
+        ...
+
+
+class SessionStore(Protocol):
+    """Persists sessions for later analysis, and is the outbox that publication resumes from."""
+
+    def find(self, fingerprint: str) -> Session | None:
+        """The committed session with this fingerprint (same file bytes, same subject), if any."""
+        ...
+
+    def begin(self, session: Session) -> SessionWriter: ...
+
+    def get(self, session_id: str) -> Session | None: ...
+
+    def list(self, limit: int = 100) -> list[Session]:
+        """Committed sessions, newest first (anomalies may be left empty: a listing, not a report)."""
+        ...
+
+    def readings(self, session_id: str, from_seq: int = 0) -> Iterator[Reading]:
+        """The session's readings in seq order from ``from_seq``; streamed, never all in memory."""
+        ...
+
+    def unpublished(self) -> list[Outbox]:
+        """Committed sessions whose readings are not all acknowledged by the queue."""
+        ...
+
+    def mark_published(self, session_id: str, upto_seq: int, position: QueuePosition | None) -> None:
+        """Record that every reading up to ``upto_seq`` is acknowledged, and where they landed."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class ReadingQueue(Protocol):
+    """Carries every reading from the producer (ingest) to subscribers (serve, watch)."""
+
+    def publish(
+        self,
+        session: Session,
+        readings: Iterable[Reading],
+        on_acked: Callable[[int, QueuePosition], None] | None = None,
+    ) -> QueuePosition | None:
+        """Publish readings in seq order and return only when every one is acknowledged.
+
+        ``on_acked(upto_seq, position)`` may be called along the way so the outbox mark can
+        advance before the end. Raises :class:`hrviz.core.errors.BackendUnavailable` when the
+        queue cannot take them; readings acknowledged before the failure stay acknowledged.
+        Returns the position of the session's records (None when nothing was published).
+        """
+        ...
+
+    def replay(self, session_id: str, position: QueuePosition | None, from_seq: int = 0) -> Iterator[Reading]:
+        """The session's readings from ``from_seq`` in order, read from the recorded position."""
+        ...
+
+    def close(self) -> None: ...
+
+
