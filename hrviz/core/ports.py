@@ -60,7 +60,7 @@ class SessionStore(Protocol):
 
     def get(self, session_id: str) -> Session | None: ...
 
-    def list(self, limit: int = 100) -> list[Session]:
+    def list_sessions(self, limit: int = 100) -> list[Session]:
         """Committed sessions, newest first (anomalies may be left empty: a listing, not a report)."""
         ...
 
@@ -102,5 +102,3 @@ class ReadingQueue(Protocol):
         ...
 
     def close(self) -> None: ...
-
-

@@ -1,0 +1,79 @@
+"""The rich summary and progress bar of ``hrviz ingest`` (stderr for progress, stdout for the report)."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from hrviz.core.ingest import PublishReport
+from hrviz.core.model import Session
+
+FIRST_EVENTS = 5
+PROGRESS_FROM_BYTES = 2_000_000  # small files finish before a bar would be worth drawing
+
+
+@contextmanager
+def progress_for(path: Path, quiet: bool) -> Iterator[Callable[[int], None] | None]:
+    """A byte progress bar on a terminal for large files; nothing otherwise."""
+    size = path.stat().st_size
+    err = Console(stderr=True)
+    if quiet or not err.is_terminal or size < PROGRESS_FROM_BYTES:
+        yield None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task(f"reading {path.name}", total=size)
+        yield lambda done: progress.update(task, completed=done)
+
+
+def print_sessions(sessions: list[Session], console: Console | None = None) -> None:
+    console = console or Console()
+    for s in sessions:
+        title = f"[bold]{s.source}[/]" + (f"  subject [cyan]{s.subject}[/]" if s.subject else "")
+        status = "[yellow]already stored[/]" if s.existing else "[green]stored[/]"
+        console.print(f"{title}  session [bold]{s.id}[/]  {status}", highlight=False)
+        stats = s.stats.as_dict()
+        facts = Table.grid(padding=(0, 2))
+        facts.add_row("rows read", f"{s.rows:,}", "readings", f"{s.readings:,}", "filled", f"{s.filled:,}")
+        facts.add_row("from", s.iso(s.start) or "-", "to", s.iso(s.end) or "-", "duplicates", f"{s.duplicates:,}")
+        facts.add_row("min", _num(stats["min"]), "mean", _num(stats["mean"]), "max", _num(stats["max"]))
+        console.print(facts)
+        counts = Counter(str(a.kind) for a in s.anomalies)
+        if not counts:
+            console.print("no anomalies\n")
+            continue
+        console.print("anomalies: " + ", ".join(f"{k} {n}" for k, n in sorted(counts.items())), highlight=False)
+        table = Table("kind", "start", "end", "bpm", "baseline", "change", box=None, pad_edge=False)
+        for a in s.anomalies[:FIRST_EVENTS]:
+            table.add_row(str(a.kind), s.iso(a.start), s.iso(a.end), _num(a.bpm), _num(a.baseline), _signed(a.delta))
+        console.print(table)
+        if len(s.anomalies) > FIRST_EVENTS:
+            console.print(f"… and {len(s.anomalies) - FIRST_EVENTS} more (--json lists them all)")
+        console.print()
+
+
+def print_publish_problem(report: PublishReport) -> None:
+    waiting = ", ".join(f"{b.session_id} ({b.published_upto + 1}/{b.readings})" for b in report.pending)
+    print(
+        f"hrviz: error: stored, but the queue did not take every reading: {report.failed}\n"
+        f"hrviz: sessions waiting to be published: {waiting or 'none'}; "
+        "run `hrviz ingest --resume` (or `hrviz serve`) when the queue is back.",
+        file=sys.stderr,
+    )
+
+
+def _num(value: object) -> str:
+    if value is None:
+        return "-"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _signed(value: float | None) -> str:
+    return "-" if value is None else f"{value:+g}"

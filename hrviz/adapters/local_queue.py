@@ -1,0 +1,34 @@
+"""The embedded queue: in-process, with the store as its log.
+
+Publishing to it only records the acknowledgement (the readings are already durable in the
+store, in seq order); subscribers read the store from the recorded seq. So the embedded default
+follows exactly the outbox protocol of the Kafka path, without a broker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+
+from hrviz.core.model import Reading, Session
+from hrviz.core.ports import QueuePosition, SessionStore
+
+
+class LocalQueue:
+    """:class:`hrviz.core.ports.ReadingQueue` for the embedded default."""
+
+    def __init__(self, store: SessionStore) -> None:
+        self._store = store
+
+    def publish(
+        self,
+        session: Session,
+        readings: Iterable[Reading],
+        on_acked: Callable[[int, QueuePosition], None] | None = None,
+    ) -> QueuePosition | None:
+        return QueuePosition(0, 0)
+
+    def replay(self, session_id: str, position: QueuePosition | None, from_seq: int = 0) -> Iterator[Reading]:
+        return self._store.readings(session_id, from_seq)
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,246 @@
+"""The embedded store: one SQLite file, so a newcomer needs no server at all.
+
+A session is written inside one transaction (readings, anomalies, summary), so it is either all
+there or not there: a crash, Ctrl-C or bad input mid-way leaves nothing behind. WAL mode lets a
+``serve`` process read while an ``ingest`` writes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from hrviz.core.model import Anomaly, Kind, Reading, Session, Stats
+from hrviz.core.ports import Outbox, QueuePosition
+
+SCHEMA_VERSION = 1
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL UNIQUE,
+    source TEXT NOT NULL,
+    subject TEXT,
+    rows INTEGER NOT NULL,
+    readings INTEGER NOT NULL,
+    filled INTEGER NOT NULL,
+    duplicates INTEGER NOT NULL,
+    start_ts REAL,
+    end_ts REAL,
+    tz_offset_min INTEGER,
+    stat_count INTEGER NOT NULL,
+    stat_min REAL,
+    stat_mean REAL,
+    stat_max REAL,
+    created_at REAL NOT NULL DEFAULT (unixepoch('subsec')),
+    published_upto INTEGER NOT NULL DEFAULT -1,
+    queue_partition INTEGER,
+    queue_offset INTEGER
+);
+CREATE TABLE IF NOT EXISTS readings (
+    session_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    ts REAL NOT NULL,
+    bpm REAL NOT NULL,
+    filled INTEGER NOT NULL,
+    kinds TEXT NOT NULL,
+    PRIMARY KEY (session_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS anomalies (
+    session_id TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    start_ts REAL NOT NULL,
+    end_ts REAL NOT NULL,
+    bpm REAL,
+    baseline REAL,
+    delta REAL,
+    PRIMARY KEY (session_id, idx)
+);
+"""
+SESSION_COLUMNS = (
+    "id, fingerprint, source, subject, rows, readings, filled, duplicates, start_ts, end_ts, "
+    "tz_offset_min, stat_count, stat_min, stat_mean, stat_max"
+)
+
+
+def session_row(s: Session) -> tuple[object, ...]:
+    st = s.stats
+    return (
+        s.id, s.fingerprint, s.source, s.subject, s.rows, s.readings, s.filled, s.duplicates,
+        s.start, s.end, s.tz_offset_min, st.count,
+        st.min if st.count else None, st.mean, st.max if st.count else None,
+    )  # fmt: skip
+
+
+def session_from_row(row: Sequence[object]) -> Session:
+    (sid, fp, source, subject, rows, readings, filled, dups, start, end, tz, count, smin, smean, smax) = row
+    stats = Stats()
+    if count:
+        n = _int(count)
+        stats = Stats(n, float(smean) * n, float(smin), float(smax))  # type: ignore[arg-type]
+    return Session(
+        id=str(sid), fingerprint=str(fp), source=str(source),
+        subject=None if subject is None else str(subject),
+        rows=_int(rows), readings=_int(readings), filled=_int(filled), duplicates=_int(dups),
+        start=_opt_float(start), end=_opt_float(end), tz_offset_min=None if tz is None else _int(tz), stats=stats,
+    )  # fmt: skip
+
+
+def _int(value: object) -> int:
+    return int(value)  # type: ignore[call-overload]
+
+
+def _opt_float(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
+
+
+def reading_row(session_id: str, r: Reading) -> tuple[object, ...]:
+    return (session_id, r.seq, r.ts, r.bpm, int(r.filled), ",".join(r.kinds))
+
+
+def reading_from_row(seq: int, ts: float, bpm: float, filled: int, kinds: str) -> Reading:
+    return Reading(seq, ts, bpm, bool(filled), tuple(kinds.split(",")) if kinds else ())
+
+
+def anomaly_rows(session_id: str, anomalies: Sequence[Anomaly]) -> list[tuple[object, ...]]:
+    return [(session_id, i, str(a.kind), a.start, a.end, a.bpm, a.baseline, a.delta) for i, a in enumerate(anomalies)]
+
+
+class SqliteStore:
+    """:class:`hrviz.core.ports.SessionStore` on a SQLite file."""
+
+    def __init__(self, path: Path | str) -> None:
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.path = str(path)
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+        self._lock = threading.RLock()  # one connection shared by the server's worker threads
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+        self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    # -- writing ----------------------------------------------------------------------------------
+
+    def find(self, fingerprint: str) -> Session | None:
+        return self._one("WHERE fingerprint = ?", (fingerprint,))
+
+    def begin(self, session: Session) -> _SqliteWriter:
+        self._lock.acquire()
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._lock.release()
+            raise
+        return _SqliteWriter(self, session)
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    def get(self, session_id: str) -> Session | None:
+        session = self._one("WHERE id = ?", (session_id,))
+        if session is not None:
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT kind, start_ts, end_ts, bpm, baseline, delta FROM anomalies "
+                    "WHERE session_id = ? ORDER BY idx",
+                    (session_id,),
+                ).fetchall()
+            session.anomalies = [Anomaly(Kind(k), s, e, b, bl, d) for k, s, e, b, bl, d in rows]
+        return session
+
+    def list_sessions(self, limit: int = 100) -> list[Session]:
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {SESSION_COLUMNS} FROM sessions ORDER BY created_at DESC, id LIMIT ?", (limit,)
+            ).fetchall()
+        return [session_from_row(r) for r in rows]
+
+    def readings(self, session_id: str, from_seq: int = 0) -> Iterator[Reading]:
+        """Pages of 5,000 so that neither memory nor the lock is held for a whole session."""
+        seq = from_seq
+        while True:
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT seq, ts, bpm, filled, kinds FROM readings WHERE session_id = ? AND seq >= ? "
+                    "ORDER BY seq LIMIT 5000",
+                    (session_id, seq),
+                ).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield reading_from_row(*row)
+            seq = rows[-1][0] + 1
+
+    # -- the outbox -------------------------------------------------------------------------------
+
+    def unpublished(self) -> list[Outbox]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, published_upto, readings, queue_partition, queue_offset FROM sessions "
+                "WHERE published_upto < readings - 1 ORDER BY created_at, id"
+            ).fetchall()
+        return [
+            Outbox(sid, upto, n, None if part is None else QueuePosition(part, off)) for sid, upto, n, part, off in rows
+        ]
+
+    def mark_published(self, session_id: str, upto_seq: int, position: QueuePosition | None) -> None:
+        with self._lock:
+            if position is None:
+                self._db.execute(
+                    "UPDATE sessions SET published_upto = MAX(published_upto, ?) WHERE id = ?",
+                    (upto_seq, session_id),
+                )
+            else:
+                self._db.execute(
+                    "UPDATE sessions SET published_upto = MAX(published_upto, ?), queue_partition = ?, "
+                    "queue_offset = ? WHERE id = ?",
+                    (upto_seq, position.partition, position.first_offset, session_id),
+                )
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _one(self, where: str, args: tuple[object, ...]) -> Session | None:
+        with self._lock:
+            row = self._db.execute(f"SELECT {SESSION_COLUMNS} FROM sessions {where}", args).fetchone()
+        return None if row is None else session_from_row(row)
+
+
+class _SqliteWriter:
+    """Holds the store's lock and an open transaction until commit or abort."""
+
+    def __init__(self, store: SqliteStore, session: Session) -> None:
+        self._store = store
+        self._db = store._db
+        self._id = session.id
+        marks = ", ".join("?" * 15)
+        self._db.execute(f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({marks})", session_row(session))
+
+    def add_readings(self, batch: Sequence[Reading]) -> None:
+        sid = self._id
+        self._db.executemany(
+            "INSERT INTO readings (session_id, seq, ts, bpm, filled, kinds) VALUES (?, ?, ?, ?, ?, ?)",
+            [(sid, r.seq, r.ts, r.bpm, 1 if r.filled else 0, ",".join(r.kinds)) for r in batch],
+        )
+
+    def commit(self, session: Session) -> None:
+        row = session_row(session)
+        self._db.execute(
+            "UPDATE sessions SET rows=?, readings=?, filled=?, duplicates=?, start_ts=?, end_ts=?, tz_offset_min=?, "
+            "stat_count=?, stat_min=?, stat_mean=?, stat_max=? WHERE id=?",
+            (*row[4:], self._id),
+        )
+        self._db.executemany(
+            "INSERT INTO anomalies VALUES (?, ?, ?, ?, ?, ?, ?, ?)", anomaly_rows(self._id, session.anomalies)
+        )
+        self._db.execute("COMMIT")
+        self._store._lock.release()
+
+    def abort(self) -> None:
+        try:
+            self._db.execute("ROLLBACK")
+        finally:
+            self._store._lock.release()

@@ -1,0 +1,31 @@
+"""The ``hrviz`` command: wires adapters to use cases, nothing more.
+
+Each command lives in :mod:`hrviz.commands`; this module only assembles them.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from hrviz.commands import ingest as ingest_cmd
+
+app = typer.Typer(
+    help="Replay heart-rate CSVs as a live chart, with spikes, drops and missing readings flagged.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("ingest")(ingest_cmd.ingest)
+
+try:  # serve and watch land in their own modules
+    from hrviz.commands import serve as serve_cmd
+
+    app.command("serve")(serve_cmd.serve)
+except ImportError:  # pragma: no cover
+    pass
+try:
+    from hrviz.commands import watch as watch_cmd
+
+    app.command("watch")(watch_cmd.watch)
+except ImportError:  # pragma: no cover
+    pass

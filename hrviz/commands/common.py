@@ -1,0 +1,55 @@
+"""Options and error handling shared by the commands."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, NoReturn, TypeVar
+
+import typer
+
+from hrviz.core.errors import BackendUnavailable, InputError
+
+T = TypeVar("T")
+
+DbOpt = Annotated[Path | None, typer.Option("--db", help="SQLite file of the embedded store.", envvar="HRVIZ_DB")]
+MysqlOpt = Annotated[
+    str | None,
+    typer.Option("--mysql", help="Use MySQL: mysql://user:pass@host:3306/db", envvar="HRVIZ_MYSQL_URL"),
+]
+KafkaOpt = Annotated[
+    str | None, typer.Option("--kafka", help="Use Kafka: bootstrap servers host:port", envvar="HRVIZ_KAFKA_BOOTSTRAP")
+]
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", help="TOML file with a [detector] section.", envvar="HRVIZ_CONFIG")
+]
+
+EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_ANOMALY = 0, 1, 2, 3
+
+
+def fail(message: str, code: int) -> NoReturn:
+    """One clear line on stderr and an exit code: never a traceback."""
+    print(f"hrviz: error: {message}", file=sys.stderr)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def friendly_errors() -> Iterator[None]:
+    try:
+        yield
+    except InputError as err:
+        fail(str(err), EXIT_INPUT)
+    except BackendUnavailable as err:
+        fail(str(err), EXIT_ERROR)
+    except KeyboardInterrupt:
+        fail("interrupted; nothing half-written was kept", 130)
+    except (OSError, ValueError) as err:
+        fail(str(err), EXIT_ERROR)
+
+
+def guarded(fn: Callable[[], T]) -> T:
+    with friendly_errors():
+        return fn()
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -1,0 +1,91 @@
+"""``hrviz ingest FILE...``: read, validate, detect, persist, publish."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hrviz.adapters.console_report import print_publish_problem, print_sessions, progress_for
+from hrviz.commands.common import (
+    EXIT_ANOMALY,
+    EXIT_ERROR,
+    EXIT_INPUT,
+    ConfigOpt,
+    DbOpt,
+    KafkaOpt,
+    MysqlOpt,
+    fail,
+    friendly_errors,
+)
+from hrviz.core.errors import InputError
+from hrviz.core.ingest import IngestOptions, publish_pending
+from hrviz.core.ingest import ingest as run_ingest
+from hrviz.core.model import Session
+from hrviz.wiring import load_detector_config, open_backends
+
+
+def ingest(
+    files: Annotated[list[Path] | None, typer.Argument(help="CSV files to ingest.", show_default=False)] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout, nothing else.")] = False,
+    fail_on_anomaly: Annotated[
+        bool, typer.Option("--fail-on-anomaly", help="Exit 3 when any anomaly was found (for CI scripts).")
+    ] = False,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Finish publishing sessions an earlier run could not publish.")
+    ] = False,
+    subject: Annotated[str | None, typer.Option(help="Ingest only this subject of a multi-subject file.")] = None,
+    interval: Annotated[float, typer.Option(help="Seconds between readings in files without times.")] = 1.0,
+    delta: Annotated[float | None, typer.Option(help="bpm change that makes a spike or drop [default: 30]")] = None,
+    max_fill: Annotated[
+        float | None, typer.Option(help="Absences up to this many seconds are filled; longer are gaps [default: 60]")
+    ] = None,
+    low: Annotated[float | None, typer.Option(help="Below this bpm a value is impossible [default: 30]")] = None,
+    high: Annotated[float | None, typer.Option(help="Above this bpm a value is impossible [default: 220]")] = None,
+    db: DbOpt = None,
+    mysql: MysqlOpt = None,
+    kafka: KafkaOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Parse, validate, detect anomalies, store and publish heart-rate CSV files."""
+    files = files or []
+    if not files and not resume:
+        fail("give at least one CSV file (or --resume)", EXIT_INPUT)
+    if interval <= 0:
+        fail(f"--interval must be positive, not {interval}", EXIT_INPUT)
+    with friendly_errors():
+        detector = load_detector_config(config, delta=delta, max_fill=max_fill, low=low, high=high)
+        for path in files:
+            if not path.is_file():
+                raise InputError(str(path), "no such file" if not path.exists() else "not a regular file")
+        options = IngestOptions(interval=interval, subject=subject, detector=detector)
+        backends = open_backends(db, mysql, kafka)
+        try:
+            sessions: list[Session] = []
+            for path in files:
+                with path.open("rb") as stream, progress_for(path, quiet=json_out) as on_progress:
+                    sessions += run_ingest(stream, str(path), backends.store, options, on_progress)
+            report = publish_pending(backends.store, backends.queue)
+        finally:
+            backends.close()
+    if json_out:
+        payload: dict[str, object] = {"sessions": [s.as_dict() for s in sessions]}
+        if report.failed:
+            payload["error"] = f"stored, but publishing is incomplete: {report.failed}"
+        json.dump(payload, sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        print_sessions(sessions)
+    if report.failed:
+        print_publish_problem(report)
+        raise typer.Exit(EXIT_ERROR)
+    if fail_on_anomaly and any(s.anomalies for s in sessions):
+        raise typer.Exit(EXIT_ANOMALY)
+    if not files and resume:
+        print(f"published {len(report.published)} pending session(s)", file=sys.stderr)
+
+
+__all__ = ["ingest", "EXIT_INPUT"]

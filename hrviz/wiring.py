@@ -1,0 +1,95 @@
+"""Choosing the adapters: embedded default, or MySQL / Kafka when a flag or variable names them.
+
+The only place that knows every adapter; commands ask it for a store and a queue and then talk
+to the ports only.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+from platformdirs import user_config_dir, user_data_dir
+
+from hrviz.core.detector import DetectorConfig
+from hrviz.core.ports import ReadingQueue, SessionStore
+
+
+def default_db_path() -> Path:
+    return Path(os.environ.get("HRVIZ_DB") or Path(user_data_dir("hrviz")) / "hrviz.sqlite3")
+
+
+def default_config_path() -> Path:
+    return Path(os.environ.get("HRVIZ_CONFIG") or Path(user_config_dir("hrviz")) / "config.toml")
+
+
+@dataclass
+class Backends:
+    store: SessionStore
+    queue: ReadingQueue
+    description: str
+
+    def close(self) -> None:
+        self.queue.close()
+        self.store.close()
+
+
+def open_backends(db: Path | None, mysql: str | None, kafka: str | None) -> Backends:
+    """Open the store and the queue; raises BackendUnavailable with one clear message."""
+    mysql = mysql or os.environ.get("HRVIZ_MYSQL_URL") or None
+    kafka = kafka or os.environ.get("HRVIZ_KAFKA_BOOTSTRAP") or None
+    store: SessionStore
+    if mysql:
+        from hrviz.adapters.mysql_store import MysqlStore
+
+        store = MysqlStore(mysql)
+        where = f"MySQL {redact(mysql)}"
+    else:
+        from hrviz.adapters.sqlite_store import SqliteStore
+
+        path = db or default_db_path()
+        store = SqliteStore(path)
+        where = f"SQLite {path}"
+    queue: ReadingQueue
+    try:
+        if kafka:
+            from hrviz.adapters.kafka_queue import KafkaQueue
+
+            queue = KafkaQueue(kafka)
+            where += f" + Kafka {kafka}"
+        else:
+            from hrviz.adapters.local_queue import LocalQueue
+
+            queue = LocalQueue(store)
+            where += " + in-process queue"
+    except BaseException:
+        store.close()
+        raise
+    return Backends(store, queue, where)
+
+
+def redact(url: str) -> str:
+    """A URL fit for messages: the password replaced by ***."""
+    head, sep, tail = url.rpartition("@")
+    if not sep or ":" not in head.split("//", 1)[-1]:
+        return url
+    scheme, _, creds = head.partition("//")
+    user = creds.split(":", 1)[0]
+    return f"{scheme}//{user}:***@{tail}"
+
+
+def load_detector_config(path: Path | None, **overrides: float | int | None) -> DetectorConfig:
+    """Defaults ← ``[detector]`` of the config file ← command-line flags (those not None)."""
+    config = DetectorConfig()
+    path = path or default_config_path()
+    if path.is_file():
+        with path.open("rb") as f:
+            section = tomllib.load(f).get("detector", {})
+        known = {f.name for f in fields(DetectorConfig)}
+        unknown = set(section) - known
+        if unknown:
+            raise ValueError(f"{path}: unknown [detector] keys {sorted(unknown)}; known: {sorted(known)}")
+        config = replace(config, **section)
+    return replace(config, **{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
