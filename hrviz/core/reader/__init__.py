@@ -1,4 +1,57 @@
-"""Reading heart-rate CSVs from many devices by detecting their layout.
+"""Reading heart-rate CSVs from many devices by detecting their layout (see docs/formats.md).
 
-Entry point: :func:`read_series`. (Being written; see the module docstrings once it lands.)
+Entry point: :func:`read_series`. The work is split so each step can be read on its own:
+:mod:`decode` (bytes → text lines, streamed), :mod:`sniff` (layout from the first lines),
+:mod:`timestamps` and :mod:`layouts` (formats and device quirks), :mod:`parse` (the row loop) and
+:mod:`collect` (sorting and de-duplication).
 """
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import BinaryIO
+
+from hrviz.core.errors import InputError
+from hrviz.core.reader.decode import TextSource
+from hrviz.core.reader.parse import parse_rows
+from hrviz.core.reader.sniff import Layout, sniff
+from hrviz.core.series import Series
+
+__all__ = ["read_series", "Layout"]
+
+
+def read_series(
+    stream: BinaryIO,
+    source: str,
+    *,
+    interval: float = 1.0,
+    subject: str | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> list[Series]:
+    """Read a heart-rate CSV into one :class:`Series` per subject, in order of first appearance.
+
+    ``interval`` spaces the readings of files that carry no time at all. ``subject`` keeps only that
+    subject of a multi-subject file. ``on_progress(bytes_consumed)`` is called every 64 KB or so.
+    Raises :class:`InputError` (naming the line when one is to blame) for unusable input.
+    """
+    if interval <= 0:
+        raise ValueError("interval must be positive")
+    text = TextSource(stream, source, on_progress)
+    layout = sniff(text.head, source, interval)
+    collectors, seen = parse_rows(text.head, text.rest(), layout, source, subject)
+    text.finish()
+    if subject is not None and subject not in collectors:
+        if layout.subject_col is None:
+            raise InputError(source, f"unknown subject {subject!r}: the file has one unnamed subject "
+                             "(no id/user/subject column)")
+        available = ", ".join(repr(s) for s in seen)
+        raise InputError(source, f"unknown subject {subject!r}: the file has {available}")
+    series = [c.finish(layout.tz_offset_min) for c in collectors.values() if c.rows]
+    if not series:
+        raise InputError(source, "nothing parseable: no data row has a readable time and heart rate")
+    if all(math.isnan(v) for s in series for v in s.bpm):
+        column = layout.columns[layout.hr_col] if layout.hr_col < len(layout.columns) else "heart rate"
+        raise InputError(source, f"nothing parseable: every {column!r} cell is blank, zero, negative "
+                         "or not a number")
+    return series

@@ -1,0 +1,100 @@
+"""Turning the caller's binary stream into text lines without ever holding the whole file.
+
+The first chunk is read ahead to choose the encoding and to refuse binary files early; it is then
+chained back in front of the rest of the stream, so the parser sees every byte exactly once.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from typing import BinaryIO
+
+from hrviz.core.errors import InputError
+
+HEAD_BYTES = 64 * 1024
+HEAD_LINES = 1000
+PROGRESS_EVERY = 64 * 1024
+_MAX_LINE = 1 << 20
+_CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
+
+
+class _Chained(io.RawIOBase):
+    """The already-read head, then the rest of the stream; reports bytes consumed as it goes."""
+
+    def __init__(self, head: bytes, rest: BinaryIO, on_progress: Callable[[int], None] | None) -> None:
+        self._head = memoryview(head)
+        self._rest = rest
+        self._on_progress = on_progress
+        self.consumed = 0
+        self._next_report = PROGRESS_EVERY
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        view = memoryview(buffer).cast("B")
+        if self._head.nbytes:
+            n = min(len(view), self._head.nbytes)
+            view[:n] = self._head[:n]
+            self._head = self._head[n:]
+        else:
+            data = self._rest.read(len(view))
+            n = len(data)
+            view[:n] = data
+        self.consumed += n
+        if self._on_progress is not None and self.consumed >= self._next_report:
+            self._on_progress(self.consumed)
+            self._next_report = self.consumed + PROGRESS_EVERY
+        return n
+
+
+def _encoding(head: bytes, source: str) -> str:
+    """``utf-8-sig`` (BOM or not) when the head decodes as UTF-8, UTF-16 by its BOM, else latin-1."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    nul = head.find(b"\x00")
+    if nul >= 0:
+        raise InputError(source, f"binary file, not a CSV text (NUL byte at offset {nul})")
+    controls = sum(head.count(bytes([c])) for c in _CONTROL)
+    if head and controls > max(8, len(head) // 100):
+        raise InputError(source, f"binary file, not a CSV text ({controls} control bytes in the first "
+                         f"{len(head)} bytes)")
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as err:
+        if err.start < len(head) - 3:  # a character cut at the chunk edge is not an error
+            return "latin-1"
+    return "utf-8-sig"
+
+
+class TextSource:
+    """The file as text lines: ``head`` (the sniffing sample) then ``rest`` (everything after)."""
+
+    def __init__(self, stream: BinaryIO, source: str, on_progress: Callable[[int], None] | None) -> None:
+        head = stream.read(HEAD_BYTES)
+        self.encoding = _encoding(head, source)
+        self._raw = _Chained(head, stream, on_progress)
+        self._on_progress = on_progress
+        # Undecodable bytes after the sniffed head become U+FFFD: the cell then fails to parse as a
+        # number or time and is reported like any other bad cell, instead of aborting mid-file.
+        self._text = io.TextIOWrapper(
+            io.BufferedReader(self._raw, buffer_size=HEAD_BYTES), encoding=self.encoding, errors="replace",
+            newline="",
+        )
+        self.head: list[str] = []
+        size = 0
+        while len(self.head) < HEAD_LINES and size < 4 * HEAD_BYTES:
+            line = self._text.readline(_MAX_LINE)
+            if not line:
+                break
+            self.head.append(line)
+            size += len(line)
+
+    def rest(self) -> Iterator[str]:
+        return iter(self._text)
+
+    def finish(self) -> None:
+        """Report the final byte count (the progress bar's 100 %)."""
+        if self._on_progress is not None:
+            self._on_progress(self._raw.consumed)

@@ -1,0 +1,247 @@
+"""Timestamp formats, chosen ONCE per file from the sniffed sample so each row costs one parse call.
+
+Every parser maps a cell to float seconds since the Unix epoch. Naive wall times are stored as if
+they were UTC (so formatting them back as naive gives the same wall time); aware ones are converted
+to true UTC. ``relative`` formats (elapsed ``HH:MM:SS``, elapsed seconds) give an offset that the
+caller adds to the start time found in the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+_EPOCH = datetime(1970, 1, 1)
+_fromiso = datetime.fromisoformat
+_DAY_CACHE_MAX = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class TimeFormat:
+    """A timestamp format: its name (for messages and docs), its parser and how to read its offset."""
+
+    name: str
+    parse: Callable[[str], float]
+    offset_min: Callable[[str], int | None]
+    relative: bool = False
+
+
+def _no_offset(cell: str) -> int | None:
+    return None
+
+
+def _utc(cell: str) -> int | None:
+    return 0
+
+
+# --- ISO-8601 ------------------------------------------------------------------------------------
+
+
+def _iso(cell: str) -> float:
+    try:
+        dt = _fromiso(cell)
+    except ValueError:
+        dt = _fromiso(cell.strip().replace("/", "-"))
+    if dt.tzinfo is None:
+        return (dt - _EPOCH).total_seconds()
+    return dt.timestamp()
+
+
+def _iso_offset(cell: str) -> int | None:
+    try:
+        dt = _fromiso(cell.strip().replace("/", "-"))
+    except ValueError:
+        return None
+    off = dt.utcoffset()
+    return None if off is None else int(off.total_seconds() // 60)
+
+
+# --- day-month-year families, with a cache of the day's midnight (rows share a handful of days) ---
+
+
+def _clock(text: str) -> float:
+    """``h:mm`` or ``h:mm:ss[.f]`` → seconds since midnight."""
+    parts = text.split(":")
+    if len(parts) == 2:
+        h, m, s = int(parts[0]), int(parts[1]), 0.0
+    elif len(parts) == 3:
+        h, m, s = int(parts[0]), int(parts[1]), float(parts[2])
+    else:
+        raise ValueError(text)
+    if not (0 <= h < 24 and 0 <= m < 60 and 0 <= s < 61):
+        raise ValueError(text)
+    return h * 3600 + m * 60 + s
+
+
+def _dated(sep: str, day_first: bool) -> Callable[[str], float]:
+    """A parser for ``M/D/YYYY [h:mm[:ss]] [AM|PM]`` and its day-first / dotted cousins."""
+    cache: dict[str, float] = {}
+
+    def midnight(day: str) -> float:
+        a, b, y = day.split(sep)
+        month, dom = (int(b), int(a)) if day_first else (int(a), int(b))
+        year = int(y)
+        if len(y) == 2:
+            year += 2000
+        value = (datetime(year, month, dom) - _EPOCH).total_seconds()
+        if len(cache) < _DAY_CACHE_MAX:
+            cache[day] = value
+        return value
+
+    def parse(cell: str) -> float:
+        parts = cell.split()
+        base = cache.get(parts[0]) if parts else None
+        if base is None:
+            if not parts:
+                raise ValueError("empty")
+            base = midnight(parts[0])
+        if len(parts) == 1:
+            return base
+        secs = _clock(parts[1])
+        if len(parts) == 3:
+            half = parts[2].upper()
+            if half == "PM":
+                if secs < 43200:
+                    secs += 43200
+            elif half == "AM":
+                if secs >= 43200:
+                    secs -= 43200
+            else:
+                raise ValueError(cell)
+        elif len(parts) > 3:
+            raise ValueError(cell)
+        return base + secs
+
+    return parse
+
+
+def _elapsed(cell: str) -> float:
+    """Elapsed ``[H]H:MM:SS[.f]`` or ``MM:SS`` → seconds."""
+    parts = cell.strip().split(":")
+    if len(parts) == 3:
+        h, m, s = int(parts[0]), int(parts[1]), float(parts[2])
+    elif len(parts) == 2:
+        h, m, s = 0, int(parts[0]), float(parts[1])
+    else:
+        raise ValueError(cell)
+    if h < 0 or not (0 <= m < 60 and 0 <= s < 61):
+        raise ValueError(cell)
+    return h * 3600 + m * 60 + s
+
+
+def _ms(cell: str) -> float:
+    return float(cell) / 1e3
+
+
+def _us(cell: str) -> float:
+    return float(cell) / 1e6
+
+
+def _ns(cell: str) -> float:
+    return float(cell) / 1e9
+
+
+ISO = TimeFormat("ISO-8601", _iso, _iso_offset)
+ELAPSED_CLOCK = TimeFormat("elapsed HH:MM:SS", _elapsed, _no_offset, relative=True)
+ELAPSED_SECONDS = TimeFormat("elapsed seconds", float, _no_offset, relative=True)
+_EPOCHS = (
+    (1e8, 1e11, TimeFormat("unix seconds", float, _utc)),
+    (1e11, 1e14, TimeFormat("unix milliseconds", _ms, _utc)),
+    (1e14, 1e17, TimeFormat("unix microseconds", _us, _utc)),
+    (1e17, 1e20, TimeFormat("unix nanoseconds", _ns, _utc)),
+)
+
+
+def _text_formats() -> list[TimeFormat]:
+    """Fresh instances each file, so the day caches never outlive one read."""
+    return [
+        ISO,
+        TimeFormat("M/D/YYYY h:mm:ss [AM/PM]", _dated("/", day_first=False), _no_offset),
+        TimeFormat("D/M/YYYY hh:mm:ss", _dated("/", day_first=True), _no_offset),
+        TimeFormat("DD.MM.YYYY hh:mm:ss", _dated(".", day_first=True), _no_offset),
+        TimeFormat("D-M-YYYY hh:mm:ss", _dated("-", day_first=True), _no_offset),
+        ELAPSED_CLOCK,
+    ]
+
+
+def _as_float(cell: str) -> float | None:
+    try:
+        return float(cell)
+    except ValueError:
+        return None
+
+
+def _parses(fmt: TimeFormat, cell: str) -> bool:
+    try:
+        fmt.parse(cell)
+    except (ValueError, TypeError, OverflowError, IndexError):
+        return False
+    return True
+
+
+def choose_format(cells: Sequence[str], *, named: bool) -> TimeFormat | None:
+    """The format that parses the most of these sample cells (at least 80 %), or None.
+
+    Plain numbers are a time only in a plausible epoch range (seconds 1973–5138, or ms/µs/ns), or
+    as elapsed seconds when the column is *named* like a time (Wahoo's ``time``: 1, 2, 3 …).
+    """
+    cells = [c.strip() for c in cells if c.strip()]
+    if not cells:
+        return None
+    numbers = [_as_float(c) for c in cells]
+    if all(n is not None for n in numbers):
+        values = [n for n in numbers if n is not None]
+        for low, high, fmt in _EPOCHS:
+            if all(low <= v < high for v in values):
+                return fmt
+        if named and all(v >= 0 for v in values):
+            return ELAPSED_SECONDS
+        return None
+    best: TimeFormat | None = None
+    best_count = 0
+    for fmt in _text_formats():
+        count = sum(1 for c in cells if _parses(fmt, c))
+        if count > best_count:
+            best, best_count = fmt, count
+    if best is None or best_count < 0.8 * len(cells):
+        return None
+    return best
+
+
+def is_date_only(fmt: TimeFormat, cells: Sequence[str]) -> bool:
+    """True when every cell falls on a midnight: a ``Date`` column that wants its ``Time`` partner."""
+    if fmt.relative or fmt.name.startswith("unix"):
+        return False
+    try:
+        return all(fmt.parse(c) % 86400 == 0 and ":" not in c for c in cells if c.strip())
+    except ValueError:
+        return False
+
+
+def is_clock_only(cells: Sequence[str]) -> bool:
+    """True when every cell is a bare ``h:mm[:ss]`` time of day."""
+    try:
+        return all(_clock(c.strip()) >= 0 for c in cells if c.strip()) and any(c.strip() for c in cells)
+    except ValueError:
+        return False
+
+
+def parse_date(cell: str) -> float | None:
+    """A lone date in any known format (for start dates found in summary tables), or None."""
+    cell = cell.strip()
+    for fmt in _text_formats():
+        if fmt.relative:
+            continue
+        try:
+            return fmt.parse(cell)
+        except (ValueError, TypeError, OverflowError, IndexError):
+            continue
+    return None
+
+
+def parse_clock(cell: str) -> float | None:
+    try:
+        return _clock(cell.strip())
+    except ValueError:
+        return None
