@@ -15,6 +15,17 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def main() -> None:
+    """hrviz: heart-rate CSVs replayed live, with anomalies flagged.
+
+    With no flags everything runs embedded (a SQLite file, an in-process queue); --mysql and
+    --kafka (or HRVIZ_MYSQL_URL / HRVIZ_KAFKA_BOOTSTRAP) switch to the real stack.
+    """
+
+
 app.command("ingest")(ingest_cmd.ingest)
 
 try:  # serve and watch land in their own modules

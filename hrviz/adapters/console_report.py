@@ -35,6 +35,8 @@ def progress_for(path: Path, quiet: bool) -> Iterator[Callable[[int], None] | No
 
 def print_sessions(sessions: list[Session], console: Console | None = None) -> None:
     console = console or Console()
+    if not console.is_terminal:  # logs and pipes: never cut a timestamp short
+        console.width = max(console.width, 140)
     for s in sessions:
         title = f"[bold]{s.source}[/]" + (f"  subject [cyan]{s.subject}[/]" if s.subject else "")
         status = "[yellow]already stored[/]" if s.existing else "[green]stored[/]"

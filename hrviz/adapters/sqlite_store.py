@@ -12,7 +12,17 @@ import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from hrviz.core.model import Anomaly, Kind, Reading, Session, Stats
+from hrviz.adapters.rows import (
+    anomaly_from_row,
+    anomaly_rows,
+    mark_params,
+    mark_published_sql,
+    outbox_from_row,
+    reading_from_row,
+    session_from_row,
+    session_row,
+)
+from hrviz.core.model import Reading, Session
 from hrviz.core.ports import Outbox, QueuePosition
 
 SCHEMA_VERSION = 1
@@ -33,7 +43,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     stat_min REAL,
     stat_mean REAL,
     stat_max REAL,
-    created_at REAL NOT NULL DEFAULT (unixepoch('subsec')),
+    created_at REAL NOT NULL DEFAULT ((julianday('now') - 2440587.5) * 86400.0),
     published_upto INTEGER NOT NULL DEFAULT -1,
     queue_partition INTEGER,
     queue_offset INTEGER
@@ -63,49 +73,7 @@ SESSION_COLUMNS = (
     "id, fingerprint, source, subject, rows, readings, filled, duplicates, start_ts, end_ts, "
     "tz_offset_min, stat_count, stat_min, stat_mean, stat_max"
 )
-
-
-def session_row(s: Session) -> tuple[object, ...]:
-    st = s.stats
-    return (
-        s.id, s.fingerprint, s.source, s.subject, s.rows, s.readings, s.filled, s.duplicates,
-        s.start, s.end, s.tz_offset_min, st.count,
-        st.min if st.count else None, st.mean, st.max if st.count else None,
-    )  # fmt: skip
-
-
-def session_from_row(row: Sequence[object]) -> Session:
-    (sid, fp, source, subject, rows, readings, filled, dups, start, end, tz, count, smin, smean, smax) = row
-    stats = Stats()
-    if count:
-        n = _int(count)
-        stats = Stats(n, float(smean) * n, float(smin), float(smax))  # type: ignore[arg-type]
-    return Session(
-        id=str(sid), fingerprint=str(fp), source=str(source),
-        subject=None if subject is None else str(subject),
-        rows=_int(rows), readings=_int(readings), filled=_int(filled), duplicates=_int(dups),
-        start=_opt_float(start), end=_opt_float(end), tz_offset_min=None if tz is None else _int(tz), stats=stats,
-    )  # fmt: skip
-
-
-def _int(value: object) -> int:
-    return int(value)  # type: ignore[call-overload]
-
-
-def _opt_float(value: object) -> float | None:
-    return None if value is None else float(value)  # type: ignore[arg-type]
-
-
-def reading_row(session_id: str, r: Reading) -> tuple[object, ...]:
-    return (session_id, r.seq, r.ts, r.bpm, int(r.filled), ",".join(r.kinds))
-
-
-def reading_from_row(seq: int, ts: float, bpm: float, filled: int, kinds: str) -> Reading:
-    return Reading(seq, ts, bpm, bool(filled), tuple(kinds.split(",")) if kinds else ())
-
-
-def anomaly_rows(session_id: str, anomalies: Sequence[Anomaly]) -> list[tuple[object, ...]]:
-    return [(session_id, i, str(a.kind), a.start, a.end, a.bpm, a.baseline, a.delta) for i, a in enumerate(anomalies)]
+MARK_SQL = mark_published_sql("?", "MAX")  # keeps the first position: replay must find seq 0
 
 
 class SqliteStore:
@@ -147,7 +115,7 @@ class SqliteStore:
                     "WHERE session_id = ? ORDER BY idx",
                     (session_id,),
                 ).fetchall()
-            session.anomalies = [Anomaly(Kind(k), s, e, b, bl, d) for k, s, e, b, bl, d in rows]
+            session.anomalies = [anomaly_from_row(r) for r in rows]
         return session
 
     def list_sessions(self, limit: int = 100) -> list[Session]:
@@ -181,23 +149,11 @@ class SqliteStore:
                 "SELECT id, published_upto, readings, queue_partition, queue_offset FROM sessions "
                 "WHERE published_upto < readings - 1 ORDER BY created_at, id"
             ).fetchall()
-        return [
-            Outbox(sid, upto, n, None if part is None else QueuePosition(part, off)) for sid, upto, n, part, off in rows
-        ]
+        return [outbox_from_row(r) for r in rows]
 
     def mark_published(self, session_id: str, upto_seq: int, position: QueuePosition | None) -> None:
         with self._lock:
-            if position is None:
-                self._db.execute(
-                    "UPDATE sessions SET published_upto = MAX(published_upto, ?) WHERE id = ?",
-                    (upto_seq, session_id),
-                )
-            else:
-                self._db.execute(
-                    "UPDATE sessions SET published_upto = MAX(published_upto, ?), queue_partition = ?, "
-                    "queue_offset = ? WHERE id = ?",
-                    (upto_seq, position.partition, position.first_offset, session_id),
-                )
+            self._db.execute(MARK_SQL, mark_params(session_id, upto_seq, position))
 
     def close(self) -> None:
         with self._lock:

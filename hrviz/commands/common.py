@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -47,6 +48,12 @@ def friendly_errors() -> Iterator[None]:
         fail("interrupted; nothing half-written was kept", 130)
     except (OSError, ValueError) as err:
         fail(str(err), EXIT_ERROR)
+    except typer.Exit:
+        raise
+    except Exception as err:
+        if os.environ.get("HRVIZ_DEBUG"):
+            raise
+        fail(f"unexpected {type(err).__name__}: {err} (HRVIZ_DEBUG=1 shows the traceback)", EXIT_ERROR)
 
 
 def guarded(fn: Callable[[], T]) -> T:

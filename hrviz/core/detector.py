@@ -28,7 +28,7 @@ class DetectorConfig:
     level_span: float = 30.0  # seconds of measured readings that make up "the recent level"
     excursion_max: float = 60.0  # an excursion longer than this is a new level, not a spike
     max_fill: float = 60.0  # absences up to this long are filled; longer ones are gaps
-    missing_factor: float = 2.0  # a step over this many normal intervals has missing readings
+    missing_factor: float = 1.5  # a step over this many normal intervals has missing readings
     low: float = 30.0  # below: physiologically impossible
     high: float = 220.0  # above: physiologically impossible
     flatline_seconds: float = 60.0
@@ -57,12 +57,17 @@ class Detector:
     """Feed samples in time order with :meth:`feed`; call :meth:`finish` at the end.
 
     ``cadence`` is the file's normal interval in seconds (its median step): filled readings are
-    placed on that grid, and a step is "missing readings" only when it is well beyond it.
+    placed on that grid. ``usual_step`` is the longest step the device takes in its ordinary
+    rhythm (the 90th percentile); a step is "missing readings" only beyond both, and a gap only
+    beyond ``max_fill`` *and* that threshold, so a device that samples every 2 minutes is not
+    reported as one long series of gaps.
     """
 
-    def __init__(self, config: DetectorConfig | None = None, cadence: float = 1.0) -> None:
+    def __init__(self, config: DetectorConfig | None = None, cadence: float = 1.0, usual_step: float = 0.0) -> None:
         self.config = config or DetectorConfig()
         self.cadence = cadence if cadence > 0 else 1.0
+        self._missing_after = max(self.config.missing_factor * self.cadence, 1.5 * usual_step)
+        self._gap_after = max(self.config.max_fill, self._missing_after)
         self._seq = 0
         self._last_ts: float | None = None
         self._fill: float | None = None  # the last measured in-range value: what gets repeated
@@ -82,9 +87,9 @@ class Detector:
             if ts <= last:  # the reader sorts and de-duplicates; never fail on a stray row
                 return out
             step = ts - last
-            if step > self.config.max_fill:
+            if step > self._gap_after:
                 self._gap(last, ts, out)
-            elif step > self.config.missing_factor * self.cadence:
+            elif step > self._missing_after:
                 self._fill_between(last, ts, out)
         self._last_ts = ts
         if sample.bpm is None:

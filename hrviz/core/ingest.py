@@ -105,6 +105,7 @@ def ingest(
         fingerprint = hashlib.sha256(f"{file_digest}\0{s.subject}".encode()).hexdigest()
         found = store.find(fingerprint)
         if found is not None:
+            found = store.get(found.id) or found  # with its anomalies, for the report
             found.existing = True
             sessions.append(found)
             continue
@@ -124,7 +125,8 @@ def _store_series(
         duplicates=series.duplicates,
         tz_offset_min=series.tz_offset_min,
     )
-    detector = Detector(config, cadence=series.median_interval() or 1.0)
+    cadence, usual_step = series.cadence() or (1.0, 0.0)
+    detector = Detector(config, cadence=cadence, usual_step=usual_step)
     writer = store.begin(session)
     try:
         batch: list[Reading] = []

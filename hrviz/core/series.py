@@ -32,15 +32,17 @@ class Series:
         for ts, bpm in zip(self.ts, self.bpm, strict=True):
             yield RawSample(ts, None if math.isnan(bpm) else bpm)
 
-    def median_interval(self) -> float | None:
-        """The file's own normal cadence: the median step between consecutive timestamps."""
+    def cadence(self) -> tuple[float, float] | None:
+        """The file's own rhythm: (median step, 90th-percentile step) between timestamps.
+
+        The median is the grid missing readings are filled on; the 90th percentile tells how
+        irregular the device is normally (Fitbit steps 5, 10 or 15 s), so that its ordinary
+        rhythm is not reported as missing readings.
+        """
         n = len(self.ts)
         if n < 2:
             return None
         ts = self.ts
-        if n > 200_001:  # a strided sample keeps this O(1) in memory for huge files
-            stride = n // 100_000
-            steps = sorted(ts[i + 1] - ts[i] for i in range(0, n - 1, stride))
-        else:
-            steps = sorted(ts[i + 1] - ts[i] for i in range(n - 1))
-        return steps[len(steps) // 2]
+        stride = max(1, n // 100_000)  # a strided sample keeps this cheap for huge files
+        steps = sorted(ts[i + 1] - ts[i] for i in range(0, n - 1, stride))
+        return steps[len(steps) // 2], steps[min(len(steps) - 1, int(len(steps) * 0.9))]
