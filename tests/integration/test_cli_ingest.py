@@ -1,0 +1,172 @@
+"""``hrviz ingest`` as a user runs it: a real process, a real SQLite file, real exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hrviz.adapters.sqlite_store import SqliteStore
+from hrviz.core.ingest import ingest
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "samples" / "demo_run.csv"
+REAL = Path(os.environ.get("HRVIZ_REAL_DATA", ROOT.parent / "shared" / "data" / "real"))
+
+
+def hrviz(*args: str | Path, db: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("HRVIZ_")} | (env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "hrviz", "ingest", *map(str, args), "--db", str(db)],
+        capture_output=True, text=True, timeout=120, env=full_env,
+    )  # fmt: skip
+
+
+def session_count(db: Path) -> int:
+    if not db.exists():
+        return 0
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0]
+
+
+def test_json_output_has_the_documented_shape(tmp_path: Path) -> None:
+    done = hrviz(DEMO, "--json", db=tmp_path / "h.db")
+    assert done.returncode == 0, done.stderr
+    (session,) = json.loads(done.stdout)["sessions"]
+    assert set(session) >= {
+        "id",
+        "source",
+        "subject",
+        "rows",
+        "readings",
+        "filled",
+        "start",
+        "end",
+        "stats",
+        "anomalies",
+    }
+    assert session["rows"] == 513 and session["readings"] == 520 and session["filled"] == 13
+    assert session["start"] == "2026-03-14T07:30:00+01:00"
+    kinds = sorted({a["kind"] for a in session["anomalies"]})
+    assert kinds == ["drop", "flatline", "gap", "missing", "out_of_range", "spike"]
+    for a in session["anomalies"]:
+        assert set(a) == {"kind", "start", "end", "bpm", "baseline", "delta"}
+    spike = next(a for a in session["anomalies"] if a["kind"] == "spike")
+    assert spike["delta"] >= 30 and spike["baseline"] is not None
+
+
+def test_rich_summary_names_the_counts(tmp_path: Path) -> None:
+    done = hrviz(DEMO, db=tmp_path / "h.db")
+    assert done.returncode == 0, done.stderr
+    assert "520" in done.stdout and "spike 1" in done.stdout and "stored" in done.stdout
+
+
+def test_reingest_reports_the_existing_session_without_duplicating(tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
+    first = json.loads(hrviz(DEMO, "--json", db=db).stdout)["sessions"][0]
+    again = json.loads(hrviz(DEMO, "--json", db=db).stdout)["sessions"][0]
+    assert again["id"] == first["id"] and again["existing"] is True
+    assert again["anomalies"] == first["anomalies"]
+    assert session_count(db) == 1
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM readings").fetchone()[0] == 520
+
+
+def test_fail_on_anomaly_exits_3_only_when_there_are_anomalies(tmp_path: Path) -> None:
+    assert hrviz(DEMO, "--fail-on-anomaly", "--json", db=tmp_path / "h.db").returncode == 3
+    calm = tmp_path / "calm.csv"
+    calm.write_text("time,hr\n" + "".join(f"2024-01-01 10:00:{i:02d},{70 + i % 3}\n" for i in range(30)))
+    assert hrviz(calm, "--fail-on-anomaly", db=tmp_path / "h.db").returncode == 0
+
+
+BAD_FILES = [
+    ("empty.csv", b"", "empty"),
+    ("header.csv", b"timestamp,bpm\n", "header"),
+    ("binary.csv", bytes(range(256)) * 10, "binary"),
+    ("nohr.csv", b"name,city\nann,paris\nbob,rome\n", "no heart-rate column"),
+]
+
+
+@pytest.mark.parametrize(("name", "content", "message"), BAD_FILES, ids=[b[0] for b in BAD_FILES])
+def test_bad_input_exits_2_with_one_clear_message_and_stores_nothing(
+    tmp_path: Path, name: str, content: bytes, message: str
+) -> None:
+    bad = tmp_path / name
+    bad.write_bytes(content)
+    db = tmp_path / "h.db"
+    done = hrviz(bad, db=db)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    assert str(bad) in done.stderr and message in done.stderr.lower()
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert session_count(db) == 0
+
+
+def test_a_bad_file_among_good_ones_stores_nothing_from_it(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.csv"
+    done = hrviz(DEMO, missing, db=tmp_path / "h.db")
+    assert done.returncode == 2 and "nope.csv: no such file" in done.stderr
+    assert session_count(tmp_path / "h.db") == 0  # files are checked before anything is written
+
+
+def test_subjects_become_sessions_and_subject_picks_one(tmp_path: Path) -> None:
+    multi = tmp_path / "multi.csv"
+    multi.write_text(
+        "user,time,bpm\n"
+        + "".join(f"{u},2024-01-01 10:00:{i:02d},{60 + i}\n" for u in ("ann", "bob") for i in range(10))
+    )
+    both = json.loads(hrviz(multi, "--json", db=tmp_path / "a.db").stdout)["sessions"]
+    assert [(s["subject"], s["readings"]) for s in both] == [("ann", 10), ("bob", 10)]
+    one = json.loads(hrviz(multi, "--json", "--subject", "bob", db=tmp_path / "b.db").stdout)["sessions"]
+    assert [s["subject"] for s in one] == ["bob"]
+    unknown = hrviz(multi, "--subject", "zed", db=tmp_path / "c.db")
+    assert unknown.returncode == 2 and "zed" in unknown.stderr
+
+
+def test_interval_spaces_files_without_times(tmp_path: Path) -> None:
+    values = tmp_path / "values.txt"
+    values.write_text("".join(f"{70 + i % 2}\n" for i in range(20)))
+    (s,) = json.loads(hrviz(values, "--json", "--interval", "0.5", db=tmp_path / "h.db").stdout)["sessions"]
+    assert s["readings"] == 20
+    assert s["end"].endswith("00:00:09.500")
+
+
+def test_config_file_and_flags_set_thresholds(tmp_path: Path) -> None:
+    config = tmp_path / "hrviz.toml"
+    config.write_text("[detector]\ndelta = 80\n")
+    (s,) = json.loads(hrviz(DEMO, "--json", "--config", config, db=tmp_path / "a.db").stdout)["sessions"]
+    assert not any(a["kind"] in ("spike", "drop") for a in s["anomalies"])
+    (s,) = json.loads(hrviz(DEMO, "--json", "--config", config, "--delta", "30", db=tmp_path / "b.db").stdout)[
+        "sessions"
+    ]
+    assert any(a["kind"] == "spike" for a in s["anomalies"])
+    config.write_text("[detector]\ndelat = 80\n")
+    typo = hrviz(DEMO, "--config", config, db=tmp_path / "c.db")
+    assert typo.returncode == 1 and "delat" in typo.stderr and "Traceback" not in typo.stderr
+
+
+def real_files() -> list[Path]:
+    if not REAL.is_dir():
+        return []
+    return sorted(p for p in REAL.iterdir() if p.suffix in (".csv", ".txt") and "_tags" not in p.name)
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason=f"real recordings not present at {REAL}")
+@pytest.mark.parametrize("path", real_files(), ids=lambda p: p.name)
+def test_every_real_recording_ingests_into_sensible_sessions(tmp_path: Path, path: Path) -> None:
+    store = SqliteStore(tmp_path / "h.db")
+    with path.open("rb") as f:
+        sessions = ingest(f, path.name, store)
+    assert sessions
+    for s in sessions:
+        assert s.readings >= s.rows - s.duplicates - 10  # blank leading cells are the only loss
+        assert (s.stats.min or 0) >= 25 and (s.stats.max or 0) <= 250
+        assert s.start is not None and s.end is not None and s.start <= s.end
+        stored = list(store.readings(s.id))
+        assert len(stored) == s.readings and all(a.ts < b.ts for a, b in zip(stored, stored[1:], strict=False))
+    store.close()

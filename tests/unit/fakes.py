@@ -1,0 +1,88 @@
+"""An in-memory store for use-case tests: a fake of the port, in the cosmicpython way (no I/O)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Sequence
+
+from hrviz.core.model import Reading, Session
+from hrviz.core.ports import Outbox, QueuePosition
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self.sessions: dict[str, Session] = {}
+        self.rows: dict[str, list[Reading]] = {}
+        self.marks: dict[str, int] = {}
+        self.positions: dict[str, QueuePosition | None] = {}
+        self.aborted = 0
+
+    def find(self, fingerprint: str) -> Session | None:
+        return next((copy.copy(s) for s in self.sessions.values() if s.fingerprint == fingerprint), None)
+
+    def begin(self, session: Session) -> MemoryWriter:
+        return MemoryWriter(self, session)
+
+    def get(self, session_id: str) -> Session | None:
+        s = self.sessions.get(session_id)
+        return copy.copy(s) if s else None
+
+    def list_sessions(self, limit: int = 100) -> list[Session]:
+        return list(self.sessions.values())[:limit]
+
+    def readings(self, session_id: str, from_seq: int = 0) -> Iterator[Reading]:
+        yield from (r for r in self.rows.get(session_id, []) if r.seq >= from_seq)
+
+    def unpublished(self) -> list[Outbox]:
+        return [
+            Outbox(sid, self.marks[sid], s.readings, self.positions.get(sid))
+            for sid, s in self.sessions.items()
+            if self.marks[sid] < s.readings - 1
+        ]
+
+    def mark_published(self, session_id: str, upto_seq: int, position: QueuePosition | None) -> None:
+        self.marks[session_id] = max(self.marks[session_id], upto_seq)
+        if position is not None and self.positions.get(session_id) is None:
+            self.positions[session_id] = position
+
+    def close(self) -> None:
+        pass
+
+
+class MemoryWriter:
+    def __init__(self, store: MemoryStore, session: Session) -> None:
+        self.store, self.session, self.rows = store, session, []  # type: ignore[var-annotated]
+
+    def add_readings(self, batch: Sequence[Reading]) -> None:
+        self.rows.extend(batch)
+
+    def commit(self, session: Session) -> None:
+        self.store.sessions[session.id] = copy.copy(session)
+        self.store.rows[session.id] = self.rows
+        self.store.marks[session.id] = -1
+
+    def abort(self) -> None:
+        self.store.aborted += 1
+
+
+class RecordingQueue:
+    """Collects what is published; ``fail_after`` makes it die part-way, as a broker can."""
+
+    def __init__(self, fail_after: int | None = None) -> None:
+        self.records: list[tuple[str, int]] = []
+        self.fail_after = fail_after
+
+    def publish(self, session, readings, on_acked=None):  # type: ignore[no-untyped-def]
+        for r in readings:
+            if self.fail_after is not None and len(self.records) >= self.fail_after:
+                raise ConnectionError("broker went away")
+            self.records.append((session.id, r.seq))
+            if on_acked and r.seq % 10 == 9:
+                on_acked(r.seq, QueuePosition(0, 0))
+        return QueuePosition(0, 0)
+
+    def replay(self, session_id, position, from_seq=0):  # type: ignore[no-untyped-def]
+        return iter(())
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,81 @@
+"""The ingest use case against in-memory fakes of its ports: what is stored, reported and published."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from hrviz.core.errors import InputError
+from hrviz.core.ingest import IngestOptions, ingest, publish_pending
+from hrviz.core.model import Kind
+from tests.unit.fakes import MemoryStore, RecordingQueue
+
+CSV = b"timestamp,bpm\n" + b"".join(
+    f"2024-05-01T10:00:{i:02d}Z,{v}\n".encode()
+    for i, v in enumerate([70, 71, 70, 69, 70, 71, 70, 69, 70, 71, 115, 118, 72, 70, "", "", 71, 70, 69, 70])
+)
+
+
+def test_ingest_stores_readings_events_and_stats() -> None:
+    store = MemoryStore()
+    (session,) = ingest(io.BytesIO(CSV), "a.csv", store)
+    assert (session.rows, session.readings, session.filled) == (20, 20, 2)
+    assert [str(a.kind) for a in session.anomalies] == ["spike", "missing"]
+    assert session.stats.as_dict() == {
+        "min": 69.0,
+        "max": 118.0,
+        "mean": round(sum([70, 71, 70, 69, 70, 71, 70, 69, 70, 71, 115, 118, 72, 70, 71, 70, 69, 70]) / 18, 2),
+    }
+    stored = list(store.readings(session.id))
+    assert [r.seq for r in stored] == list(range(20))
+    assert [r.filled for r in stored].count(True) == 2
+    assert session.as_dict()["start"] == "2024-05-01T10:00:00Z"
+
+
+def test_reingesting_the_same_file_reports_the_existing_session() -> None:
+    store = MemoryStore()
+    (first,) = ingest(io.BytesIO(CSV), "a.csv", store)
+    (again,) = ingest(io.BytesIO(CSV), "copy-of-a.csv", store)
+    assert again.existing and again.id == first.id
+    assert len(store.sessions) == 1
+    assert [a.kind for a in again.anomalies] == [Kind.SPIKE, Kind.MISSING]
+
+
+def test_different_detector_settings_are_a_different_analysis() -> None:
+    store = MemoryStore()
+    ingest(io.BytesIO(CSV), "a.csv", store)
+    from hrviz.core.detector import DetectorConfig
+
+    (other,) = ingest(io.BytesIO(CSV), "a.csv", store, IngestOptions(detector=DetectorConfig(delta=60)))
+    assert not other.existing and other.anomalies[0].kind is Kind.MISSING
+
+
+def test_bad_input_writes_nothing() -> None:
+    store = MemoryStore()
+    with pytest.raises(InputError):
+        ingest(io.BytesIO(b"timestamp,bpm\n"), "empty.csv", store)
+    with pytest.raises(InputError, match="no usable heart-rate values"):
+        ingest(io.BytesIO(b"timestamp,bpm\n2024-05-01T10:00:00Z,0\n2024-05-01T10:00:01Z,\n"), "zeros.csv", store)
+    assert store.sessions == {}
+
+
+def test_publish_pending_publishes_everything_once() -> None:
+    store, queue = MemoryStore(), RecordingQueue()
+    (session,) = ingest(io.BytesIO(CSV), "a.csv", store)
+    report = publish_pending(store, queue)
+    assert report.published == [session.id] and report.failed is None
+    assert [seq for _, seq in queue.records] == list(range(20))
+    assert publish_pending(store, queue).published == []  # nothing left: nothing sent twice
+    assert len(queue.records) == 20
+
+
+def test_publication_resumes_from_the_mark_after_a_failure() -> None:
+    store = MemoryStore()
+    (session,) = ingest(io.BytesIO(CSV), "a.csv", store)
+    report = publish_pending(store, RecordingQueue(fail_after=15))
+    assert report.failed == "broker went away"
+    assert [(b.session_id, b.published_upto) for b in report.pending] == [(session.id, 9)]
+    queue = RecordingQueue()
+    assert publish_pending(store, queue).published == [session.id]
+    assert [seq for _, seq in queue.records] == list(range(10, 20))
