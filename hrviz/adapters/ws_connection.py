@@ -1,0 +1,224 @@
+"""One WebSocket client: its uploads, its replay, its controls (docs/api.md, message by message).
+
+The receive loop only parses and dispatches; everything slow happens elsewhere: file writes and
+ingest in worker threads, readings in the :class:`Player` task, sending in the outbox's task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import tempfile
+import time
+from typing import TYPE_CHECKING, BinaryIO
+
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+
+from hrviz.adapters.ws_viewer import CLOSE_TOO_SLOW, Outbox, Player
+from hrviz.core import protocol
+from hrviz.core.errors import BackendUnavailable, InputError
+from hrviz.core.model import Session
+from hrviz.core.protocol import Chunk, Control, ProtocolError, Replay, SetSpeed, Upload
+from hrviz.core.replay import SPEEDS
+
+if TYPE_CHECKING:
+    from hrviz.adapters.ws_server import App
+
+log = logging.getLogger("hrviz.serve")
+
+
+class _PendingUpload:
+    def __init__(self, name: str, size: int, temp_dir: str | None) -> None:
+        self.name = name
+        self.size = size
+        self.received = 0
+        fd, self.path = tempfile.mkstemp(prefix="hrviz-upload-", suffix=".csv", dir=temp_dir)
+        self.file: BinaryIO = os.fdopen(fd, "wb")
+
+    def discard(self) -> None:
+        with contextlib.suppress(OSError):
+            self.file.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)
+
+
+class Connection:
+    """State of one client: at most one upload in flight and one session playing."""
+
+    def __init__(self, app: App, ws: ServerConnection) -> None:
+        self.app = app
+        self.ws = ws
+        self.out = Outbox(ws.send, self._too_slow)
+        self.player: Player | None = None
+        self.upload: _PendingUpload | None = None
+        self.ingesting = False
+        self.speed = 1.0
+        self.paused = False
+
+    async def serve(self) -> None:
+        cfg = self.app.config
+        self.send(
+            {"type": "hello", "api": protocol.API_VERSION, "max_upload_bytes": cfg.max_upload, "speeds": list(SPEEDS)}
+        )
+        try:
+            async for raw in self.ws:
+                try:
+                    await self.dispatch(protocol.parse(raw, cfg.max_upload))
+                except ProtocolError as err:
+                    self.out.put(protocol.error(err.code, err.message))
+        except ConnectionClosed:
+            pass
+        finally:
+            await self.close()
+
+    async def close(self) -> None:
+        await self._stop_player()
+        if self.upload is not None:
+            self.upload.discard()
+            self.upload = None
+        self.out.close()
+
+    def send(self, message: dict[str, object]) -> None:
+        self.out.put(protocol.dumps(message))
+
+    def _too_slow(self) -> None:
+        log.warning("closing a viewer that cannot keep up")
+        self.app.counters["slow_closed"] += 1
+        asyncio.get_running_loop().create_task(self.ws.close(CLOSE_TOO_SLOW, "too slow: reconnect and resume"))
+
+    # -- dispatch ---------------------------------------------------------------------------------
+
+    async def dispatch(self, msg: protocol.Message) -> None:
+        if isinstance(msg, Upload):
+            await self._begin_upload(msg)
+        elif isinstance(msg, Chunk):
+            await self._chunk(msg.data)
+        elif isinstance(msg, Replay):
+            await self._play(msg.session_id, msg.from_seq, msg.speed, msg.paused)
+        elif isinstance(msg, SetSpeed):
+            self.speed = msg.speed
+            if self.player is not None:
+                self.player.set_speed(msg.speed)
+            self._state()
+        elif isinstance(msg, Control):
+            await self._control(msg.type)
+
+    async def _control(self, kind: str) -> None:
+        if kind == "sessions":
+            sessions = await self.app.with_store(lambda store: store.list_sessions(100))
+            self.send({"type": "sessions", "sessions": [protocol.session_summary(s) for s in sessions]})
+            return
+        player = self.player
+        if player is None:
+            raise ProtocolError("no_session", f'nothing is playing: "{kind}" needs an upload or a "replay" first')
+        if kind == "pause":
+            self.paused = True
+            player.pause()
+        elif kind == "resume":
+            self.paused = False
+            player.resume()
+        elif kind == "restart":
+            await self._play(player.hub.session.id, 0, None, self.paused)
+            return
+        self._state()
+
+    def _state(self) -> None:
+        if self.player is not None:
+            self.send(self.player.state())
+        else:
+            self.send({"type": "state", "paused": self.paused, "speed": self.speed, "seq": None})
+
+    # -- uploads ----------------------------------------------------------------------------------
+
+    async def _begin_upload(self, msg: Upload) -> None:
+        if self.ingesting:
+            raise ProtocolError("busy", "an upload is still being processed; wait for its result")
+        if self.upload is not None:
+            self.upload.discard()
+        self.upload = _PendingUpload(msg.name, msg.size, self.app.config.temp_dir)
+        self.send({"type": "progress", "phase": "upload", "done": 0, "total": msg.size})
+        if msg.data is not None or msg.size == 0:
+            await self._chunk(msg.data or b"")
+
+    async def _chunk(self, data: bytes) -> None:
+        up = self.upload
+        if up is None:
+            raise ProtocolError("no_upload", '"chunk" before "upload": start an upload first')
+        if up.received + len(data) > up.size:
+            self.upload = None
+            up.discard()
+            raise ProtocolError("bad_message", f"more data than the announced {up.size} bytes; upload cancelled")
+        if data:
+            await asyncio.to_thread(up.file.write, data)
+        up.received += len(data)
+        self.send({"type": "progress", "phase": "upload", "done": up.received, "total": up.size})
+        if up.received == up.size:
+            self.upload = None
+            await asyncio.to_thread(up.file.close)
+            self.ingesting = True
+            asyncio.get_running_loop().create_task(self._ingest(up))
+
+    async def _ingest(self, up: _PendingUpload) -> None:
+        """Ingest in a worker thread, then play the file's first session (the others are listed)."""
+        loop = asyncio.get_running_loop()
+        last = [0.0]
+
+        def progress(done: int) -> None:  # called from the worker thread
+            now = time.monotonic()
+            if now - last[0] >= 0.1:
+                last[0] = now
+                msg = {"type": "progress", "phase": "ingest", "done": done, "total": up.size}
+                loop.call_soon_threadsafe(self.send, msg)
+
+        try:
+            started = time.monotonic()
+            sessions: list[Session] = await self.app.ingest_file(up.path, up.name, progress)
+            log.info("ingested %s in %.2f s", up.name, time.monotonic() - started)
+        except InputError as err:
+            self.out.put(protocol.error("bad_file", str(err), line=err.line, file=up.name))
+            return
+        except BackendUnavailable as err:
+            self.out.put(protocol.error("backend", str(err)))
+            return
+        except Exception as err:  # noqa: BLE001 — one failed upload must not take the server down
+            log.exception("ingest of %s failed", up.name)
+            self.out.put(protocol.error("internal", f"could not process {up.name}: {err}"))
+            return
+        finally:
+            self.ingesting = False
+            up.discard()
+        self.send({"type": "uploaded", "name": up.name, "sessions": [s.as_dict() for s in sessions]})
+        if sessions:
+            await self._play(sessions[0].id, 0, None, False)
+
+    # -- replay -----------------------------------------------------------------------------------
+
+    async def _play(self, session_id: str, from_seq: int, speed: float | None, paused: bool) -> None:
+        await self._stop_player()
+        hub = await self.app.hubs.acquire(session_id)
+        if hub is None:
+            raise ProtocolError("unknown_session", f"no session {session_id!r} in the store")
+        if speed is not None:
+            self.speed = speed
+        self.paused = paused
+        from_seq = min(from_seq, hub.total)
+        self.send(
+            {
+                "type": "replay",
+                "session": hub.session.as_dict(),
+                "from_seq": from_seq,
+                "speed": self.speed,
+                "paused": paused,
+            }
+        )
+        self.player = Player(hub, self.out, from_seq, self.speed, paused)
+        self.player.start()
+
+    async def _stop_player(self) -> None:
+        if self.player is not None:
+            player, self.player = self.player, None
+            await player.stop()
+            self.app.hubs.release(player.hub)

@@ -1,0 +1,188 @@
+"""``hrviz serve``'s server: one websockets server for the page (HTTP) and the API (``/ws``).
+
+All state that matters lives in the store and the queue; the process only holds caches (hubs)
+and connections, so several servers can run against one MySQL + Kafka and replay any session.
+Blocking work never runs on the event loop: ingest in an ingest pool, queue and store reads in
+per-thread "lanes", each thread with its own adapters (see :class:`HubRegistry`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import threading
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+
+from hrviz.adapters.replay_hub import HubRegistry
+from hrviz.adapters.ws_connection import Connection
+from hrviz.adapters.ws_static import allowed_origins, load_files, static_handler, web_dir
+from hrviz.core.errors import BackendUnavailable
+from hrviz.core.ingest import IngestOptions, PublishReport, ingest, publish_pending
+from hrviz.core.model import Session
+from hrviz.core.ports import QueuePosition, SessionStore
+from hrviz.wiring import Backends, open_backends
+
+log = logging.getLogger("hrviz.serve")
+T = TypeVar("T")
+
+MAX_MESSAGE = 1 << 20  # one frame: a 256 KB chunk is ~342 KB once in base64 JSON
+WRITE_LIMIT = 64 * 1024  # per-connection send buffer before ``send`` waits (the outbox absorbs the rest)
+LANES = 8
+
+
+@dataclass
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8765
+    db: Path | None = None
+    mysql: str | None = None
+    kafka: str | None = None
+    max_upload: int = 50 * 2**20
+    allow_origins: Sequence[str] = ()
+    ingest: IngestOptions = field(default_factory=IngestOptions)
+    web: Path | None = None
+    temp_dir: str | None = None
+
+
+class _LocalBackends(threading.local):
+    backends: Backends | None = None
+
+
+class App:
+    """Everything one server process shares between its connections."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self._local = _LocalBackends()
+        self._opened: list[Backends] = []
+        self._opened_lock = threading.Lock()
+        self._publish_lock = threading.Lock()
+        self.lanes = [ThreadPoolExecutor(1, thread_name_prefix=f"hrviz-lane{i}") for i in range(LANES)]
+        self.ingest_pool = ThreadPoolExecutor(2, thread_name_prefix="hrviz-ingest")
+        self.hubs = HubRegistry(lambda: self.backends().store, lambda: self.backends().queue, self.lanes)
+        self.hubs.position_of = self._position_of
+        self.counters: Counter[str] = Counter()
+
+    def backends(self) -> Backends:
+        """This thread's store and queue, opened on first use."""
+        b = self._local.backends
+        if b is None:
+            cfg = self.config
+            b = self._local.backends = open_backends(cfg.db, cfg.mysql, cfg.kafka)
+            with self._opened_lock:
+                self._opened.append(b)
+        return b
+
+    def _position_of(self, session_id: str) -> QueuePosition | None:
+        """Where the session's records are in the queue, when the store can say (MySQL + Kafka)."""
+        lookup: Callable[[str], QueuePosition | None] | None = getattr(self.backends().store, "position", None)
+        return lookup(session_id) if lookup is not None else None
+
+    async def with_store(self, fn: Callable[[SessionStore], T]) -> T:
+        """Run a store call in lane 0's thread, with that thread's store."""
+        return await asyncio.get_running_loop().run_in_executor(self.lanes[0], lambda: fn(self.backends().store))
+
+    async def ingest_file(self, path: str, name: str, progress: Callable[[int], None]) -> list[Session]:
+        return await asyncio.get_running_loop().run_in_executor(self.ingest_pool, self._ingest, path, name, progress)
+
+    def _ingest(self, path: str, name: str, progress: Callable[[int], None]) -> list[Session]:
+        b = self.backends()
+        with open(path, "rb") as stream:
+            sessions = ingest(stream, name, b.store, self.config.ingest, progress)
+        report = self.publish()
+        if report.failed:
+            raise BackendUnavailable(f"stored, but publishing to the queue failed: {report.failed}")
+        return sessions
+
+    def publish(self) -> PublishReport:
+        """The outbox, completed; one publisher at a time per process so nothing is sent twice."""
+        b = self.backends()
+        with self._publish_lock:
+            return publish_pending(b.store, b.queue)
+
+    def close(self) -> None:
+        for pool in [*self.lanes, self.ingest_pool]:
+            pool.shutdown(wait=True, cancel_futures=True)
+        with self._opened_lock:
+            for b in self._opened:
+                with contextlib.suppress(Exception):
+                    b.close()
+            self._opened.clear()
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """Bind first, so the real port (``--port 0``) is known when the allowed origins are computed."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(512)
+    sock.setblocking(False)
+    return sock
+
+
+class HrvizServer:
+    """Start with :meth:`start`, stop with :meth:`stop`; ``port`` is the bound port."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.app = App(config)
+        self.port = 0
+        self.server: Server | None = None
+        self._sweeper: asyncio.Task[None] | None = None
+
+    async def start(self, on_published: Callable[[PublishReport], None] | None = None) -> None:
+        cfg = self.config
+        files = load_files(cfg.web or web_dir())
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self.app.lanes[0], self.app.backends)  # fail fast on a bad --mysql / --kafka
+        report = await loop.run_in_executor(self.app.ingest_pool, self.app.publish)  # outbox resume
+        if on_published is not None:
+            on_published(report)
+        sock = bind(cfg.host, cfg.port)
+        self.port = sock.getsockname()[1]
+        self.server = await serve(
+            self._handle,
+            sock=sock,
+            origins=allowed_origins(cfg.host, self.port, cfg.allow_origins),
+            process_request=static_handler(files),
+            max_size=MAX_MESSAGE,
+            write_limit=WRITE_LIMIT,
+            compression=None,  # per-message deflate costs CPU per viewer for ~100-byte messages
+            server_header="hrviz",
+        )
+        self._sweeper = loop.create_task(self._sweep())
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        self.app.counters["connections"] += 1
+        await Connection(self.app, ws).serve()
+
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(10)
+            await self.app.hubs.sweep()
+
+    async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+        await self.app.hubs.close()
+        await asyncio.get_running_loop().run_in_executor(None, self.app.close)
+
+    async def serve_forever(self) -> None:
+        assert self.server is not None
+        await self.server.serve_forever()
+
+
+__all__ = ["HrvizServer", "ServerConfig"]

@@ -1,0 +1,162 @@
+"""One viewer: its own replay clock and cursor over a shared hub, and its own bounded outbox.
+
+Why a bounded outbox and a separate sender task: the replay loop never awaits the socket, so a
+slow or dead viewer cannot delay anyone; when its outbox overflows it is disconnected (it will
+reconnect and ``resume_from`` where it was) instead of making the server buffer without limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from hrviz.adapters.replay_hub import SessionHub
+from hrviz.core import protocol
+from hrviz.core.replay import EventCursor, ReplayClock
+
+log = logging.getLogger("hrviz.serve")
+
+OUTBOX = 1024  # messages; ~17 s of 60x replay: only a stalled connection fills it
+CLOSE_TOO_SLOW = 1013  # "try again later": the page reconnects and resumes
+
+
+class Outbox:
+    """Messages for one connection, written by one sender task in order."""
+
+    def __init__(self, send: Callable[[str], Awaitable[None]], on_overflow: Callable[[], None]) -> None:
+        self._queue: asyncio.Queue[str] = asyncio.Queue(OUTBOX)
+        self._send = send
+        self._on_overflow = on_overflow
+        self.overflowed = False
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def put(self, message: str) -> None:
+        if self.overflowed:
+            return
+        try:
+            self._queue.put_nowait(message)
+        except asyncio.QueueFull:
+            self.overflowed = True
+            self._on_overflow()
+
+    async def _run(self) -> None:
+        with contextlib.suppress(Exception):  # a closed connection ends the sender; the handler cleans up
+            while True:
+                await self._send(await self._queue.get())
+
+    async def flush(self, timeout: float = 2.0) -> None:
+        """Give queued messages a moment to leave (before a deliberate close)."""
+        end = time.monotonic() + timeout
+        while not self._queue.empty() and time.monotonic() < end and not self._task.done():
+            await asyncio.sleep(0.01)
+
+    def close(self) -> None:
+        self._task.cancel()
+
+
+class Player:
+    """Replays one hub to one outbox at this viewer's pace; controls wake it at once."""
+
+    def __init__(self, hub: SessionHub, outbox: Outbox, from_seq: int, speed: float, paused: bool) -> None:
+        self.hub = hub
+        self._out = outbox
+        self.clock = ReplayClock(speed=speed, paused=paused)
+        self.next_seq = min(from_seq, hub.total)
+        self._cursor = EventCursor(hub.session.anomalies)
+        self._wake: asyncio.Future[None] | None = None
+        self._ended = False
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    # -- controls (called from the connection's receive loop) -------------------------------------
+
+    def pause(self) -> None:
+        self.clock.pause(time.monotonic())
+        self._poke()
+
+    def resume(self) -> None:
+        self.clock.resume(time.monotonic())
+        self._poke()
+
+    def set_speed(self, speed: float) -> None:
+        self.clock.set_speed(time.monotonic(), speed)
+        self._poke()
+
+    def state(self) -> dict[str, object]:
+        return {"type": "state", "paused": self.clock.paused, "speed": self.clock.speed, "seq": self.next_seq - 1}
+
+    def _poke(self) -> None:
+        if self._wake is not None and not self._wake.done():
+            self._wake.set_result(None)
+
+    # -- the loop ---------------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        hub = self.hub
+        if self.next_seq > 0 and await hub.wait_for(self.next_seq - 1):
+            self._cursor.seek(hub.ts[self.next_seq - 1])  # events up to here were sent before the drop
+        if self.next_seq < hub.total and not await hub.wait_for(self.next_seq):
+            self._fail()
+            return
+        self.clock.start(time.monotonic(), self.next_seq)
+        loop = asyncio.get_running_loop()
+        while True:
+            for _ in range(self.clock.due(time.monotonic())):
+                if not await self._emit(self.next_seq):
+                    return
+            if self.next_seq >= hub.total:
+                if not self._ended:
+                    self._ended = True
+                    self._out.put(protocol.dumps({"type": "end", "session_id": hub.session.id, "seq": hub.total - 1}))
+                due = None
+            else:
+                hub.want(self.next_seq)
+                due = self.clock.next_at(time.monotonic())
+            self._wake = loop.create_future()
+            handle = None if due is None else loop.call_at(_loop_time(loop, due), self._poke)
+            try:
+                await self._wake
+            finally:
+                if handle is not None:
+                    handle.cancel()
+                self._wake = None
+
+    async def _emit(self, seq: int) -> bool:
+        hub = self.hub
+        if seq >= hub.total:
+            return True
+        if seq >= hub.loaded:
+            started = time.monotonic()
+            if not await hub.wait_for(seq):
+                self._fail()
+                return False
+            if time.monotonic() - started > 0.25 and not self.clock.paused:
+                self.clock.start(time.monotonic(), seq)  # late data: no burst to catch up
+                self.clock.due(time.monotonic())
+        # events first: a viewer holding reading ``seq`` holds every event reached by then
+        seq_ts = hub.ts[seq]
+        tz = hub.session.tz_offset_min
+        for a in self._cursor.reached(seq_ts):
+            self._out.put(protocol.anomaly(a, tz, seq))
+        self._out.put(hub.messages[seq])
+        self.next_seq = seq + 1
+        return True
+
+    def _fail(self) -> None:
+        self._out.put(protocol.error("replay_failed", self.hub.error or "the session's readings are not available"))
+
+
+def _loop_time(loop: asyncio.AbstractEventLoop, monotonic_at: float) -> float:
+    """Map a ``time.monotonic`` deadline onto the loop's clock (the same clock on CPython, but not promised)."""
+    return loop.time() + (monotonic_at - time.monotonic())

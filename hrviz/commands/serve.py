@@ -1,0 +1,81 @@
+"""``hrviz serve``: the web page and its live WebSocket API, on one port."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from hrviz.commands.common import EXIT_INPUT, ConfigOpt, DbOpt, KafkaOpt, MysqlOpt, fail, friendly_errors
+from hrviz.core.ingest import IngestOptions, PublishReport
+from hrviz.wiring import load_detector_config
+
+if TYPE_CHECKING:
+    from hrviz.adapters.ws_server import HrvizServer
+
+HostOpt = Annotated[str, typer.Option(help="Address to listen on; keep the default unless you mean to share it.")]
+
+
+def serve(
+    host: HostOpt = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port (0 picks a free one).")] = 8765,
+    max_upload_mb: Annotated[float, typer.Option("--max-upload-mb", help="Largest CSV a page may upload.")] = 50.0,
+    allow_origin: Annotated[
+        list[str] | None,
+        typer.Option("--allow-origin", help="Also accept WebSocket handshakes from this origin (repeatable)."),
+    ] = None,
+    db: DbOpt = None,
+    mysql: MysqlOpt = None,
+    kafka: KafkaOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Serve the replay page: drop a CSV in the browser and watch it live, anomalies flagged."""
+    from hrviz.adapters.ws_server import HrvizServer, ServerConfig
+
+    if max_upload_mb <= 0:
+        fail(f"--max-upload-mb must be positive, not {max_upload_mb}", EXIT_INPUT)
+    if not 0 <= port <= 65535:
+        fail(f"--port must be 0..65535, not {port}", EXIT_INPUT)
+    for origin in allow_origin or []:
+        if not origin.startswith(("http://", "https://")):
+            fail(f"--allow-origin must look like http://host:port, not {origin!r}", EXIT_INPUT)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    logging.getLogger("websockets").setLevel(logging.WARNING)
+    with friendly_errors():
+        cfg = ServerConfig(
+            host=host,
+            port=port,
+            db=db,
+            mysql=mysql,
+            kafka=kafka,
+            max_upload=int(max_upload_mb * 2**20),
+            allow_origins=tuple(allow_origin or ()),
+            ingest=IngestOptions(detector=load_detector_config(config)),
+        )
+        asyncio.run(_run(HrvizServer(cfg)))
+
+
+async def _run(server: HrvizServer) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await server.start(on_published=_report_outbox)
+        host = server.config.host
+        shown = f"[{host}]" if ":" in host else host
+        print(f"hrviz: serving http://{shown}:{server.port}/  (Ctrl-C to stop)", file=sys.stderr, flush=True)
+        await stop.wait()
+    finally:
+        await server.stop()
+
+
+def _report_outbox(report: PublishReport) -> None:
+    if report.published:
+        print(f"hrviz: published {len(report.published)} pending session(s)", file=sys.stderr)
+    if report.failed:
+        print(f"hrviz: warning: publishing pending sessions failed: {report.failed}", file=sys.stderr)

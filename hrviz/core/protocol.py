@@ -1,0 +1,192 @@
+"""The browser API's messages, sans-I/O: parse what a client sent, build what the server sends.
+
+Kept pure (no sockets, no asyncio) so that every rule of docs/api.md — which fields a message
+needs, which speeds exist, how big an upload may be — is checked in one place and unit-tested
+without a server. The server adapter only moves bytes and calls these functions.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from hrviz.core.model import Anomaly, Reading, Session, anomaly_dict, format_ts
+from hrviz.core.replay import SPEEDS
+
+API_VERSION = 1
+CHUNK_BYTES = 256 * 1024  # what the page sends per chunk; the server accepts any size under max_size
+
+
+class ProtocolError(ValueError):
+    """A message the server cannot act on; ``code`` is stable, the message is for people."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """Start of an upload; ``data`` is the whole file when it fits in this one message."""
+
+    name: str
+    size: int
+    data: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Control:
+    """``pause``, ``resume``, ``restart``, ``sessions``: no arguments."""
+
+    type: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetSpeed:
+    speed: float
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """``replay`` (from the start, or ``from_seq``) and ``resume_from`` (continue after ``seq``)."""
+
+    session_id: str
+    from_seq: int
+    speed: float | None = None
+    paused: bool = False
+
+
+Message = Upload | Chunk | Control | SetSpeed | Replay
+CONTROLS = frozenset({"pause", "resume", "restart", "sessions"})
+
+
+def parse(text: str | bytes, max_upload: int) -> Message:
+    """One client message, validated; raises :class:`ProtocolError` with a precise reason."""
+    if isinstance(text, bytes):
+        raise ProtocolError("bad_message", "send JSON text frames, not binary frames")
+    try:
+        msg = json.loads(text)
+    except ValueError as err:
+        raise ProtocolError("bad_message", f"not valid JSON: {err}") from None
+    if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
+        raise ProtocolError("bad_message", 'every message is a JSON object with a "type"')
+    kind = msg["type"]
+    if kind in CONTROLS:
+        return Control(kind)
+    if kind == "speed":
+        return SetSpeed(_speed(msg.get("speed")))
+    if kind == "upload":
+        return _upload(msg, max_upload)
+    if kind == "chunk":
+        return Chunk(_data(msg))
+    if kind in ("replay", "resume_from"):
+        sid = msg.get("session_id")
+        if not isinstance(sid, str) or not sid or len(sid) > 64:
+            raise ProtocolError("bad_message", f'"{kind}" needs a "session_id" string')
+        field = "from_seq" if kind == "replay" else "seq"
+        seq = msg.get(field, 0 if kind == "replay" else None)
+        if not isinstance(seq, int) or isinstance(seq, bool) or seq < (0 if kind == "replay" else -1):
+            raise ProtocolError("bad_message", f'"{kind}" needs "{field}" as a non-negative integer')
+        speed = None if msg.get("speed") is None else _speed(msg.get("speed"))
+        paused = bool(msg.get("paused", False))
+        return Replay(sid, seq if kind == "replay" else seq + 1, speed, paused)
+    raise ProtocolError("unknown_type", f"unknown message type {kind!r}")
+
+
+def _speed(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or float(value) not in SPEEDS:
+        allowed = ", ".join(f"{s:g}" for s in SPEEDS)
+        raise ProtocolError("bad_speed", f"speed must be one of {allowed}, not {value!r}")
+    return float(value)
+
+
+def _upload(msg: dict[str, Any], max_upload: int) -> Upload:
+    name = msg.get("name")
+    size = msg.get("size")
+    if not isinstance(name, str) or not name.strip():
+        raise ProtocolError("bad_message", '"upload" needs the file "name"')
+    name = name.replace("\\", "/").rsplit("/", 1)[-1][:255] or "upload.csv"  # a label, never a path
+    data = _data(msg) if "data" in msg else None
+    if size is None and data is not None:
+        size = len(data)
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise ProtocolError("bad_message", '"upload" needs "size" in bytes')
+    check_size(size, max_upload)
+    if data is not None and len(data) != size:
+        raise ProtocolError("bad_message", f'"size" says {size} bytes but "data" holds {len(data)}')
+    return Upload(name, size, data)
+
+
+def check_size(size: int, max_upload: int) -> None:
+    if size > max_upload:
+        raise ProtocolError(
+            "too_large",
+            f"the file is {mib(size)}, over this server's upload limit of {mib(max_upload)} "
+            "(start the server with a larger --max-upload-mb)",
+        )
+
+
+def mib(n: int) -> str:
+    return f"{n / 2**20:.1f} MB"
+
+
+def _data(msg: dict[str, Any]) -> bytes:
+    data = msg.get("data")
+    encoding = msg.get("encoding", "base64")
+    if not isinstance(data, str):
+        raise ProtocolError("bad_message", '"data" must be a string (base64, or text with "encoding": "text")')
+    if encoding == "text":
+        return data.encode("utf-8")
+    if encoding != "base64":
+        raise ProtocolError("bad_message", f'"encoding" must be "base64" or "text", not {encoding!r}')
+    try:
+        return base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise ProtocolError("bad_message", '"data" is not valid base64') from None
+
+
+# -- what the server sends -------------------------------------------------------------------------
+
+
+def dumps(msg: dict[str, object]) -> str:
+    return json.dumps(msg, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def error(code: str, message: str, **extra: object) -> str:
+    return dumps({"type": "error", "code": code, "message": message, **extra})
+
+
+def reading(r: Reading, tz_offset_min: int | None, after_gap: bool) -> str:
+    """``t`` (epoch seconds) is for charts; ``ts`` is the time as the file wrote it, for people."""
+    return dumps(
+        {
+            "type": "reading",
+            "seq": r.seq,
+            "ts": format_ts(r.ts, tz_offset_min),
+            "t": r.ts,
+            "bpm": r.bpm,
+            "filled": r.filled,
+            "kinds": list(r.kinds),
+            "after_gap": after_gap,
+        }
+    )
+
+
+def anomaly(a: Anomaly, tz_offset_min: int | None, seq: int) -> str:
+    return dumps({"type": "anomaly", "seq": seq, "t_start": a.start, "t_end": a.end, **anomaly_dict(a, tz_offset_min)})
+
+
+def session_summary(s: Session) -> dict[str, object]:
+    """A session for listings: the summary without the (possibly long) list of events."""
+    d = s.as_dict()
+    del d["anomalies"]
+    return d
