@@ -10,12 +10,15 @@ import csv
 import itertools
 import math
 from collections.abc import Callable, Iterable
+from datetime import datetime
 
 from hrviz.core.errors import InputError
 from hrviz.core.reader.collect import Collector
 from hrviz.core.reader.names import is_hr_type
 from hrviz.core.reader.sniff import Layout
+from hrviz.core.reader.timestamps import ISO
 
+EPOCH = datetime(1970, 1, 1)
 NAN = math.nan
 INF = math.inf
 # Isolated rows whose time cannot be read are skipped; more than this many (and more than
@@ -34,34 +37,21 @@ def _loose_bpm(cell: str) -> float:
     return value if 0 < value < INF else NAN
 
 
-def _time_getter(layout: Layout) -> tuple[Callable[[list[str]], float] | None, int]:
-    """A row → epoch-seconds function for the layout, and the column it mainly reads."""
+def _time_parser(layout: Layout) -> tuple[Callable[[str], float] | None, int, int]:
+    """The cell → epoch-seconds function, its column, and the time-of-day column of split layouts."""
     fmt = layout.time_format
     if fmt is None or not layout.time_cols:
-        return None, -1
+        return None, -1, -1
     parse = fmt.parse
-    if len(layout.time_cols) == 2:
-        a, b = layout.time_cols
-
-        def joined(row: list[str]) -> float:
-            return parse(f"{row[a].strip()} {row[b].strip()}")
-
-        getter: Callable[[list[str]], float] = joined
-    else:
-        col = layout.time_cols[0]
-
-        def single(row: list[str]) -> float:
-            return parse(row[col])
-
-        getter = single
     if fmt.relative:
-        start, relative = layout.start, getter
+        start, relative = layout.start, parse
 
-        def anchored(row: list[str]) -> float:
-            return start + relative(row)
+        def anchored(cell: str) -> float:
+            return start + relative(cell)
 
-        getter = anchored
-    return getter, layout.time_cols[0]
+        parse = anchored
+    second = layout.time_cols[1] if len(layout.time_cols) == 2 else -1
+    return parse, layout.time_cols[0], second
 
 
 def parse_rows(
@@ -71,21 +61,27 @@ def parse_rows(
     offset = layout.data_index
     reader = csv.reader(itertools.chain(head[offset:], rest), delimiter=layout.delimiter,
                         skipinitialspace=True)
-    get_time, time_col = _time_getter(layout)
+    parse_time, tcol, tcol2 = _time_parser(layout)
     hcol = layout.hr_col
     scol = -1 if layout.subject_col is None else layout.subject_col
     ycol = -1 if layout.type_col is None else layout.type_col
     start, interval = layout.start, layout.interval
+    iso = layout.time_format is ISO and tcol2 < 0
+    fromiso = datetime.fromisoformat
     collectors: dict[str | None, Collector] = {}
     seen: dict[str, None] = {}
     types: dict[str, bool] = {}
-    single = Collector(None)
+    acc = Collector(None)
     if scol < 0:
-        collectors[None] = single
+        collectors[None] = acc
+    # The current subject's state lives in locals (the hot path); it is swapped in and out of its
+    # Collector only when the subject changes, which in practice is once per subject.
+    ts_append, bpm_append = acc.ts.append, acc.bpm.append
+    last, rows, duplicates, unsorted = acc.last, 0, 0, False
+    key: str | None = None
     bad = 0
     first_bad: tuple[int, str] | None = None
     first_row = True
-    acc = single
     try:
         for row in reader:
             if not row:
@@ -102,34 +98,45 @@ def parse_rows(
                     continue
             if scol >= 0:
                 try:
-                    key = row[scol].strip()
+                    name = row[scol].strip()
                 except IndexError:
-                    key = ""
-                found = collectors.get(key)
-                if found is None:
-                    if key not in seen:
-                        seen[key] = None
-                    if subject is not None and key != subject:
-                        continue
-                    found = collectors[key] = Collector(key)
-                acc = found
-            if get_time is not None:
+                    name = ""
+                if name != key:
+                    found = collectors.get(name)
+                    if found is None:
+                        if name not in seen:
+                            seen[name] = None
+                        if subject is not None and name != subject:
+                            continue
+                        found = collectors[name] = Collector(name)
+                    acc.last, acc.rows, acc.duplicates, acc.unsorted = last, rows, duplicates, unsorted
+                    acc, key = found, name
+                    ts_append, bpm_append = acc.ts.append, acc.bpm.append
+                    last, rows, duplicates, unsorted = acc.last, acc.rows, acc.duplicates, acc.unsorted
+            if iso:  # the common case, inlined: one C parse, no Python call
                 try:
-                    t = get_time(row)
+                    dt = fromiso(row[tcol])
+                    t = (dt - EPOCH).total_seconds() if dt.tzinfo is None else dt.timestamp()
+                except _TIME_ERRORS:
+                    t = NAN
+            if not iso or t != t:
+                try:
+                    if parse_time is None:
+                        t = start + rows * interval
+                    else:
+                        t = parse_time(row[tcol] if tcol2 < 0 else f"{row[tcol].strip()} {row[tcol2].strip()}")
                 except _TIME_ERRORS:
                     if not any(c.strip() for c in row):
                         continue
-                    cell = row[time_col] if time_col < len(row) else ""
+                    cell = row[tcol] if tcol < len(row) else ""
                     line = reader.line_num + offset
                     if first_row:
                         raise InputError(source, f"cannot read the time {cell!r} in column "
-                                         f"{layout.columns[time_col]!r} of the first data row", line) from None
+                                         f"{layout.columns[tcol]!r} of the first data row", line) from None
                     bad += 1
                     if first_bad is None:
                         first_bad = (line, cell)
                     continue
-            else:
-                t = start + acc.rows * interval
             first_row = False
             try:
                 v = float(row[hcol])
@@ -139,24 +146,25 @@ def parse_rows(
                 v = _loose_bpm(row[hcol])
             except IndexError:
                 v = NAN
-            acc.rows += 1
-            if t > acc.last:
-                acc.ts.append(t)
-                acc.bpm.append(v)
-                acc.last = t
-            elif t == acc.last:
-                acc.duplicates += 1
+            rows += 1
+            if t > last:
+                ts_append(t)
+                bpm_append(v)
+                last = t
+            elif t == last:
+                duplicates += 1
             else:
-                acc.unsorted = True
-                acc.ts.append(t)
-                acc.bpm.append(v)
-                acc.last = t
+                unsorted = True
+                ts_append(t)
+                bpm_append(v)
+                last = t
     except csv.Error as err:
         raise InputError(source, f"malformed CSV: {err}", reader.line_num + offset) from None
+    acc.last, acc.rows, acc.duplicates, acc.unsorted = last, rows, duplicates, unsorted
     total = sum(c.rows for c in collectors.values()) + bad
     if first_bad is not None and bad > max(BAD_ROWS_TOLERATED, BAD_SHARE * total):
         line, cell = first_bad
-        raise InputError(source, f"cannot read the time {cell!r} in column {layout.columns[time_col]!r} "
+        raise InputError(source, f"cannot read the time {cell!r} in column {layout.columns[tcol]!r} "
                          f"({bad} of {total} rows have unreadable times)", line)
     if scol < 0:
         seen = {}

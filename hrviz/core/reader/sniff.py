@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from hrviz.core.errors import InputError
 from hrviz.core.reader import layouts
 from hrviz.core.reader.names import hr_rank, is_hr_type, is_subject_name, time_rank
-from hrviz.core.reader.timestamps import TimeFormat, choose_format, is_clock_only, is_date_only
+from hrviz.core.reader.timestamps import (
+    TimeFormat,
+    choose_format,
+    first_unreadable,
+    is_clock_only,
+    is_date_only,
+)
 
 DELIMITERS = (",", ";", "\t", "|")
 HR_LOW, HR_HIGH = 25.0, 250.0
@@ -70,6 +76,14 @@ def _delimiter(lines: Sequence[str]) -> str:
     return best
 
 
+_MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "-", "--", "?"})
+
+
+def _value_like(cell: str) -> bool:
+    """A cell that can sit in a heart-rate column: a number (decimal comma too) or a missing marker."""
+    return cell.lower() in _MISSING or _is_number(cell) or _is_number(cell.replace(",", "."))
+
+
 def _rows(lines: Sequence[str], delimiter: str) -> list[Row]:
     """The head's records with their line numbers; blank records dropped, cells stripped."""
     out: list[Row] = []
@@ -99,9 +113,7 @@ def _named_header(rows: Sequence[Row]) -> tuple[int, int] | None:
             continue
         col = min(ranked)[1]
         following = rows[i + 1 : i + 4]
-        if not following or all(
-            col < len(r.cells) and (_is_number(r.cells[col]) or not r.cells[col]) for r in following
-        ):
+        if all(_value_like(r.cells[col] if col < len(r.cells) else "") for r in following):
             return i, col
     return None
 
@@ -136,25 +148,24 @@ def _time_columns(
     named: list[tuple[int, int]] = []
     if header is not None:
         named = sorted((r, c) for c, h in enumerate(header) if c not in exclude and (r := time_rank(h)) is not None)
-    for _, col in named:
-        cells = _column(data, col)
-        fmt = choose_format(cells, named=True)
-        if fmt is None:
-            continue
-        if is_date_only(fmt, cells):
-            for _, other in named:
+    formats = {col: choose_format(_column(data, col), named=True) for _, col in named}
+    for col, fmt in formats.items():  # a Date column with a separate time-of-day partner
+        if fmt is not None and is_date_only(fmt, _column(data, col)):
+            for other in formats:
                 if other != col and is_clock_only(_column(data, other)):
-                    pair = [f"{d} {t}" for d, t in zip(cells, _column(data, other), strict=False)]
+                    pair = [f"{d} {t}" for d, t in zip(_column(data, col), _column(data, other), strict=False)]
                     both = choose_format(pair, named=True)
                     if both is not None:
                         return (col, other), both
-        return (col,), fmt
+    for col, fmt in formats.items():
+        if fmt is not None:
+            return (col,), fmt
     if named:
         col = named[0][1]
-        cell = next((c for c in _column(data, col) if c), "")
-        line = next((r.line for r in data if col < len(r.cells) and r.cells[col]), None)
+        rows = [r for r in data if col < len(r.cells) and r.cells[col]]
+        bad = rows[first_unreadable([r.cells[col] for r in rows])] if rows else data[0]
         assert header is not None
-        raise InputError(source, f"cannot read the time {cell!r} in column {header[col]!r}", line)
+        raise InputError(source, f"cannot read the time {bad.cells[col]!r} in column {header[col]!r}", bad.line)
     for col in range(width):
         if col in exclude:
             continue

@@ -209,6 +209,13 @@ def choose_format(cells: Sequence[str], *, named: bool) -> TimeFormat | None:
     return best
 
 
+def first_unreadable(cells: Sequence[str]) -> int:
+    """Index of the first cell that the best-fitting text format cannot parse (for error messages)."""
+    formats = _text_formats()
+    best = max(formats, key=lambda fmt: sum(1 for c in cells if _parses(fmt, c.strip())))
+    return next((i for i, c in enumerate(cells) if not _parses(best, c.strip())), 0)
+
+
 def is_date_only(fmt: TimeFormat, cells: Sequence[str]) -> bool:
     """True when every cell falls on a midnight: a ``Date`` column that wants its ``Time`` partner."""
     if fmt.relative or fmt.name.startswith("unix"):
