@@ -1,0 +1,230 @@
+"""The ``hrviz watch`` screen: a plotext chart inside a rich renderable, sized at every frame.
+
+The renderable reads the console size each time rich draws it, so a resized terminal gets a chart
+that fits on the next frame. plotext's figure is global state: only this module touches it, from
+the one UI thread.
+"""
+
+from __future__ import annotations
+
+import math
+
+import plotext as plt
+from rich.console import Console, ConsoleOptions, Group, RenderResult
+from rich.table import Table
+from rich.text import Text
+
+from hrviz.adapters.terminal_view import Segment, WatchView, describe_event
+from hrviz.core.model import Kind, Reading
+
+PANEL_ROWS = 7  # big bpm digits (5) + a label row + a spare row
+MIN_CHART = (30, 6)  # below this a chart is unreadable: say so instead
+LINE = "green+"
+FILLED = ("·", "gray")
+# kind → (plotext marker, plotext colour, rich colour); the order is the drawing priority
+MARKS: dict[str, tuple[str, str, str]] = {
+    str(Kind.OUT_OF_RANGE): ("✖", "orange+", "bright_yellow"),
+    str(Kind.SPIKE): ("▲", "red+", "bright_red"),
+    str(Kind.DROP): ("▼", "magenta+", "bright_magenta"),
+    str(Kind.FLATLINE): ("■", "cyan+", "bright_cyan"),
+}
+RICH_COLOURS = {k: v[2] for k, v in MARKS.items()} | {str(Kind.MISSING): "grey62", str(Kind.GAP): "blue"}
+KEYS_HELP = "space pause · +/- speed · q quit"
+
+DIGITS = {
+    "0": ("███", "█ █", "█ █", "█ █", "███"),
+    "1": (" █ ", "██ ", " █ ", " █ ", "███"),
+    "2": ("███", "  █", "███", "█  ", "███"),
+    "3": ("███", "  █", " ██", "  █", "███"),
+    "4": ("█ █", "█ █", "███", "  █", "  █"),
+    "5": ("███", "█  ", "███", "  █", "███"),
+    "6": ("███", "█  ", "███", "█ █", "███"),
+    "7": ("███", "  █", "  █", " █ ", " █ "),
+    "8": ("███", "█ █", "███", "█ █", "███"),
+    "9": ("███", "█ █", "███", "  █", "███"),
+    "-": ("   ", "   ", "███", "   ", "   "),
+    ".": ("   ", "   ", "   ", "   ", " █ "),
+}
+
+
+def big_number(text: str) -> list[str]:
+    """Five rows of block digits: the current bpm must read from across the room."""
+    glyphs = [DIGITS.get(ch, DIGITS["-"]) for ch in text]
+    return [" ".join(g[row] for g in glyphs) for row in range(5)]
+
+
+def mark_of(reading: Reading) -> tuple[str, str] | None:
+    """The marker for an anomalous reading (highest-priority kind), None for a plain one."""
+    for kind, (marker, colour, _) in MARKS.items():
+        if kind in reading.kinds:
+            return marker, colour
+    return None
+
+
+def x_range(view: WatchView, first_ts: float) -> tuple[float, float]:
+    """The visible window: fills from the left, then scrolls with the newest reading at the right."""
+    current = view.current
+    if current is None:
+        return first_ts, first_ts + view.window
+    left = max(first_ts, current.ts - view.window)
+    return left, left + view.window
+
+
+def y_range(readings: list[Reading]) -> tuple[float, float]:
+    """Padded to round tens, at least 40 bpm tall so noise does not look like drama."""
+    values = [r.bpm for r in readings if math.isfinite(r.bpm)]
+    if not values:
+        return 40.0, 120.0
+    low = math.floor((min(values) - 5) / 10) * 10
+    high = math.ceil((max(values) + 5) / 10) * 10
+    if high - low < 40:
+        mid = (high + low) / 2
+        low, high = math.floor((mid - 20) / 10) * 10, math.ceil((mid + 20) / 10) * 10
+    return float(low), float(high)
+
+
+def tick_step(span: float) -> float:
+    """A round tick spacing giving 3-6 labels across ``span`` seconds."""
+    for step in (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600):
+        if span / step <= 6:
+            return float(step)
+    return 3600.0 * math.ceil(span / 6 / 3600)
+
+
+def runs(segment: Segment) -> tuple[list[list[Reading]], list[Reading]]:
+    """Measured runs (drawn as lines) and filled readings (drawn as dots, never as a line)."""
+    lines: list[list[Reading]] = []
+    filled: list[Reading] = []
+    current: list[Reading] = []
+    for r in segment.readings:
+        if r.filled:
+            filled.append(r)
+            if current:
+                lines.append(current)
+                current = []
+        else:
+            current.append(r)
+    if current:
+        lines.append(current)
+    return lines, filled
+
+
+def build_chart(view: WatchView, width: int, height: int, origin: float) -> str:
+    """The chart as ANSI text, exactly ``width`` × ``height`` cells."""
+    fig = plt.figure
+    fig.clear()
+    plt.terminal.limit(False, False)  # we size it ourselves, from rich's console
+    fig.theme("simple")
+    fig.plot_size(width, height)
+    left, right = x_range(view, view.points[0].ts if view.points else origin)
+    readings = [r for r in view.points if r.ts >= left]
+    for segment in view.segments():
+        lines, filled = runs(segment)
+        for run in lines:
+            signal = fig.signal([r.ts - origin for r in run], [r.bpm for r in run], marker=plt.marker("braille", LINE))
+            if len(run) > 1:
+                signal.lines()
+            fig.draw(signal)
+        if filled:
+            marker = plt.marker(FILLED[0], FILLED[1])
+            fig.draw(fig.signal([r.ts - origin for r in filled], [r.bpm for r in filled], marker=marker))
+    for r in readings:
+        mark = mark_of(r)
+        if mark is not None:
+            fig.draw(fig.signal([r.ts - origin], [r.bpm], marker=plt.marker(mark[0], mark[1])))
+    low, high = y_range(readings)
+    fig.ruler("y").lim(low, high)
+    fig.ruler("x").lim(left - origin, right - origin)
+    step = tick_step(right - left)
+    first = math.ceil(left / step) * step
+    ticks = [first + i * step for i in range(int((right - first) // step) + 1)]
+    fig.ruler("x").ticks([t - origin for t in ticks], [view.clock(t) for t in ticks])
+    return str(fig.build().string())
+
+
+class WatchScreen:
+    """Rich renderable of the whole screen: header, chart, then bpm / stats / events panel."""
+
+    def __init__(self, view: WatchView) -> None:
+        self.view = view
+        self.origin: float | None = None  # x values are seconds from here: small numbers for plotext
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        height = options.height or console.size.height
+        yield self.header()
+        chart_rows = height - 1 - PANEL_ROWS
+        if width < MIN_CHART[0] or chart_rows < MIN_CHART[1]:
+            yield Text(f"terminal too small for the chart ({width}×{height}); enlarge it", style="yellow")
+        else:
+            if self.origin is None and self.view.points:
+                self.origin = self.view.points[0].ts
+            chart = build_chart(self.view, width, chart_rows, self.origin or 0.0)
+            yield Text.from_ansi(chart, no_wrap=True, end="\n")
+        yield self.panel(width)
+
+    def header(self) -> Text:
+        v = self.view
+        current = v.current
+        bpm = f"{current.bpm:g} bpm" if current is not None else "-- bpm"
+        if v.finished:
+            state = "■ end of session (q to quit)"
+        elif v.paused:
+            state = "⏸ paused"
+        else:
+            state = f"▶ {v.speed:g}×"
+        progress = f"{v.shown}/{v.total}" if v.total is not None else f"{v.shown}"
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append("hrviz watch ", style="bold")
+        text.append(v.title)
+        text.append(f"   {v.clock(current.ts if current else None)}  ")
+        text.append(bpm, style="bold")
+        text.append(f"   {state}   readings {progress}")
+        if v.message:
+            text.append(f"   {v.message}", style="yellow")
+        return text
+
+    def panel(self, width: int) -> Table:
+        v = self.view
+        current = v.current
+        value = f"{current.bpm:.0f}" if current is not None else "--"
+        big = Text("\n".join(big_number(value)), style=self.bpm_style(current))
+        big.append(f"\nbpm  {v.clock(current.ts if current else None)}", style="dim")
+        stats = v.stats.as_dict()
+
+        def num(x: float | None) -> str:
+            return "-" if x is None else f"{x:g}"
+
+        info = Text()
+        info.append(f"min {num(stats['min'])}  mean {num(stats['mean'])}  max {num(stats['max'])}\n")
+        info.append(f"{KEYS_HELP}\n", style="dim")
+        info.append("── line  ", style="bright_green")
+        info.append("· filled  ", style="grey62")
+        for kind, (marker, _, colour) in MARKS.items():
+            info.append(f"{marker} {kind}  ", style=colour)
+        events = Text()
+        events.append("events (newest first)\n", style="bold")
+        for event in list(v.events)[: PANEL_ROWS - 2]:
+            events.append(describe_event(event, v.tz_offset_min) + "\n", style=RICH_COLOURS.get(str(event.kind), ""))
+        if not v.events:
+            events.append("none yet", style="dim")
+        grid = Table.grid(padding=(0, 3))
+        grid.add_column(no_wrap=True)
+        grid.add_column(max_width=max(20, width // 3))
+        grid.add_column(no_wrap=True, overflow="ellipsis")
+        grid.add_row(big, info, events)
+        return grid
+
+    @staticmethod
+    def bpm_style(current: Reading | None) -> str:
+        if current is None:
+            return "dim"
+        mark = mark_of(current)
+        if mark is not None:
+            return "bold " + RICH_COLOURS[next(k for k in MARKS if k in current.kinds)]
+        return "bold grey62" if current.filled else "bold bright_green"
+
+
+def screen(view: WatchView) -> Group:
+    """The renderable handed to rich's Live (a Group so Live can re-measure it per frame)."""
+    return Group(WatchScreen(view))

@@ -1,0 +1,168 @@
+"""``hrviz watch --server``: follow a session replayed by a running ``hrviz serve`` (docs/api.md).
+
+The server paces the replay, so this feed only relays: a reader thread turns messages into
+ticks on a queue, and pause / speed keys become control messages, so the terminal behaves as
+the browser does. The sync websockets client allows ``send`` from the UI thread while the
+reader thread blocks in ``recv``.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+from datetime import datetime
+from typing import Any
+
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.sync.client import ClientConnection, connect
+
+from hrviz.adapters.terminal_feed import Tick
+from hrviz.core.errors import BackendUnavailable
+from hrviz.core.model import Anomaly, Kind, Reading
+from hrviz.core.replay import SPEEDS
+
+OPEN_TIMEOUT = 5.0  # seconds to connect and hear back about the session
+POLL = 0.05  # seconds between polls of the message queue (the UI also waits on keys)
+
+
+class UnknownSession(LookupError):
+    """The server has no such session: the user's input, so exit 2."""
+
+
+class ServerFeed:
+    """A :class:`hrviz.adapters.terminal_feed.Feed` over one websocket connection."""
+
+    def __init__(self, url: str, session_id: str, speed: float = 1.0) -> None:
+        self.url = url
+        self.speed = speed
+        self.paused = False
+        self.done = False
+        self.message: str | None = None
+        self.session: dict[str, Any] = {}
+        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._pending: list[Anomaly] = []  # events arrive before the reading that reaches them
+        self._ws = _open(url)
+        try:
+            self._start(session_id)
+        except BaseException:
+            self._ws.close()
+            raise
+        self._thread = threading.Thread(target=self._pump, name="hrviz-watch-ws", daemon=True)
+        self._thread.start()
+
+    @property
+    def tz_offset_min(self) -> int | None:
+        """The file's UTC offset, recovered from the session's ISO start time."""
+        start = self.session.get("start")
+        if not isinstance(start, str):
+            return None
+        offset = datetime.fromisoformat(start.replace("Z", "+00:00")).utcoffset()
+        return None if offset is None else int(offset.total_seconds() // 60)
+
+    def _start(self, session_id: str) -> None:
+        self._ws.send(json.dumps({"type": "replay", "session_id": session_id, "from_seq": 0, "speed": self.speed}))
+        while True:
+            try:
+                msg = json.loads(self._ws.recv(timeout=OPEN_TIMEOUT))
+            except TimeoutError:
+                raise BackendUnavailable(f"{self.url} did not answer the replay request") from None
+            except ConnectionClosed as err:
+                raise BackendUnavailable(f"{self.url} closed the connection: {err}") from None
+            kind = msg.get("type")
+            if kind == "replay":
+                self.session = msg.get("session") or {}
+                self.paused = bool(msg.get("paused", False))
+                return
+            if kind == "error":
+                if msg.get("code") == "unknown_session":
+                    raise UnknownSession(msg.get("message") or f"no session {session_id!r} on {self.url}")
+                raise BackendUnavailable(f"{self.url}: {msg.get('message', msg)}")
+            # hello, sessions, ...: nothing to act on before the replay starts
+
+    def _pump(self) -> None:
+        try:
+            for raw in self._ws:
+                self._queue.put(json.loads(raw))
+        except ConnectionClosed:
+            pass
+        except (OSError, ValueError) as err:
+            self._queue.put({"type": "error", "message": str(err)})
+        self._queue.put(None)
+
+    def poll(self, now: float) -> list[Tick]:
+        ticks: list[Tick] = []
+        while not self.done:
+            try:
+                msg = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            self._handle(msg, ticks)
+        return ticks
+
+    def _handle(self, msg: dict[str, Any] | None, ticks: list[Tick]) -> None:
+        kind = None if msg is None else msg.get("type")
+        if msg is None or kind == "end":
+            if msg is None:
+                self.message = self.message or "the server closed the connection"
+            if self._pending:
+                ticks.append(Tick(None, self._pending))
+                self._pending = []
+            self.done = True
+        elif kind == "reading":
+            ticks.append(Tick(reading_of(msg), self._pending))
+            self._pending = []
+        elif kind == "anomaly":
+            self._pending.append(anomaly_of(msg))
+        elif kind == "state":
+            self.paused = bool(msg.get("paused", self.paused))
+            self.speed = float(msg.get("speed", self.speed))
+        elif kind == "error":
+            self.message = str(msg.get("message", "server error"))
+
+    def next_at(self, now: float) -> float | None:
+        return None if self.done else now + POLL
+
+    def toggle_pause(self, now: float) -> None:
+        self.paused = not self.paused  # at once on screen; the server's "state" confirms
+        self._send({"type": "pause" if self.paused else "resume"})
+
+    def set_speed(self, now: float, speed: float) -> None:
+        if speed in SPEEDS:
+            self.speed = speed
+            self._send({"type": "speed", "speed": speed})
+
+    def _send(self, msg: dict[str, object]) -> None:
+        try:
+            self._ws.send(json.dumps(msg))
+        except ConnectionClosed:
+            self.message = "the server closed the connection"
+
+    def close(self) -> None:
+        self._ws.close()
+        self._thread.join(timeout=2)
+
+
+def _open(url: str) -> ClientConnection:
+    try:
+        return connect(url, open_timeout=OPEN_TIMEOUT, max_size=None)
+    except InvalidURI:
+        raise BackendUnavailable(f"{url!r} is not a websocket URL (ws://HOST:PORT)") from None
+    except (OSError, TimeoutError, InvalidHandshake) as err:
+        raise BackendUnavailable(f"cannot reach hrviz serve at {url}: {err}") from None
+
+
+def reading_of(msg: dict[str, Any]) -> Reading:
+    return Reading(
+        int(msg["seq"]), float(msg["t"]), float(msg["bpm"]), bool(msg.get("filled")), tuple(msg.get("kinds") or ())
+    )
+
+
+def anomaly_of(msg: dict[str, Any]) -> Anomaly:
+    def opt(key: str) -> float | None:
+        value = msg.get(key)
+        return None if value is None else float(value)
+
+    return Anomaly(
+        Kind(msg["kind"]), float(msg["t_start"]), float(msg["t_end"]), opt("bpm"), opt("baseline"), opt("delta")
+    )

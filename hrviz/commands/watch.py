@@ -1,0 +1,163 @@
+"""``hrviz watch``: replay a file, a stored session or a server's session as a live terminal chart.
+
+Picks the source (file → embedded ingest, ``--session`` → store / queue, ``--server`` → websocket)
+and the output (chart on a terminal, one line per reading otherwise); everything else lives in
+the ``terminal_*`` adapters.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hrviz.adapters.terminal_feed import Feed, ReplayFeed
+from hrviz.adapters.terminal_plain import run_plain
+from hrviz.adapters.terminal_view import WatchView
+from hrviz.commands.common import (
+    EXIT_ERROR,
+    EXIT_INPUT,
+    ConfigOpt,
+    DbOpt,
+    KafkaOpt,
+    MysqlOpt,
+    fail,
+    friendly_errors,
+)
+from hrviz.core.errors import InputError
+from hrviz.core.ingest import IngestOptions
+from hrviz.core.ingest import ingest as run_ingest
+from hrviz.core.model import Reading, Session
+from hrviz.core.replay import SPEEDS
+from hrviz.wiring import Backends, load_detector_config, open_backends
+
+EXIT_INTERRUPTED = 130
+
+
+def watch(
+    file: Annotated[Path | None, typer.Argument(help="CSV file to replay.", show_default=False)] = None,
+    session: Annotated[str | None, typer.Option("--session", help="Replay this stored session instead.")] = None,
+    server: Annotated[
+        str | None, typer.Option("--server", help="Follow --session on a running `hrviz serve` (ws://HOST:PORT).")
+    ] = None,
+    speed: Annotated[float, typer.Option(help="Start at this speed (readings per second).")] = 1.0,
+    window: Annotated[float, typer.Option(help="Seconds of readings shown in the scrolling chart.")] = 120.0,
+    no_pace: Annotated[
+        bool, typer.Option("--no-pace", help="Plain output: print every line at once, without waiting.")
+    ] = False,
+    plain: Annotated[bool, typer.Option("--plain", help="One line per reading even on a terminal.")] = False,
+    subject: Annotated[str | None, typer.Option(help="The subject to replay from a multi-subject file.")] = None,
+    interval: Annotated[float, typer.Option(help="Seconds between readings in files without times.")] = 1.0,
+    db: DbOpt = None,
+    mysql: MysqlOpt = None,
+    kafka: KafkaOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Replay heart-rate readings as a live chart (keys: space pause, +/- speed, q quit)."""
+    if (file is None) == (session is None):
+        fail("give a CSV file, or --session ID (with --server, --db, --mysql or --kafka)", EXIT_INPUT)
+    if server and file is not None:
+        fail("--server follows a stored session: give --session ID, not a file", EXIT_INPUT)
+    if speed <= 0 or window <= 0 or interval <= 0:
+        fail("--speed, --window and --interval must be positive", EXIT_INPUT)
+    if server and speed not in SPEEDS:
+        fail(f"with --server, --speed must be one of {', '.join(f'{s:g}' for s in SPEEDS)}", EXIT_INPUT)
+    chart = not plain and sys.stdout.isatty()
+    with friendly_errors():
+        if server:
+            assert session is not None
+            _follow(server, session, speed, window, chart, no_pace)
+            return
+        backends = open_backends(db, mysql, kafka)
+        try:
+            if file is not None:
+                detector = load_detector_config(config)
+                found = _ingest_file(
+                    file, backends, IngestOptions(interval=interval, subject=subject, detector=detector)
+                )
+            else:
+                assert session is not None
+                found = _stored(backends, session)
+            feed = ReplayFeed(_readings(backends, found), found.anomalies, speed=speed, paced=chart or not no_pace)
+            _run(feed, found.source, found, window, chart, found.readings)
+        finally:
+            backends.close()
+
+
+def _ingest_file(path: Path, backends: Backends, options: IngestOptions) -> Session:
+    """Store the file like ``hrviz ingest`` does (same session id), then replay it from the store."""
+    if not path.is_file():
+        raise InputError(str(path), "no such file" if not path.exists() else "not a regular file")
+    with path.open("rb") as stream:
+        sessions = run_ingest(stream, str(path), backends.store, options)
+    if len(sessions) > 1:
+        subjects = ", ".join(repr(s.subject) for s in sessions)
+        fail(f"{path} holds several subjects ({subjects}); pick one with --subject", EXIT_INPUT)
+    return sessions[0]
+
+
+def _stored(backends: Backends, session_id: str) -> Session:
+    found = backends.store.get(session_id)
+    if found is None:
+        recent = ", ".join(s.id for s in backends.store.list_sessions(5)) or "none stored yet"
+        fail(f"unknown session {session_id!r} in {backends.description} (recent: {recent})", EXIT_INPUT)
+    return found
+
+
+def _readings(backends: Backends, session: Session) -> Iterator[Reading]:
+    """From the queue (as a live subscriber would); the store completes what it has not got yet."""
+    position = next((b.position for b in backends.store.unpublished() if b.session_id == session.id), None)
+    last = -1
+    for reading in backends.queue.replay(session.id, position, 0):
+        last = reading.seq
+        yield reading
+    if last < session.readings - 1:
+        yield from backends.store.readings(session.id, last + 1)
+
+
+def _follow(url: str, session_id: str, speed: float, window: float, chart: bool, no_pace: bool) -> None:
+    from hrviz.adapters.ws_follow import ServerFeed, UnknownSession
+
+    try:
+        feed = ServerFeed(url, session_id, speed)
+    except UnknownSession as err:
+        fail(str(err), EXIT_INPUT)
+    try:
+        summary = feed.session
+        total = summary.get("readings")
+        info = Session(id=session_id, source=str(summary.get("source") or url), subject=None, fingerprint="")
+        info.tz_offset_min = feed.tz_offset_min
+        _run(feed, f"{info.source} via {url}", info, window, chart, total if isinstance(total, int) else None)
+    finally:
+        feed.close()
+
+
+def _run(feed: Feed, source: str, session: Session, window: float, chart: bool, total: int | None) -> None:
+    """Show the feed until it ends (plain) or the user quits (chart); exit 1 if the feed failed."""
+    title = f"{Path(source).name}  session {session.id}" + (f"  subject {session.subject}" if session.subject else "")
+    view = WatchView(title=title, tz_offset_min=session.tz_offset_min, window=window, total=total)
+    try:
+        if chart:
+            from rich.console import Console
+
+            from hrviz.adapters.terminal_live import run_live
+
+            run_live(feed, view, Console(), sys.stdin.fileno())
+        else:
+            run_plain(feed, view, sys.stdout)
+    except KeyboardInterrupt:
+        if not chart:  # a script's Ctrl-C: the conventional status; on screen, Ctrl-C is just "quit"
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+    except BrokenPipeError:  # `hrviz watch f.csv | head`: the reader left, which is fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    finally:
+        feed.close()
+    if feed.message:
+        fail(feed.message, EXIT_ERROR)
+
+
+__all__ = ["watch"]
