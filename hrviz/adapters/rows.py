@@ -1,0 +1,110 @@
+"""Row conversions shared by the SQL stores (SQLite and MySQL), so both read and write the same values.
+
+Sessions, readings and anomalies map to flat tuples in the column order both schemas use; the
+outbox update keeps the *first* recorded queue position, because replay must find seq 0 even
+after a resumed publish reports a later offset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hrviz.core.model import Anomaly, Kind, Reading, Session, Stats
+from hrviz.core.ports import Outbox, QueuePosition
+
+SESSION_FIELDS = (
+    "id",
+    "fingerprint",
+    "source",
+    "subject",
+    "rows",
+    "readings",
+    "filled",
+    "duplicates",
+    "start_ts",
+    "end_ts",
+    "tz_offset_min",
+    "stat_count",
+    "stat_min",
+    "stat_mean",
+    "stat_max",
+)
+SUMMARY_FIELDS = SESSION_FIELDS[4:]  # what commit() rewrites once the whole file is read
+ANOMALY_FIELDS = ("session_id", "idx", "kind", "start_ts", "end_ts", "bpm", "baseline", "delta")
+
+
+def session_row(s: Session) -> tuple[object, ...]:
+    st = s.stats
+    return (
+        s.id, s.fingerprint, s.source, s.subject, s.rows, s.readings, s.filled, s.duplicates,
+        s.start, s.end, s.tz_offset_min, st.count,
+        st.min if st.count else None, st.mean, st.max if st.count else None,
+    )  # fmt: skip
+
+
+def session_from_row(row: Sequence[object]) -> Session:
+    (sid, fp, source, subject, rows, readings, filled, dups, start, end, tz, count, smin, smean, smax) = row
+    stats = Stats()
+    if count:
+        n = _int(count)
+        stats = Stats(n, float(smean) * n, float(smin), float(smax))  # type: ignore[arg-type]
+    return Session(
+        id=str(sid), fingerprint=str(fp), source=str(source),
+        subject=None if subject is None else str(subject),
+        rows=_int(rows), readings=_int(readings), filled=_int(filled), duplicates=_int(dups),
+        start=_opt_float(start), end=_opt_float(end), tz_offset_min=None if tz is None else _int(tz), stats=stats,
+    )  # fmt: skip
+
+
+def _int(value: object) -> int:
+    return int(value)  # type: ignore[call-overload]
+
+
+def _opt_float(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
+
+
+def reading_row(session_id: str, r: Reading) -> tuple[object, ...]:
+    return (session_id, r.seq, r.ts, r.bpm, 1 if r.filled else 0, ",".join(r.kinds))
+
+
+def reading_from_row(seq: int, ts: float, bpm: float, filled: int, kinds: str) -> Reading:
+    return Reading(seq, ts, bpm, bool(filled), tuple(kinds.split(",")) if kinds else ())
+
+
+def anomaly_rows(session_id: str, anomalies: Sequence[Anomaly]) -> list[tuple[object, ...]]:
+    return [(session_id, i, str(a.kind), a.start, a.end, a.bpm, a.baseline, a.delta) for i, a in enumerate(anomalies)]
+
+
+def anomaly_from_row(row: Sequence[object]) -> Anomaly:
+    kind, start, end, bpm, baseline, delta = row
+    return Anomaly(
+        Kind(str(kind)), float(start), float(end),  # type: ignore[arg-type]
+        _opt_float(bpm), _opt_float(baseline), _opt_float(delta),
+    )  # fmt: skip
+
+
+def outbox_from_row(row: Sequence[object]) -> Outbox:
+    sid, upto, n, part, off = row
+    position = None if part is None or off is None else QueuePosition(_int(part), _int(off))
+    return Outbox(str(sid), _int(upto), _int(n), position)
+
+
+def mark_published_sql(mark: str, greatest: str) -> str:
+    """The outbox update in a dialect: ``mark`` is the placeholder, ``greatest`` the 2-arg max function.
+
+    The mark only moves forward (a late acknowledgement never rewinds it) and the position is set
+    once: a resumed publish starts at a later offset, but replay must start from the first record.
+    Parameters: (upto_seq, partition, first_offset, session_id); partition/offset may be NULL.
+    """
+    return (
+        f"UPDATE sessions SET published_upto = {greatest}(published_upto, {mark}), "
+        f"queue_partition = COALESCE(queue_partition, {mark}), queue_offset = COALESCE(queue_offset, {mark}) "
+        f"WHERE id = {mark}"
+    )
+
+
+def mark_params(session_id: str, upto_seq: int, position: QueuePosition | None) -> tuple[object, ...]:
+    if position is None:
+        return (upto_seq, None, None, session_id)
+    return (upto_seq, position.partition, position.first_offset, session_id)
