@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import math
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -62,6 +63,9 @@ CASES: list[tuple[str, str | bytes, list[float], list[float], int | None]] = [
         -300,
     ),
     ("decimal-comma", f"time;bpm\n{T0};72,5\n{T1};73\n", ISO3[:2], [72.5, 73], None),
+    ("utf-16", f"timestamp,bpm\n{T0},60\n".encode("utf-16"), ISO3[:1], [60], None),
+    ("german-semicolon-decimal-comma", "Datum;Uhrzeit;Puls\n06.09.2015;10:00:00;72,5\n06.09.2015;10:00:01;73\n",
+     [E("2015-09-06 10:00:00"), E("2015-09-06 10:00:01")], [72.5, 73], None),
     ("latin-1", f"time,bpm,note\n{T0},60,caf\xe9\n".encode("latin-1"), ISO3[:1], [60], None),
     ("name-HR (bpm)", f"Time,HR (bpm),Speed\n{T0},60,3\n", ISO3[:1], [60], None),
     ("name-beats-per-minute", f"timestamp,beats per minute\n{T0},60.0\n", ISO3[:1], [60], None),
@@ -284,3 +288,22 @@ def test_streams_past_the_sniffed_head_and_reports_progress() -> None:
 def test_multiline_quoted_field_crossing_rows() -> None:
     s = one(f'time,bpm,note\n{T0},60,"two\nlines"\n{T1},61,x\n')
     assert list(s.bpm) == [60, 61]
+
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+
+
+def test_sample_semicolon_bom() -> None:
+    with (SAMPLES / "reader_semicolon_bom.csv").open("rb") as fh:
+        (s,) = read_series(fh, "reader_semicolon_bom.csv")
+    base = E("2015-09-06 10:00:00")
+    assert list(s.ts) == [base + i for i in range(6)]
+    assert same(list(s.bpm), [72.5, 73, NAN, NAN, 75, 74])
+
+
+def test_sample_multi_subject() -> None:
+    with (SAMPLES / "reader_multi_subject.csv").open("rb") as fh:
+        a, b = read_series(fh, "reader_multi_subject.csv")
+    assert (a.subject, a.rows, a.duplicates, list(a.bpm)) == ("a1", 3, 1, [70, 72])
+    assert (b.subject, b.rows) == ("b2", 2)
+    assert same(list(b.bpm), [NAN, 65])

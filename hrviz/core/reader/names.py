@@ -30,6 +30,7 @@ HR_NAMES: tuple[str, ...] = (
     "pulse",
     "pulserate",
     "pulsebpm",
+    "puls",
     "heartbeat",
     "heartratevalue",
     "hrvalue",

@@ -125,7 +125,7 @@ def _hr_by_content(rows: Sequence[Row], width: int, exclude: set[int]) -> int:
         if col in exclude:
             continue
         cells = [c for c in _column(rows, col) if c]
-        numbers = [float(c) for c in cells if _is_number(c)]
+        numbers = [float(c.replace(",", ".")) for c in cells if _is_number(c.replace(",", "."))]
         if not cells or len(numbers) < 0.8 * len(cells):
             continue
         share = sum(1 for v in numbers if HR_LOW <= v <= HR_HIGH) / len(cells)
@@ -141,15 +141,9 @@ def _describe(columns: Sequence[str], header: bool, rows: Sequence[Row]) -> str:
     return ", ".join(f"column {i + 1} (e.g. {c!r})" for i, c in enumerate(first)) + " (no header)"
 
 
-def _time_columns(
-    header: Sequence[str] | None, data: Sequence[Row], width: int, exclude: set[int], source: str
-) -> tuple[tuple[int, ...], TimeFormat | None]:
-    """The time column(s) and their format: by name first, then by content."""
-    named: list[tuple[int, int]] = []
-    if header is not None:
-        named = sorted((r, c) for c, h in enumerate(header) if c not in exclude and (r := time_rank(h)) is not None)
-    formats = {col: choose_format(_column(data, col), named=True) for _, col in named}
-    for col, fmt in formats.items():  # a Date column with a separate time-of-day partner
+def _pick_time(data: Sequence[Row], formats: dict[int, TimeFormat | None]) -> tuple[tuple[int, ...], TimeFormat | None]:
+    """The first readable candidate, or a Date column joined with its separate time-of-day partner."""
+    for col, fmt in formats.items():
         if fmt is not None and is_date_only(fmt, _column(data, col)):
             for other in formats:
                 if other != col and is_clock_only(_column(data, other)):
@@ -160,19 +154,27 @@ def _time_columns(
     for col, fmt in formats.items():
         if fmt is not None:
             return (col,), fmt
+    return (), None
+
+
+def _time_columns(
+    header: Sequence[str] | None, data: Sequence[Row], width: int, exclude: set[int], source: str
+) -> tuple[tuple[int, ...], TimeFormat | None]:
+    """The time column(s) and their format: by name first, then by content."""
+    named: list[tuple[int, int]] = []
+    if header is not None:
+        named = sorted((r, c) for c, h in enumerate(header) if c not in exclude and (r := time_rank(h)) is not None)
+    cols, fmt = _pick_time(data, {col: choose_format(_column(data, col), named=True) for _, col in named})
+    if fmt is not None:
+        return cols, fmt
     if named:
         col = named[0][1]
         rows = [r for r in data if col < len(r.cells) and r.cells[col]]
         bad = rows[first_unreadable([r.cells[col] for r in rows])] if rows else data[0]
         assert header is not None
         raise InputError(source, f"cannot read the time {bad.cells[col]!r} in column {header[col]!r}", bad.line)
-    for col in range(width):
-        if col in exclude:
-            continue
-        fmt = choose_format(_column(data, col), named=False)
-        if fmt is not None:
-            return (col,), fmt
-    return (), None
+    content = {col: choose_format(_column(data, col), named=False) for col in range(width) if col not in exclude}
+    return _pick_time(data, {c: f for c, f in content.items() if f is not None})
 
 
 def sniff(head: Sequence[str], source: str, interval: float) -> Layout:
