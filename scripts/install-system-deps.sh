@@ -66,8 +66,8 @@ if [ ! -f "$marker" ]; then
   [ -n "$lver" ] && props+=("-Dlog4j2.version=$lver")
   # -DoutputDirectory must be absolute: a relative one is taken relative to the pom's folder
   if ! mvn -B -q -Dstyle.color=never -f "$POM" "${props[@]}" dependency:copy-dependencies -DincludeScope=runtime \
-        -DoutputDirectory="$tmp" </dev/null; then
-    rm -rf "$tmp"; log "Maven could not resolve the Kafka jars"; exit 1
+        -DoutputDirectory="$tmp" </dev/null >"$SVC/kafka/mvn.log" 2>&1; then
+    rm -rf "$tmp"; log "Maven could not resolve the Kafka jars:"; tail -n 40 "$SVC/kafka/mvn.log" >&2; exit 1
   fi
   ls "$tmp"/kafka_2.13-*.jar "$tmp"/log4j-slf4j-impl-*.jar >/dev/null 2>&1 \
     || ls "$tmp"/kafka_2.13-*.jar "$tmp"/slf4j-reload4j-*.jar >/dev/null 2>&1 \
