@@ -1,0 +1,115 @@
+// The WebSocket to the server, reconnecting with backoff, and the chunked upload over it.
+// The API is documented message by message in docs/api.md.
+
+const CHUNK = 256 * 1024;
+
+export class Connection {
+  constructor({ onMessage, onStatus, onOpen }) {
+    this.onMessage = onMessage;
+    this.onStatus = onStatus;
+    this.onOpen = onOpen;
+    this.ws = null;
+    this.attempt = 0;
+    this.timer = null;
+    this.uploadWaiter = null;
+    this.hello = null;
+    this.open();
+  }
+
+  url() {
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    return `${scheme}//${location.host}/ws`;
+  }
+
+  open() {
+    clearTimeout(this.timer);
+    this.onStatus("connecting", this.attempt ? "Reconnecting…" : "Connecting…");
+    const ws = new WebSocket(this.url());
+    this.ws = ws;
+    ws.onmessage = (e) => {
+      let msg;
+      try {
+        msg = JSON.parse(e.data);
+      } catch {
+        return;
+      }
+      if (msg.type === "hello") {
+        this.hello = msg;
+        this.attempt = 0;
+        this.onStatus("online", "Connected");
+        this.onOpen(msg);
+      }
+      if (msg.type === "progress" && msg.phase === "upload" && this.uploadWaiter) this.uploadWaiter.progress(msg.done);
+      if (msg.type === "error" && this.uploadWaiter) this.uploadWaiter.fail(new Error(msg.message));
+      this.onMessage(msg);
+    };
+    ws.onclose = (e) => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      if (this.uploadWaiter) this.uploadWaiter.fail(new Error("the connection was lost during the upload; try again"));
+      const delay = Math.min(10000, 500 * 2 ** this.attempt) * (0.75 + Math.random() * 0.5);
+      this.attempt += 1;
+      const why = e.code === 1013 ? "fell behind" : "connection lost";
+      this.onStatus("offline", `Offline (${why}) — retrying in ${Math.ceil(delay / 1000)} s`);
+      this.timer = setTimeout(() => this.open(), delay);
+    };
+  }
+
+  get connected() {
+    return this.ws !== null && this.ws.readyState === WebSocket.OPEN && this.hello !== null;
+  }
+
+  send(msg) {
+    if (!this.connected) return false;
+    this.ws.send(JSON.stringify(msg));
+    return true;
+  }
+
+  /** Drop the socket now (used by the "reconnect" behaviour tests and by nothing else). */
+  drop() {
+    if (this.ws) this.ws.close();
+  }
+
+  /** Send a File in chunks, each acknowledged before the next: progress without flooding. */
+  async upload(file, onProgress) {
+    if (!this.connected) throw new Error("not connected to the server yet; try again in a moment");
+    const limit = this.hello.max_upload_bytes;
+    if (file.size > limit) {
+      const mb = (n) => `${(n / 2 ** 20).toFixed(1)} MB`;
+      throw new Error(`the file is ${mb(file.size)}, over this server's upload limit of ${mb(limit)}`);
+    }
+    this.send({ type: "upload", name: file.name, size: file.size });
+    let sent = 0;
+    while (sent < file.size) {
+      const slice = new Uint8Array(await file.slice(sent, sent + CHUNK).arrayBuffer());
+      const target = sent + slice.length;
+      const acked = new Promise((resolve, reject) => {
+        this.uploadWaiter = {
+          progress: (done) => {
+            onProgress(done, file.size);
+            if (done >= target) resolve();
+          },
+          fail: reject,
+        };
+      });
+      if (!this.send({ type: "chunk", data: toBase64(slice) })) {
+        this.uploadWaiter = null;
+        throw new Error("the connection was lost during the upload; try again");
+      }
+      try {
+        await acked;
+      } finally {
+        this.uploadWaiter = null;
+      }
+      sent = target;
+    }
+  }
+}
+
+function toBase64(bytes) {
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    text += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(text);
+}
