@@ -188,6 +188,8 @@ def sniff(head: Sequence[str], source: str, interval: float) -> Layout:
 
     delimiter = _delimiter(head)
     rows = _rows(head, delimiter)
+    if not rows:
+        raise InputError(source, "empty file: no data rows (only blank lines and empty fields)")
     found = _named_header(rows)
     if found is not None:
         index, hr_col = found
