@@ -223,7 +223,7 @@ def test_isolated_bad_time_rows_are_skipped() -> None:
 REFUSALS: list[tuple[str, bytes, str, int | None]] = [
     ("empty", b"", "empty file", None),
     ("whitespace-only", b"\n \n\r\n", "empty file", None),
-    ("empty-fields-only", b",,,\n;;\n", "empty file", None),
+    ("empty-fields-only", b",,,\n,,\r\n", "empty file", None),
     ("header-only", b"timestamp,bpm\n", "header only", 1),
     ("header-only-after-blank", b"\n\ntime,heart_rate\r\n\r\n", "header only", 3),
     (
