@@ -27,8 +27,10 @@ class LocalQueue:
     ) -> QueuePosition | None:
         return QueuePosition(0, 0)
 
-    def replay(self, session_id: str, position: QueuePosition | None, from_seq: int = 0) -> Iterator[Reading]:
-        return self._store.readings(session_id, from_seq)
+    def replay(
+        self, session_id: str, position: QueuePosition | None, from_seq: int = 0, *, count: int | None = None
+    ) -> Iterator[Reading]:
+        return self._store.readings(session_id, from_seq)  # committed sessions are complete: count is moot
 
     def close(self) -> None:
         pass

@@ -97,8 +97,15 @@ class ReadingQueue(Protocol):
         """
         ...
 
-    def replay(self, session_id: str, position: QueuePosition | None, from_seq: int = 0) -> Iterator[Reading]:
-        """The session's readings from ``from_seq`` in order, read from the recorded position."""
+    def replay(
+        self, session_id: str, position: QueuePosition | None, from_seq: int = 0, *, count: int | None = None
+    ) -> Iterator[Reading]:
+        """The session's readings from ``from_seq`` in order, read from the recorded position.
+
+        ``count``, the session's number of readings when the caller knows it, lets a replay follow
+        a publication still in progress (it waits for the later seqs); without it, replay ends at
+        what the queue holds now.
+        """
         ...
 
     def close(self) -> None: ...

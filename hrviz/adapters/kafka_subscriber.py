@@ -1,0 +1,232 @@
+"""Replay from Kafka: one shared consumer per process, dispatching to per-session bounded buffers.
+
+Why shared: ``serve`` may replay many sessions at once, and a consumer per viewer would mean a
+broker connection, a fetch loop and memory per viewer. Here one background thread owns one
+``confluent_kafka.Consumer``; each replay registers a *subscription* (session, partition, start
+offset, next seq) and the thread assigns that partition at the lowest offset any subscription
+still needs (assign + offset, never a consumer-group scan from the start).
+
+Exactly once, in order: a subscription accepts a record only if its key is the session and its
+seq is the very next one it expects. A resumed publish after a crash re-sends records (and a
+timed-out one can leave a hole that the resume fills later); both are skipped by that rule.
+
+Back-pressure: a full buffer (a slow viewer) parks its subscription at the offset it could not
+take; the others on the partition go on. When the viewer drains, the partition is re-assigned at
+the parked offset and the others skip what they have already seen (they track offsets too).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import os
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaException, TopicPartition
+
+from hrviz.core.errors import BackendUnavailable
+from hrviz.core.model import Reading
+from hrviz.core.ports import QueuePosition
+
+BUFFER = 5000  # readings buffered per subscription before it is parked
+IDLE_TIMEOUT = 30.0  # seconds without a single new reading before replay gives up
+
+
+def decode(value: bytes) -> tuple[str, Reading]:
+    """A record (see kafka_queue.py) back into (session id, Reading)."""
+    d = json.loads(value)
+    reading = Reading(int(d["seq"]), float(d["t"]), float(d["bpm"]), bool(d["filled"]), tuple(d["kinds"]))
+    return str(d["session"]), reading
+
+
+class _Subscription:
+    """One replay's state; the fields below the lock are shared with the dispatcher thread."""
+
+    def __init__(self, session_id: str, partition: int, offset: int, next_seq: int, end: int | None) -> None:
+        self.key = session_id.encode()
+        self.partition = partition
+        self.offset = offset  # the next offset this subscription still has to look at
+        self.next = next_seq  # the next seq to deliver
+        self.end = end  # seq at which replay is complete (None: until the partition's end)
+        self.stop_offset: int | None = None  # with no count: the high watermark at subscription
+        self.buffer: deque[Reading] = deque()
+        self.cond = threading.Condition()
+        self.parked = False
+        self.done = False
+        self.error: BaseException | None = None
+
+
+class SharedConsumer:
+    """The process's single replay consumer; thread-safe, started lazily, stopped by :meth:`close`."""
+
+    def __init__(
+        self, base: dict[str, Any], topic: str, unavailable: Callable[[str, object], BackendUnavailable]
+    ) -> None:
+        self.topic = topic
+        self._unavailable = unavailable
+        self._consumer = Consumer(
+            {
+                **base,
+                "group.id": f"hrviz-replay-{os.getpid()}-{id(self)}",  # never joined: assign() only
+                "enable.auto.commit": False,
+                "enable.auto.offset.store": False,
+                "auto.offset.reset": "earliest",
+                "fetch.wait.max.ms": 50,
+                "enable.partition.eof": False,
+            }
+        )
+        self._requests: queue.SimpleQueue[tuple[str, _Subscription]] = queue.SimpleQueue()
+        self._subs: dict[int, list[_Subscription]] = {}  # by partition; dispatcher thread only
+        self._assigned: dict[int, int] = {}  # partition → offset the next fetched record will have
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="hrviz-kafka-replay", daemon=True)
+        self._thread.start()
+
+    # -- the caller's side ------------------------------------------------------------------------
+
+    def replay(self, session_id: str, position: QueuePosition, from_seq: int, count: int | None) -> Iterator[Reading]:
+        sub = _Subscription(session_id, position.partition, position.first_offset, from_seq, count)
+        if count is None:
+            try:
+                _, high = self._consumer.get_watermark_offsets(
+                    TopicPartition(self.topic, position.partition), timeout=5.0
+                )
+            except KafkaException as err:
+                raise self._unavailable("did not answer a watermark request", err) from err
+            sub.stop_offset = high
+        if (count is not None and from_seq >= count) or (sub.stop_offset is not None and sub.offset >= sub.stop_offset):
+            return iter(())
+        self._requests.put(("add", sub))
+        return self._drain(sub)
+
+    def _drain(self, sub: _Subscription) -> Iterator[Reading]:
+        try:
+            while True:
+                with sub.cond:
+                    deadline = time.monotonic() + IDLE_TIMEOUT
+                    while not sub.buffer and not sub.done and sub.error is None:
+                        left = deadline - time.monotonic()
+                        if left <= 0:
+                            raise self._unavailable(
+                                f"delivered no reading of session {sub.key.decode()} for {IDLE_TIMEOUT:g} s", None
+                            )
+                        sub.cond.wait(min(left, 1.0))
+                    if sub.error is not None:
+                        raise sub.error
+                    if not sub.buffer:  # done and drained
+                        return
+                    batch = list(sub.buffer)
+                    sub.buffer.clear()
+                    wake = sub.parked
+                if wake:
+                    self._requests.put(("wake", sub))
+                yield from batch
+        finally:
+            self._requests.put(("remove", sub))
+
+    def close(self) -> None:
+        self._closed.set()
+        self._thread.join(timeout=10)
+        with contextlib.suppress(KafkaException, RuntimeError):
+            self._consumer.close()
+
+    # -- the dispatcher thread --------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while not self._closed.is_set():
+            try:
+                self._handle_requests()
+                if not self._assigned:
+                    time.sleep(0.02)
+                    continue
+                for msg in self._consumer.consume(num_messages=1000, timeout=0.1):
+                    if msg.error() is None:
+                        self._dispatch(msg)
+            except Exception as err:  # noqa: BLE001 — reported to every waiting replay
+                self._fail_all(err)
+
+    def _handle_requests(self) -> None:
+        touched: set[int] = set()
+        while True:
+            try:
+                op, sub = self._requests.get_nowait()
+            except queue.Empty:
+                break
+            subs = self._subs.setdefault(sub.partition, [])
+            if op == "add":
+                subs.append(sub)
+            elif op == "remove" and sub in subs:
+                subs.remove(sub)
+            elif op == "wake":
+                with sub.cond:
+                    sub.parked = False
+            touched.add(sub.partition)
+        for partition in touched:
+            self._reassign(partition)
+
+    def _reassign(self, partition: int) -> None:
+        """Fetch the partition from the lowest offset an active subscription needs; drop it if none."""
+        active = [s for s in self._subs.get(partition, []) if not s.parked and not s.done]
+        tp = TopicPartition(self.topic, partition)
+        current = self._assigned.get(partition)
+        if not active:
+            if current is not None:
+                self._consumer.incremental_unassign([tp])
+                del self._assigned[partition]
+            return
+        needed = min(s.offset for s in active)
+        if current is not None and current <= needed:
+            return
+        if current is not None:
+            self._consumer.incremental_unassign([tp])
+        self._consumer.incremental_assign([TopicPartition(self.topic, partition, needed)])
+        self._assigned[partition] = needed
+
+    def _dispatch(self, msg: Any) -> None:
+        partition, offset = msg.partition(), msg.offset()
+        if partition not in self._assigned or offset < self._assigned[partition]:
+            return  # fetched before a re-assignment: stale
+        self._assigned[partition] = offset + 1
+        key = msg.key()
+        decoded: Reading | None = None
+        changed = False
+        for sub in self._subs.get(partition, ()):
+            if sub.parked or sub.done or offset < sub.offset:
+                continue
+            if key == sub.key:
+                if decoded is None:
+                    decoded = decode(msg.value())[1]
+                if decoded.seq == sub.next:
+                    with sub.cond:
+                        if len(sub.buffer) >= BUFFER:
+                            sub.parked = True  # keeps sub.offset: this record is fetched again later
+                            changed = True
+                            continue
+                        sub.buffer.append(decoded)
+                        sub.next += 1
+                        sub.cond.notify()
+            sub.offset = offset + 1
+            if (sub.end is not None and sub.next >= sub.end) or (
+                sub.stop_offset is not None and sub.offset >= sub.stop_offset
+            ):
+                with sub.cond:
+                    sub.done = True
+                    sub.cond.notify()
+                changed = True
+        if changed:
+            self._reassign(partition)
+
+    def _fail_all(self, err: Exception) -> None:
+        error = self._unavailable("failed during replay", err)
+        for sub in itertools.chain.from_iterable(self._subs.values()):
+            with sub.cond:
+                sub.error = error
+                sub.cond.notify()
+        self._subs.clear()
+        time.sleep(0.5)
