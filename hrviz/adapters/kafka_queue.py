@@ -258,8 +258,11 @@ class KafkaQueue:
                 return None
             deadline = time.monotonic() + self.message_timeout_ms / 1000 + 10
             while acks.outstanding > 0:
-                producer.flush(1.0)
+                poll(0.2)
                 self._check(acks)
+                if on_acked is not None and acks.upto - reported >= ACK_EVERY and acks.position() is not None:
+                    reported = acks.upto
+                    on_acked(reported, acks.position())  # type: ignore[arg-type]
                 if time.monotonic() > deadline:
                     raise self._unavailable(f"did not acknowledge {acks.outstanding} records of session {session.id}")
             self._check(acks)

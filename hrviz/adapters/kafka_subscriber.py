@@ -132,7 +132,7 @@ class SharedConsumer:
 
     def close(self) -> None:
         self._closed.set()
-        self._thread.join(timeout=10)
+        self._thread.join(timeout=3)
         with contextlib.suppress(KafkaException, RuntimeError):
             self._consumer.close()
 

@@ -71,7 +71,7 @@ def kafka_topic() -> Iterator[str]:
         futures = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0}).delete_topics(
             [topic], operation_timeout=5, request_timeout=5
         )
-        futures[topic].result(timeout=10)
+        futures[topic].result(timeout=5)
     except Exception:  # noqa: BLE001 — never created, or the broker is down: nothing to clean
         pass
 

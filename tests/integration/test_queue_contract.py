@@ -1,0 +1,231 @@
+"""One contract, two queues: the in-process LocalQueue and the real Kafka broker (a topic per test).
+
+Sessions are stored first (as ``ingest`` does), then published from the outbox, then replayed;
+the replay must give every seq exactly once, in order, whatever the publishing history was.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hrviz.adapters.sqlite_store import SqliteStore
+from hrviz.core.errors import BackendUnavailable
+from hrviz.core.ingest import publish_pending
+from hrviz.core.model import Reading, format_ts
+from hrviz.core.ports import QueuePosition, ReadingQueue, SessionStore
+from tests import services
+from tests.integration.conftest import make_readings, make_session
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SqliteStore]:
+    s = SqliteStore(tmp_path / "q.sqlite3")
+    yield s
+    s.close()
+
+
+@pytest.fixture(params=["local", "kafka"])
+def queue(request: pytest.FixtureRequest, store: SqliteStore) -> Iterator[ReadingQueue]:
+    q: ReadingQueue
+    if request.param == "local":
+        from hrviz.adapters.local_queue import LocalQueue
+
+        q = LocalQueue(store)
+    else:
+        from hrviz.adapters.kafka_queue import KafkaQueue
+
+        q = KafkaQueue(services.require("kafka"), request.getfixturevalue("kafka_topic"), partitions=1)
+    yield q
+    q.close()
+
+
+def stored(store: SessionStore, sid: str, n: int) -> list[Reading]:
+    session = make_session(sid, n)
+    writer = store.begin(session)
+    readings = make_readings(n)
+    for i in range(0, n, 5000):
+        writer.add_readings(readings[i : i + 5000])
+    writer.commit(session)
+    return readings
+
+
+def test_outbox_publish_then_replay_round_trip(queue: ReadingQueue, store: SessionStore) -> None:
+    readings = stored(store, "s-round", 12_000)
+    report = publish_pending(store, queue)
+    assert report.failed is None and report.published == ["s-round"] and store.unpublished() == []
+    position = store_position(store, "s-round")
+    assert list(queue.replay("s-round", position, 0, count=12_000)) == readings
+    assert list(queue.replay("s-round", position, 11_000, count=12_000)) == readings[11_000:]
+    assert list(queue.replay("s-round", position, 0)) == readings  # no count: up to what the queue holds
+
+
+def store_position(store: SessionStore, sid: str) -> QueuePosition | None:
+    """The recorded position (the outbox row is gone once published, so read it via a re-mark)."""
+    store.mark_published(sid, -1, None)  # a no-op update: the mark never moves back
+    import sqlite3
+
+    assert isinstance(store, SqliteStore)
+    with sqlite3.connect(store.path) as conn:
+        part, off = conn.execute("SELECT queue_partition, queue_offset FROM sessions WHERE id = ?", (sid,)).fetchone()
+    return None if part is None else QueuePosition(part, off)
+
+
+def test_interleaved_sessions_on_one_partition_replay_independently(queue: ReadingQueue, store: SessionStore) -> None:
+    a, b = stored(store, "s-a", 3_000), stored(store, "s-b", 2_000)
+    sa, sb = store.get("s-a"), store.get("s-b")
+    assert sa is not None and sb is not None
+    pos_a = queue.publish(sa, a[:1_200])
+    pos_b = queue.publish(sb, b[:700])
+    queue.publish(sa, a[1_200:])  # a's resumed publish lands after b's records
+    queue.publish(sb, b[700:])
+    if pos_a is not None and pos_b is not None and pos_a.first_offset != pos_b.first_offset:
+        assert pos_a.partition == pos_b.partition == 0  # the topic has one partition: truly interleaved
+    assert list(queue.replay("s-a", pos_a, 0, count=3_000)) == a
+    assert list(queue.replay("s-b", pos_b, 0, count=2_000)) == b
+
+
+def test_a_resumed_publish_that_resends_records_is_replayed_exactly_once(
+    queue: ReadingQueue, store: SessionStore
+) -> None:
+    readings = stored(store, "s-dup", 5_000)
+    session = store.get("s-dup")
+    assert session is not None
+    position = queue.publish(session, readings[:3_000])
+    queue.publish(session, readings[2_500:])  # a crash after 2,500 acks: 2,500..2,999 are sent twice
+    queue.publish(session, readings[4_990:])  # and once more for the tail
+    replayed = list(queue.replay("s-dup", position, 0, count=5_000))
+    assert [r.seq for r in replayed] == list(range(5_000))
+    assert replayed == readings
+
+
+def test_several_sessions_replay_at_once(queue: ReadingQueue, store: SessionStore) -> None:
+    sessions = {f"s-{i}": stored(store, f"s-{i}", 4_000 + i * 500) for i in range(4)}
+    assert publish_pending(store, queue).failed is None
+    results: dict[str, list[Reading]] = {}
+
+    def viewer(sid: str) -> None:
+        results[sid] = list(queue.replay(sid, store_position(store, sid), 0, count=len(sessions[sid])))
+
+    threads = [threading.Thread(target=viewer, args=(sid,)) for sid in sessions]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert results == sessions
+
+
+# -- Kafka only ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def kafka(kafka_topic: str) -> Iterator[ReadingQueue]:
+    from hrviz.adapters.kafka_queue import KafkaQueue
+
+    q = KafkaQueue(services.require("kafka"), kafka_topic)
+    yield q
+    q.close()
+
+
+def test_kafka_records_are_the_documented_json_keyed_by_session(
+    kafka: ReadingQueue, kafka_topic: str, store: SessionStore
+) -> None:
+    from confluent_kafka import Consumer, TopicPartition
+
+    readings = stored(store, "s-json", 30)
+    session = store.get("s-json")
+    assert session is not None
+    position = kafka.publish(session, readings)
+    assert position is not None
+    consumer = Consumer({"bootstrap.servers": services.require("kafka"), "group.id": "hrviz-test-json", "log_level": 0})
+    consumer.assign([TopicPartition(kafka_topic, position.partition, position.first_offset)])
+    msgs = []
+    deadline = time.monotonic() + 20
+    while len(msgs) < 30 and time.monotonic() < deadline:
+        msgs += [m for m in consumer.consume(30, 1.0) if m.error() is None]
+    consumer.close()
+    assert len(msgs) == 30 and {m.key() for m in msgs} == {b"s-json"}
+    records = [json.loads(m.value()) for m in msgs]
+    assert list(records[0]) == ["session", "seq", "ts", "t", "bpm", "filled", "kinds"]
+    for rec, r in zip(records, readings, strict=True):
+        assert rec == {
+            "session": "s-json",
+            "seq": r.seq,
+            "ts": format_ts(r.ts, session.tz_offset_min),
+            "t": r.ts,
+            "bpm": r.bpm,
+            "filled": r.filled,
+            "kinds": list(r.kinds),
+        }
+    assert records[5]["ts"] == "2023-11-14T23:13:25.250+01:00"  # a fractional time, in the file's offset
+
+
+def test_kafka_moves_the_outbox_mark_along_the_way(kafka: ReadingQueue, store: SessionStore) -> None:
+    readings = stored(store, "s-acks", 23_000)
+    session = store.get("s-acks")
+    assert session is not None
+    calls: list[tuple[int, QueuePosition]] = []
+
+    def slow_source() -> Iterator[Reading]:  # like a store read that pauses: acks arrive meanwhile
+        for r in readings:
+            if r.seq in (8_000, 16_000):
+                time.sleep(1.0)
+            yield r
+
+    position = kafka.publish(session, slow_source(), lambda upto, pos: calls.append((upto, pos)))
+    marks = [u for u, _ in calls]
+    assert len(marks) >= 2 and marks == sorted(marks) and marks[-1] == 22_999
+    assert {p for _, p in calls} == {position}
+
+
+def test_kafka_replay_follows_a_publication_in_progress(kafka: ReadingQueue, store: SessionStore) -> None:
+    readings = stored(store, "s-live", 6_000)
+    session = store.get("s-live")
+    assert session is not None
+    position = kafka.publish(session, readings[:2_000])
+    got: list[Reading] = []
+    follower = threading.Thread(target=lambda: got.extend(kafka.replay("s-live", position, 0, count=6_000)))
+    follower.start()
+    time.sleep(1.0)
+    assert follower.is_alive()  # waiting for seqs 2,000.. that are not published yet
+    kafka.publish(session, readings[2_000:])
+    follower.join(30)
+    assert not follower.is_alive() and got == readings
+
+
+def test_kafka_slow_viewer_does_not_stall_others_or_lose_records(
+    kafka: ReadingQueue, store: SessionStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hrviz.adapters.kafka_subscriber as sub
+
+    monkeypatch.setattr(sub, "BUFFER", 200)
+    slow_r, fast_r = stored(store, "s-slow", 3_000), stored(store, "s-fast", 3_000)
+    kafka_one = kafka
+    slow_s, fast_s = store.get("s-slow"), store.get("s-fast")
+    assert slow_s is not None and fast_s is not None
+    pos_slow, pos_fast = kafka_one.publish(slow_s, slow_r), kafka_one.publish(fast_s, fast_r)
+    slow = kafka_one.replay("s-slow", pos_slow, 0, count=3_000)
+    first = [next(slow) for _ in range(10)]  # then the slow viewer stops reading for a while
+    fast = list(kafka_one.replay("s-fast", pos_fast, 0, count=3_000))
+    assert fast == fast_r
+    assert first + list(slow) == slow_r
+
+
+def test_kafka_unreachable_broker_fails_publish_quickly_with_one_sentence(store: SessionStore) -> None:
+    from hrviz.adapters.kafka_queue import KafkaQueue
+
+    readings = stored(store, "s-down", 10)
+    session = store.get("s-down")
+    assert session is not None
+    queue = KafkaQueue("127.0.0.1:1", "hrviz.test.down")  # opening never contacts the broker
+    started = time.monotonic()
+    with pytest.raises(BackendUnavailable) as info:
+        queue.publish(session, readings)
+    assert time.monotonic() - started < 15
+    assert str(info.value).startswith("Kafka broker at 127.0.0.1:1 ") and "\n" not in str(info.value)
+    queue.close()
