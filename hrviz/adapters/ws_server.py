@@ -159,6 +159,7 @@ class HrvizServer:
             write_limit=WRITE_LIMIT,
             compression=None,  # per-message deflate costs CPU per viewer for ~100-byte messages
             server_header="hrviz",
+            close_timeout=2,
         )
         self._sweeper = loop.create_task(self._sweep())
 

@@ -1,0 +1,399 @@
+"""The WebSocket API as a client sees it: a real server in-process on a free port, a tmp SQLite db.
+
+The server runs on its own event loop in a thread; tests talk to it with websockets' sync client,
+exactly as docs/api.md describes the messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Origin
+
+from hrviz.adapters.local_queue import LocalQueue
+from hrviz.adapters.sqlite_store import SqliteStore
+from hrviz.adapters.ws_server import HrvizServer, ServerConfig
+from hrviz.core.errors import InputError
+from hrviz.core.ingest import ingest
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "samples" / "demo_run.csv"
+
+
+class Running:
+    """A server on a loop in a background thread."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.server = HrvizServer(config)
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread.start()
+        self.call(self.server.start())
+
+    def call(self, coro: Any, timeout: float = 30) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.server.port}/ws"
+
+    @property
+    def http(self) -> str:
+        return f"http://127.0.0.1:{self.server.port}"
+
+    def stop(self) -> None:
+        self.call(self.server.stop())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)
+
+
+@pytest.fixture
+def make_server(tmp_path: Path) -> Iterator[Any]:
+    started: list[Running] = []
+
+    def make(**overrides: Any) -> Running:
+        config = ServerConfig(host="127.0.0.1", port=0, db=tmp_path / "hrviz.sqlite3", **overrides)
+        started.append(Running(config))
+        return started[-1]
+
+    yield make
+    for s in started:
+        s.stop()
+
+
+@pytest.fixture
+def server(make_server: Any) -> Running:
+    return make_server()
+
+
+def send(ws: ClientConnection, **msg: Any) -> None:
+    ws.send(json.dumps(msg))
+
+
+def recv(ws: ClientConnection, timeout: float = 10) -> dict[str, Any]:
+    return json.loads(ws.recv(timeout))
+
+
+def until(ws: ClientConnection, kind: str, timeout: float = 15) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Receive until a message of ``kind``; returns it and everything received before it."""
+    before: list[dict[str, Any]] = []
+    end = time.monotonic() + timeout
+    while True:
+        msg = recv(ws, max(0.01, end - time.monotonic()))
+        if msg["type"] == kind:
+            return msg, before
+        before.append(msg)
+
+
+@contextmanager
+def client(server: Running, **kw: Any) -> Iterator[ClientConnection]:
+    with connect(server.url, **kw) as ws:
+        assert recv(ws)["type"] == "hello"
+        yield ws
+
+
+def upload(ws: ClientConnection, data: bytes, name: str = "demo_run.csv", chunk: int | None = None) -> None:
+    if chunk is None:
+        send(ws, type="upload", name=name, size=len(data), data=base64.b64encode(data).decode())
+        return
+    send(ws, type="upload", name=name, size=len(data))
+    for i in range(0, len(data), chunk):
+        send(ws, type="chunk", data=base64.b64encode(data[i : i + chunk]).decode())
+
+
+def uploaded_and_replaying(ws: ClientConnection) -> dict[str, Any]:
+    up, _ = until(ws, "uploaded")
+    replay, _ = until(ws, "replay")
+    assert replay["session"]["id"] == up["sessions"][0]["id"] and replay["from_seq"] == 0
+    return replay["session"]
+
+
+# -- the page --------------------------------------------------------------------------------------
+
+
+def test_serves_the_page_with_security_headers(server: Running) -> None:
+    with urllib.request.urlopen(server.http + "/") as resp:
+        body = resp.read().decode()
+        assert resp.headers["Content-Type"].startswith("text/html")
+        csp = resp.headers["Content-Security-Policy"]
+        assert "default-src 'self'" in csp and "unsafe-inline" not in csp and "connect-src 'self'" in csp
+        assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert 'id="file"' in body and 'id="anomalies"' in body and '<script type="module" src="app.js">' in body
+    with urllib.request.urlopen(server.http + "/app.js") as resp:
+        assert resp.headers["Content-Type"].startswith("text/javascript")
+    for path in ("/nope", "/../pyproject.toml", "/%2e%2e/pyproject.toml"):
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(server.http + path)
+        assert err.value.code == 404
+        err.value.close()
+
+
+# -- upload and replay -----------------------------------------------------------------------------
+
+
+def test_upload_then_every_reading_and_anomaly_in_order(server: Running) -> None:
+    with client(server) as ws:
+        upload(ws, DEMO.read_bytes(), chunk=4096)
+        progress, _ = until(ws, "progress")
+        assert progress["phase"] == "upload" and progress["total"] == DEMO.stat().st_size
+        session = uploaded_and_replaying(ws)
+        send(ws, type="speed", speed=60)
+        assert session["readings"] == 520 and session["source"] == "demo_run.csv"
+        end, got = until(ws, "end", timeout=30)
+    readings = [m for m in got if m["type"] == "reading"]
+    anomalies = [m for m in got if m["type"] == "anomaly"]
+    assert [r["seq"] for r in readings] == list(range(520))
+    assert end["seq"] == 519
+    assert {"seq", "ts", "t", "bpm", "filled", "kinds", "after_gap"} <= set(readings[0])
+    assert readings[0]["ts"] == "2026-03-14T07:30:00+01:00"
+    assert sum(r["filled"] for r in readings) == session["filled"]
+    # every event of the session arrives once, before the reading that reaches it
+    assert [(a["kind"], a["start"]) for a in anomalies] == [(a["kind"], a["start"]) for a in session["anomalies"]]
+    order = [(m["type"], m["seq"]) for m in got if m["type"] in ("reading", "anomaly")]
+    for a in anomalies:
+        assert order.index(("anomaly", a["seq"])) < order.index(("reading", a["seq"]))
+        assert readings[a["seq"]]["t"] >= a["t_start"]
+    gaps = [a for a in anomalies if a["kind"] == "gap"]
+    assert gaps and all(any(r["after_gap"] and r["t"] == g["t_end"] for r in readings) for g in gaps)
+
+
+def test_pace_is_one_reading_per_second_at_1x(server: Running) -> None:
+    with client(server) as ws:
+        upload(ws, DEMO.read_bytes())
+        uploaded_and_replaying(ws)
+        arrivals = []
+        end = time.monotonic() + 3.3
+        while time.monotonic() < end:
+            try:
+                msg = recv(ws, end - time.monotonic())
+            except TimeoutError:
+                break
+            if msg["type"] == "reading":
+                arrivals.append((msg["seq"], time.monotonic()))
+    assert [s for s, _ in arrivals] == [0, 1, 2, 3]
+    steps = [b - a for (_, a), (_, b) in zip(arrivals, arrivals[1:], strict=False)]
+    assert all(0.9 < s < 1.1 for s in steps), steps
+
+
+def test_pause_resume_speed_and_restart(server: Running) -> None:
+    with client(server) as ws:
+        upload(ws, DEMO.read_bytes())
+        uploaded_and_replaying(ws)
+        send(ws, type="speed", speed=10)
+        state, _ = until(ws, "state")
+        assert state["speed"] == 10 and not state["paused"]
+        t0 = time.monotonic()
+        seqs = [until(ws, "reading")[0]["seq"] for _ in range(10)]
+        assert 0.6 < time.monotonic() - t0 < 1.4  # ten readings at 10x take about a second
+        send(ws, type="pause")
+        state, late = until(ws, "state")
+        assert state["paused"]
+        last = max([seqs[-1]] + [m["seq"] for m in late if m["type"] == "reading"])
+        with pytest.raises(TimeoutError):
+            while True:  # nothing but the odd in-flight reading while paused
+                msg = recv(ws, 1.0)
+                assert msg["type"] != "reading" or msg["seq"] == last + 1
+                last = max(last, msg.get("seq", last))
+        send(ws, type="resume")
+        msg, _ = until(ws, "reading")
+        assert msg["seq"] == last + 1  # resumes exactly where it stopped
+        send(ws, type="restart")
+        replay, _ = until(ws, "replay")
+        assert replay["from_seq"] == 0 and replay["speed"] == 10
+        first, between = until(ws, "reading")
+        assert first["seq"] == 0
+        send(ws, type="speed", speed=3)
+        err, _ = until(ws, "error")
+        assert err["code"] == "bad_speed" and "1, 2, 5, 10, 60" in err["message"]
+
+
+def test_resume_from_after_a_dropped_connection_has_no_gap_and_no_duplicate(server: Running) -> None:
+    with client(server) as ws:
+        upload(ws, DEMO.read_bytes())
+        session = uploaded_and_replaying(ws)
+        send(ws, type="speed", speed=60)
+        first: list[dict[str, Any]] = []
+        while not any(m["type"] == "reading" and m["seq"] == 130 for m in first):
+            first.append(recv(ws))
+        # the connection drops abruptly: no close handshake
+        ws.socket.close()
+    last = max(m["seq"] for m in first if m["type"] == "reading")
+    with client(server) as ws:
+        send(ws, type="resume_from", session_id=session["id"], seq=last, speed=60)
+        replay, _ = until(ws, "replay")
+        assert replay["from_seq"] == last + 1
+        _, second = until(ws, "end", timeout=30)
+    both = first + second
+    seqs = [m["seq"] for m in both if m["type"] == "reading"]
+    assert seqs == list(range(session["readings"]))
+    events = [(m["kind"], m["start"]) for m in both if m["type"] == "anomaly"]
+    assert events == [(a["kind"], a["start"]) for a in session["anomalies"]]
+
+
+def test_past_sessions_are_listed_and_replayed(server: Running) -> None:
+    with client(server) as ws:
+        upload(ws, DEMO.read_bytes())
+        session = uploaded_and_replaying(ws)
+    with client(server) as ws:
+        send(ws, type="sessions")
+        listing, _ = until(ws, "sessions")
+        assert [s["id"] for s in listing["sessions"]] == [session["id"]]
+        assert "anomalies" not in listing["sessions"][0]
+        send(ws, type="replay", session_id=session["id"], from_seq=500, speed=60)
+        replay, _ = until(ws, "replay")
+        assert replay["session"]["anomalies"] == session["anomalies"]
+        _, got = until(ws, "end")
+        assert [m["seq"] for m in got if m["type"] == "reading"] == list(range(500, 520))
+        send(ws, type="replay", session_id="nope")
+        err, _ = until(ws, "error")
+        assert err["code"] == "unknown_session"
+
+
+def test_uploading_the_same_file_again_reports_the_existing_session(server: Running) -> None:
+    with client(server) as ws:
+        upload(ws, DEMO.read_bytes())
+        first = uploaded_and_replaying(ws)
+        upload(ws, DEMO.read_bytes())
+        up, _ = until(ws, "uploaded")
+        assert up["sessions"][0]["id"] == first["id"] and up["sessions"][0]["existing"] is True
+
+
+# -- bad input and limits --------------------------------------------------------------------------
+
+
+def expected_error(data: bytes, name: str) -> str:
+    with pytest.raises(InputError) as err:
+        ingest(io.BytesIO(data), name, SqliteStore(":memory:"))
+    return str(err.value)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"timestamp,bpm\n2026-01-01T00:00:00,\n2026-01-01T00:00:01,\n", b"\x00\x01\x02 not a csv \xff\xfe" * 50],
+    ids=["empty", "no-values", "binary"],
+)
+def test_a_bad_file_gets_the_readers_precise_message(server: Running, data: bytes) -> None:
+    with client(server) as ws:
+        upload(ws, data, name="bad.csv")
+        err, _ = until(ws, "error")
+    assert err["code"] == "bad_file" and err["file"] == "bad.csv"
+    assert err["message"] == expected_error(data, "bad.csv")
+
+
+def test_protocol_errors_are_precise(server: Running) -> None:
+    with client(server) as ws:
+        ws.send("{not json")
+        assert until(ws, "error")[0]["code"] == "bad_message"
+        send(ws, type="fly")
+        assert "unknown message type 'fly'" in until(ws, "error")[0]["message"]
+        send(ws, type="pause")
+        assert until(ws, "error")[0]["code"] == "no_session"
+        send(ws, type="chunk", data="aGk=")
+        assert until(ws, "error")[0]["code"] == "no_upload"
+        send(ws, type="upload", name="x.csv", size=3)
+        send(ws, type="chunk", data=base64.b64encode(b"abcd").decode())
+        assert "more data than the announced 3 bytes" in until(ws, "error")[0]["message"]
+
+
+def test_an_oversize_upload_is_refused_with_a_clear_message(make_server: Any) -> None:
+    server = make_server(max_upload=10_000)
+    with client(server) as ws:
+        send(ws, type="upload", name="big.csv", size=2_000_000)
+        err, _ = until(ws, "error")
+        assert err["code"] == "too_large"
+        assert "1.9 MB" in err["message"] and "--max-upload-mb" in err["message"]
+        # the connection stays usable
+        upload(ws, DEMO.read_bytes()[:5000])
+        until(ws, "uploaded")
+    with client(server) as ws:  # a frame over max_size closes the connection (1009)
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.send(json.dumps({"type": "chunk", "data": "A" * 2_000_000}))
+            recv(ws)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+
+
+def test_the_origin_of_a_handshake_is_checked(make_server: Any) -> None:
+    server = make_server(allow_origins=("https://dash.example.org",))
+    port = server.server.port
+    with pytest.raises(InvalidStatus) as refused:
+        connect(server.url, origin=Origin("http://evil.example:8765"))
+    assert refused.value.response.status_code == 403
+    with pytest.raises(InvalidStatus):
+        connect(server.url, origin=Origin(f"http://127.0.0.1:{port + 1}"))
+    for ok in (f"http://127.0.0.1:{port}", f"http://localhost:{port}", "https://dash.example.org"):
+        with connect(server.url, origin=Origin(ok)) as ws:
+            assert recv(ws)["type"] == "hello"
+
+
+# -- sharing ---------------------------------------------------------------------------------------
+
+
+def test_two_viewers_of_one_session_read_it_once(server: Running, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[str, int]] = []
+    original = LocalQueue.replay
+
+    def counting(self: LocalQueue, session_id: str, position: Any, from_seq: int = 0) -> Any:
+        calls.append((session_id, from_seq))
+        return original(self, session_id, position, from_seq)
+
+    monkeypatch.setattr(LocalQueue, "replay", counting)
+    with client(server) as a:
+        upload(a, DEMO.read_bytes())
+        session = uploaded_and_replaying(a)
+        with client(server) as b:
+            send(b, type="replay", session_id=session["id"], speed=60)
+            send(a, type="speed", speed=60)
+            _, got_b = until(b, "end", timeout=30)
+            _, got_a = until(a, "end", timeout=30)
+    reads_a = [m for m in got_a if m["type"] == "reading"]
+    reads_b = [m for m in got_b if m["type"] == "reading"]
+    assert reads_b == reads_a[-len(reads_b) :] and len(reads_b) == 520
+    assert calls == [(session["id"], 0)]
+    assert len(server.server.app.hubs) == 1
+
+
+def test_a_stalled_viewer_overflows_alone_and_never_blocks_the_others() -> None:
+    """The outbox of a viewer whose socket never drains fills and reports; a healthy one is untouched."""
+    from hrviz.adapters import ws_viewer
+
+    async def scenario() -> tuple[bool, int, bool]:
+        stuck = asyncio.Event()
+        delivered: list[str] = []
+        overflowed: list[str] = []
+
+        async def never(msg: str) -> None:
+            await stuck.wait()
+
+        async def fine(msg: str) -> None:
+            delivered.append(msg)
+
+        slow = ws_viewer.Outbox(never, lambda: overflowed.append("slow"))
+        fast = ws_viewer.Outbox(fine, lambda: overflowed.append("fast"))
+        started = time.monotonic()
+        for i in range(ws_viewer.OUTBOX + 5):
+            slow.put(str(i))  # never awaits: the producer is not held by the slow socket
+            fast.put(str(i))
+            await asyncio.sleep(0)
+        took = time.monotonic() - started
+        await fast.flush()
+        slow.close()
+        fast.close()
+        return overflowed == ["slow"] and slow.overflowed, len(delivered), took < 1.0
+
+    only_slow, delivered, quick = asyncio.run(scenario())
+    assert only_slow and quick
+    assert delivered == ws_viewer.OUTBOX + 5
