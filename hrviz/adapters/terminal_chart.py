@@ -17,7 +17,7 @@ from rich.text import Text
 from hrviz.adapters.terminal_view import Segment, WatchView, describe_event
 from hrviz.core.model import Kind, Reading
 
-PANEL_ROWS = 7  # big bpm digits (5) + a label row + a spare row
+PANEL_ROWS = 6  # big bpm digits (5) + their label row; the events column shows 5
 MIN_CHART = (30, 6)  # below this a chart is unreadable: say so instead
 LINE = "green+"
 FILLED = ("·", "gray")
@@ -29,6 +29,7 @@ MARKS: dict[str, tuple[str, str, str]] = {
     str(Kind.FLATLINE): ("■", "cyan+", "bright_cyan"),
 }
 RICH_COLOURS = {k: v[2] for k, v in MARKS.items()} | {str(Kind.MISSING): "grey62", str(Kind.GAP): "blue"}
+LEGEND_NAMES = {str(Kind.OUT_OF_RANGE): "impossible"}
 KEYS_HELP = "space pause · +/- speed · q quit"
 
 DIGITS = {
@@ -160,7 +161,7 @@ class WatchScreen:
             if self.origin is None and self.view.points:
                 self.origin = self.view.points[0].ts
             chart = build_chart(self.view, width, chart_rows, self.origin or 0.0)
-            yield Text.from_ansi(chart, no_wrap=True, end="\n")
+            yield Text.from_ansi(chart.rstrip("\n"), no_wrap=True)
         yield self.panel(width)
 
     def header(self) -> Text:
@@ -198,19 +199,20 @@ class WatchScreen:
         info = Text()
         info.append(f"min {num(stats['min'])}  mean {num(stats['mean'])}  max {num(stats['max'])}\n")
         info.append(f"{KEYS_HELP}\n", style="dim")
-        info.append("── line  ", style="bright_green")
-        info.append("· filled  ", style="grey62")
+        info.append("⠤⠒ measured  ", style="bright_green")
+        info.append("··· filled  ", style="grey62")
+        info.append("blank = gap\n", style="dim")
         for kind, (marker, _, colour) in MARKS.items():
-            info.append(f"{marker} {kind}  ", style=colour)
+            info.append(f"{marker} {LEGEND_NAMES.get(kind, kind)}  ", style=colour)
         events = Text()
         events.append("events (newest first)\n", style="bold")
-        for event in list(v.events)[: PANEL_ROWS - 2]:
+        for event in list(v.events)[: PANEL_ROWS - 1]:
             events.append(describe_event(event, v.tz_offset_min) + "\n", style=RICH_COLOURS.get(str(event.kind), ""))
         if not v.events:
             events.append("none yet", style="dim")
         grid = Table.grid(padding=(0, 3))
-        grid.add_column(no_wrap=True)
-        grid.add_column(max_width=max(20, width // 3))
+        grid.add_column(no_wrap=True, min_width=13)
+        grid.add_column(no_wrap=True, overflow="ellipsis")
         grid.add_column(no_wrap=True, overflow="ellipsis")
         grid.add_row(big, info, events)
         return grid

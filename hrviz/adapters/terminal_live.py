@@ -25,6 +25,7 @@ from hrviz.core.replay import faster, slower
 
 IDLE_WAIT = 0.25  # seconds between resize checks while nothing else is due (paused, ended)
 MIN_FRAME = 1 / 30  # at 60× a frame per reading would be wasted work: cap the redraw rate
+MIN_WAIT = 0.001  # never spin when a deadline rounds to "now" but nothing came
 QUIT_KEYS = frozenset("qQ\x03\x04")
 
 
@@ -70,7 +71,8 @@ def run_live(
         size = console.size
         dirty, last_frame = True, 0.0
         while True:
-            for tick in feed.poll(clock()):
+            ticks = feed.poll(clock())
+            for tick in ticks:
                 apply(view, tick)
                 dirty = True
             if feed.message != view.message:
@@ -84,7 +86,7 @@ def run_live(
                 live.refresh()
                 dirty, last_frame = False, now
             at = feed.next_at(now)
-            timeout = IDLE_WAIT if at is None else min(max(at - now, 0.0), IDLE_WAIT)
+            timeout = IDLE_WAIT if at is None else min(max(at - now, 0.0 if ticks else MIN_WAIT), IDLE_WAIT)
             if dirty:
                 timeout = min(timeout, max(last_frame + MIN_FRAME - now, 0.0))
             key = keys.read(timeout)

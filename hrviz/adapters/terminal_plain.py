@@ -18,6 +18,7 @@ from hrviz.adapters.terminal_view import WatchView, describe_event
 from hrviz.core.model import Anomaly, Reading, format_ts
 
 IDLE_POLL = 0.1  # seconds between polls when the feed has nothing scheduled (a server feed)
+MIN_SLEEP = 0.001
 
 
 def flags(reading: Reading) -> str:
@@ -68,15 +69,16 @@ def run_plain(
     """Print every reading as it becomes due, then a summary line; returns at the end of the feed."""
     print(f"# hrviz watch: {view.title}", file=out, flush=True)
     while True:
-        for tick in feed.poll(clock()):
+        ticks = feed.poll(clock())
+        for tick in ticks:
             apply(view, tick)
             print(format_line(tick.reading, tick.events, view.tz_offset_min), file=out, flush=True)
         if feed.done:
             break
         at = feed.next_at(clock())
         delay = IDLE_POLL if at is None else at - clock()
-        if delay > 0:
-            sleep(delay)
+        if delay > 0 or not ticks:
+            sleep(max(delay, MIN_SLEEP))  # never spin when a deadline rounds to "now" but nothing came
     if view.message:
         print(f"# {view.message}", file=out, flush=True)
     print(format_summary(view), file=out, flush=True)
