@@ -22,6 +22,7 @@ from hrviz.core.errors import BackendUnavailable
 from hrviz.core.model import Anomaly, Kind, Reading
 from hrviz.core.replay import SPEEDS
 
+WS_PATH = "/ws"
 OPEN_TIMEOUT = 5.0  # seconds to connect and hear back about the session
 POLL = 0.05  # seconds between polls of the message queue (the UI also waits on keys)
 
@@ -42,7 +43,7 @@ class ServerFeed:
         self.session: dict[str, Any] = {}
         self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self._pending: list[Anomaly] = []  # events arrive before the reading that reaches them
-        self._ws = _open(url)
+        self._ws = _open(ws_url(url))
         try:
             self._start(session_id)
         except BaseException:
@@ -141,6 +142,21 @@ class ServerFeed:
     def close(self) -> None:
         self._ws.close()
         self._thread.join(timeout=2)
+
+
+def ws_url(server: str) -> str:
+    """Accept what people type (``HOST:PORT``, ``ws://HOST:PORT``, the page's ``http://`` address).
+
+    The server answers websockets on ``/ws`` only (docs/api.md), so a bare address gets that path.
+    """
+    if "://" not in server:
+        server = "ws://" + server
+    scheme, rest = server.split("://", 1)
+    scheme = {"http": "ws", "https": "wss"}.get(scheme.lower(), scheme.lower())
+    host, slash, path = rest.partition("/")
+    if not path.strip("/"):
+        path = WS_PATH.lstrip("/")
+    return f"{scheme}://{host}/{path}"
 
 
 def _open(url: str) -> ClientConnection:

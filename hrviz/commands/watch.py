@@ -83,7 +83,7 @@ def watch(
                 assert session is not None
                 found = _stored(backends, session)
             feed = ReplayFeed(_readings(backends, found), found.anomalies, speed=speed, paced=chart or not no_pace)
-            _run(feed, found.source, found, window, chart, found.readings)
+            _run(feed, "", found, window, chart, found.readings)
         finally:
             backends.close()
 
@@ -125,20 +125,27 @@ def _follow(url: str, session_id: str, speed: float, window: float, chart: bool,
     try:
         feed = ServerFeed(url, session_id, speed)
     except UnknownSession as err:
-        fail(str(err), EXIT_INPUT)
+        fail(f"unknown session {session_id!r} on {url}: {err}", EXIT_INPUT)
     try:
         summary = feed.session
         total = summary.get("readings")
-        info = Session(id=session_id, source=str(summary.get("source") or url), subject=None, fingerprint="")
-        info.tz_offset_min = feed.tz_offset_min
-        _run(feed, f"{info.source} via {url}", info, window, chart, total if isinstance(total, int) else None)
+        subject = summary.get("subject")
+        info = Session(
+            id=session_id,
+            source=str(summary.get("source") or "?"),
+            subject=subject if isinstance(subject, str) else None,
+            fingerprint="",
+            tz_offset_min=feed.tz_offset_min,
+        )
+        _run(feed, url, info, window, chart, total if isinstance(total, int) else None)
     finally:
         feed.close()
 
 
-def _run(feed: Feed, source: str, session: Session, window: float, chart: bool, total: int | None) -> None:
+def _run(feed: Feed, via: str, session: Session, window: float, chart: bool, total: int | None) -> None:
     """Show the feed until it ends (plain) or the user quits (chart); exit 1 if the feed failed."""
-    title = f"{Path(source).name}  session {session.id}" + (f"  subject {session.subject}" if session.subject else "")
+    title = f"{Path(session.source).name}  session {session.id}"
+    title += (f"  subject {session.subject}" if session.subject else "") + (f"  via {via}" if via else "")
     view = WatchView(title=title, tz_offset_min=session.tz_offset_min, window=window, total=total)
     try:
         if chart:
