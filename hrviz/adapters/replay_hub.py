@@ -102,7 +102,7 @@ class SessionHub:
     def _next_page(self) -> list[Reading]:
         """Runs in a worker thread: the queue's iterator may block (Kafka)."""
         if self._iter is None:
-            self._iter = iter(self._queue().replay(self.session.id, self._position, 0))
+            self._iter = iter(self._queue().replay(self.session.id, self._position, 0, count=self.total))
         page: list[Reading] = []
         for r in self._iter:
             page.append(r)

@@ -24,6 +24,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 
 from hrviz.adapters.replay_hub import HubRegistry
 from hrviz.adapters.ws_connection import Connection
+from hrviz.adapters.ws_positions import queue_position
 from hrviz.adapters.ws_static import allowed_origins, load_files, static_handler, web_dir
 from hrviz.core.errors import BackendUnavailable
 from hrviz.core.ingest import IngestOptions, PublishReport, ingest, publish_pending
@@ -83,9 +84,7 @@ class App:
         return b
 
     def _position_of(self, session_id: str) -> QueuePosition | None:
-        """Where the session's records are in the queue, when the store can say (MySQL + Kafka)."""
-        lookup: Callable[[str], QueuePosition | None] | None = getattr(self.backends().store, "position", None)
-        return lookup(session_id) if lookup is not None else None
+        return queue_position(self.backends().store, session_id)
 
     async def with_store(self, fn: Callable[[SessionStore], T]) -> T:
         """Run a store call in lane 0's thread, with that thread's store."""

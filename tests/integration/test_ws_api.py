@@ -346,9 +346,9 @@ def test_two_viewers_of_one_session_read_it_once(server: Running, monkeypatch: p
     calls: list[tuple[str, int]] = []
     original = LocalQueue.replay
 
-    def counting(self: LocalQueue, session_id: str, position: Any, from_seq: int = 0) -> Any:
+    def counting(self: LocalQueue, session_id: str, position: Any, from_seq: int = 0, **kw: Any) -> Any:
         calls.append((session_id, from_seq))
-        return original(self, session_id, position, from_seq)
+        return original(self, session_id, position, from_seq, **kw)
 
     monkeypatch.setattr(LocalQueue, "replay", counting)
     with client(server) as a:
