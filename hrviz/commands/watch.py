@@ -7,6 +7,7 @@ the ``terminal_*`` adapters.
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ import typer
 from hrviz.adapters.terminal_feed import Feed, ReplayFeed
 from hrviz.adapters.terminal_plain import run_plain
 from hrviz.adapters.terminal_view import WatchView
+from hrviz.adapters.ws_positions import queue_position
 from hrviz.commands.common import (
     EXIT_ERROR,
     EXIT_INPUT,
@@ -28,8 +30,8 @@ from hrviz.commands.common import (
     fail,
     friendly_errors,
 )
-from hrviz.core.errors import InputError
-from hrviz.core.ingest import IngestOptions
+from hrviz.core.errors import BackendUnavailable, InputError
+from hrviz.core.ingest import IngestOptions, publish_pending
 from hrviz.core.ingest import ingest as run_ingest
 from hrviz.core.model import Reading, Session
 from hrviz.core.replay import SPEEDS
@@ -94,6 +96,9 @@ def _ingest_file(path: Path, backends: Backends, options: IngestOptions) -> Sess
         raise InputError(str(path), "no such file" if not path.exists() else "not a regular file")
     with path.open("rb") as stream:
         sessions = run_ingest(stream, str(path), backends.store, options)
+    report = publish_pending(backends.store, backends.queue)  # as `hrviz ingest` would: serve sees it too
+    if report.failed:
+        print(f"hrviz: warning: stored, not yet published ({report.failed}); replaying from the store", file=sys.stderr)
     if len(sessions) > 1:
         subjects = ", ".join(repr(s.subject) for s in sessions)
         fail(f"{path} holds several subjects ({subjects}); pick one with --subject", EXIT_INPUT)
@@ -109,12 +114,31 @@ def _stored(backends: Backends, session_id: str) -> Session:
 
 
 def _readings(backends: Backends, session: Session) -> Iterator[Reading]:
-    """From the queue (as a live subscriber would); the store completes what it has not got yet."""
-    position = next((b.position for b in backends.store.unpublished() if b.session_id == session.id), None)
+    """From the queue, as a live subscriber would; the store fills in whatever the queue cannot give.
+
+    The outbox guarantees the store holds every reading the queue has, so an unpublished tail or
+    a broker that is down costs nothing but a warning. The first read happens here, before the
+    display starts, so that warning can go to stderr without tearing the chart.
+    """
+    try:
+        from_queue = iter(backends.queue.replay(session.id, queue_position(backends.store, session.id), 0))
+        head = next(from_queue, None)
+    except BackendUnavailable as err:
+        print(f"hrviz: warning: {err}; replaying from the store", file=sys.stderr)
+        return backends.store.readings(session.id)
+    return _then_store(head, from_queue, backends, session)
+
+
+def _then_store(
+    head: Reading | None, rest: Iterator[Reading], backends: Backends, session: Session
+) -> Iterator[Reading]:
     last = -1
-    for reading in backends.queue.replay(session.id, position, 0):
-        last = reading.seq
-        yield reading
+    try:
+        for reading in itertools.chain([head] if head is not None else [], rest):
+            last = reading.seq
+            yield reading
+    except BackendUnavailable:
+        pass  # the broker went away mid-replay: the store has the same readings
     if last < session.readings - 1:
         yield from backends.store.readings(session.id, last + 1)
 
