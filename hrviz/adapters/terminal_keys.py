@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import select
 import termios
+import time
 import tty
 from types import TracebackType
 from typing import Any
@@ -19,10 +20,11 @@ class KeyReader:
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
+        self.interactive = os.isatty(fd)  # stdin from a file or /dev/null: no keys, just wait
         self._saved: list[Any] | None = None
 
     def __enter__(self) -> KeyReader:
-        if os.isatty(self.fd):
+        if self.interactive:
             self._saved = termios.tcgetattr(self.fd)
             tty.setcbreak(self.fd, termios.TCSANOW)  # no echo, no line buffering; signals still on
         return self
@@ -39,6 +41,9 @@ class KeyReader:
 
     def read(self, timeout: float | None) -> str | None:
         """Wait up to ``timeout`` seconds (None: forever) for a key; escape sequences come whole."""
+        if not self.interactive:
+            time.sleep(timeout if timeout is not None else 0.25)
+            return None
         ready, _, _ = select.select([self.fd], [], [], timeout)
         if not ready:
             return None

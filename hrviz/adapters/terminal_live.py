@@ -61,7 +61,10 @@ def terminate_as_interrupt() -> Iterator[None]:
 def run_live(
     feed: Feed, view: WatchView, console: Console, key_fd: int, clock: Callable[[], float] = time.monotonic
 ) -> None:
-    """Run until the user quits (q); the final frame stays up after the session ends."""
+    """Run until the user quits (q); the final frame stays up after the session ends.
+
+    Without a keyboard (stdin not a terminal) it returns at the end of the session instead.
+    """
     view.paused, view.speed = feed.paused, feed.speed
     with (
         terminate_as_interrupt(),
@@ -85,6 +88,8 @@ def run_live(
             if dirty and now - last_frame >= MIN_FRAME:
                 live.refresh()
                 dirty, last_frame = False, now
+            if view.finished and not dirty and not keys.interactive:
+                return  # nobody can press q: the end of the session is the end
             at = feed.next_at(now)
             timeout = IDLE_WAIT if at is None else min(max(at - now, 0.0 if ticks else MIN_WAIT), IDLE_WAIT)
             if dirty:
