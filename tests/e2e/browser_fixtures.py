@@ -1,7 +1,8 @@
 """Browser fixtures for the e2e tests: Debian's chromium through Playwright, and ``hrviz serve``
 as a real subprocess (so a test can kill and restart it on the same port).
 
-Import the fixtures into a test module: ``from tests.e2e.browser_fixtures import *``.
+Import the fixtures (``browser_fixture``, ``page_fixture``, ``serve_fixture``, registered as
+``browser``, ``page``, ``serve``) into a test module.
 """
 
 from __future__ import annotations
@@ -90,8 +91,8 @@ def clean_env(**extra: str) -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("HRVIZ_")} | extra
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+@pytest.fixture(scope="session", name="browser")
+def browser_fixture() -> Iterator[Any]:
     if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
         pytest.skip(f"Debian's chromium is not installed at {CHROMIUM} (apt-get install -y chromium)")
     from playwright.sync_api import sync_playwright
@@ -102,8 +103,8 @@ def browser() -> Iterator[Any]:
         browser.close()
 
 
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
+@pytest.fixture(name="page")
+def page_fixture(browser: Any) -> Iterator[Any]:
     """A fresh page; console errors and page errors are collected in ``page.hrviz_errors``."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
@@ -115,8 +116,8 @@ def page(browser: Any) -> Iterator[Any]:
     context.close()
 
 
-@pytest.fixture
-def serve(tmp_path: Path) -> Iterator[ServeProcess]:
+@pytest.fixture(name="serve")
+def serve_fixture(tmp_path: Path) -> Iterator[ServeProcess]:
     """``hrviz serve`` on the embedded default, with a db of its own."""
     server = ServeProcess(["--db", str(tmp_path / "hrviz.sqlite3")], clean_env(), tmp_path / "serve.log")
     yield server
@@ -145,12 +146,12 @@ def wait_until(page: Any, check: Any, timeout: float = 20, what: str = "conditio
 __all__ = [
     "ARTIFACTS",
     "ServeProcess",
-    "browser",
+    "browser_fixture",
     "clean_env",
     "free_port",
     "number",
-    "page",
-    "serve",
+    "page_fixture",
+    "serve_fixture",
     "shot",
     "wait_until",
 ]

@@ -20,11 +20,11 @@ from tests import services
 from tests.e2e.browser_fixtures import (  # noqa: F401 — fixtures
     ROOT,
     ServeProcess,
-    browser,
+    browser_fixture,
     clean_env,
     number,
-    page,
-    serve,
+    page_fixture,
+    serve_fixture,
     shot,
     wait_until,
 )
