@@ -93,13 +93,18 @@ def tick_step(span: float) -> float:
 
 
 def runs(segment: Segment) -> tuple[list[list[Reading]], list[Reading]]:
-    """Measured runs (drawn as lines) and filled readings (drawn as dots, never as a line)."""
+    """Measured runs (drawn as lines) and filled readings (dots, never a line).
+
+    Impossible values break the line too: they are shown by their marker alone, so one 255 does
+    not draw a wall across the chart.
+    """
     lines: list[list[Reading]] = []
     filled: list[Reading] = []
     current: list[Reading] = []
     for r in segment.readings:
-        if r.filled:
-            filled.append(r)
+        if r.filled or str(Kind.OUT_OF_RANGE) in r.kinds:
+            if r.filled:
+                filled.append(r)
             if current:
                 lines.append(current)
                 current = []
@@ -108,6 +113,13 @@ def runs(segment: Segment) -> tuple[list[list[Reading]], list[Reading]]:
     if current:
         lines.append(current)
     return lines, filled
+
+
+def y_ticks(low: float, high: float) -> list[float]:
+    """Round bpm ticks (whole numbers, 3-6 of them) so the axis reads 60, 80, 100 — not 62.5."""
+    step = next((s for s in (5, 10, 20, 25, 50, 100) if (high - low) / s <= 6), 100)
+    first = math.ceil(low / step) * step
+    return [float(v) for v in range(int(first), int(high) + 1, step)]
 
 
 def build_chart(view: WatchView, width: int, height: int, origin: float) -> str:
@@ -129,12 +141,15 @@ def build_chart(view: WatchView, width: int, height: int, origin: float) -> str:
         if filled:
             marker = plt.marker(FILLED[0], FILLED[1])
             fig.draw(fig.signal([r.ts - origin for r in filled], [r.bpm for r in filled], marker=marker))
+    low, high = y_range([r for r in readings if str(Kind.OUT_OF_RANGE) not in r.kinds])
     for r in readings:
         mark = mark_of(r)
-        if mark is not None:
-            fig.draw(fig.signal([r.ts - origin], [r.bpm], marker=plt.marker(mark[0], mark[1])))
-    low, high = y_range(readings)
+        if mark is not None:  # impossible values sit on the edge they went past
+            y = min(max(r.bpm, low), high)
+            fig.draw(fig.signal([r.ts - origin], [y], marker=plt.marker(mark[0], mark[1])))
     fig.ruler("y").lim(low, high)
+    yt = y_ticks(low, high)
+    fig.ruler("y").ticks(yt, [f"{v:g}" for v in yt])
     fig.ruler("x").lim(left - origin, right - origin)
     step = tick_step(right - left)
     first = math.ceil(left / step) * step

@@ -191,3 +191,14 @@ def test_helpers_pick_round_ranges() -> None:
     assert y_range([r(0, 50), r(1, 180)]) == (40.0, 190.0)
     assert tick_step(120) == 30
     assert tick_step(600) == 120
+
+
+def test_an_impossible_value_is_marked_on_the_edge_without_squashing_the_chart() -> None:
+    view = WatchView("t", tz_offset_min=TZ)
+    for i in range(30):
+        view.add(r(i, 255, kinds=("out_of_range",)) if i == 15 else r(i, 62))
+    text = plt.uncolorize(build_chart(view, 80, 20, T0))
+    rows = text.rstrip("\n").split("\n")
+    assert "✖" in rows[1], "the impossible value should sit on the top edge"
+    labels = [row.split("┤")[0].strip() for row in rows if "┤" in row]
+    assert max(int(x) for x in labels if x) < 100, f"the y axis was stretched: {labels}"
