@@ -58,11 +58,12 @@ live_pid() {
   fi
 }
 
-# start "$@" detached (own session, stdin from /dev/null, output to $2); the final pid goes to $1
+# start "$@" detached (own session, stdin from /dev/null, output to $2, without the lock fd 9);
+# the final pid goes to $1
 spawn() {
   local pidfile=$1 logfile=$2; shift 2
   rm -f "$pidfile"
-  setsid sh -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" </dev/null >>"$logfile" 2>&1 &
+  setsid sh -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" </dev/null >>"$logfile" 2>&1 9>&- &
   local i
   for i in $(seq 1 50); do [ -s "$pidfile" ] && return 0; sleep 0.02; done
   log "could not start $1"; return 1
@@ -287,6 +288,14 @@ case $which in
   kafka) targets=(kafka) ;;
   *) log "unknown service '$which' (mariadb|kafka)"; exit 2 ;;
 esac
+
+# one services.sh at a time per checkout (tests of several runs may stop/start servers concurrently):
+# a second `up` waits here and then finds the server running
+if [ "$cmd" != status ] && [ "$cmd" != env ]; then
+  mkdir -p "$SVC"
+  exec 9>"$SVC/.lock"
+  flock -w $((TIMEOUT * 3)) 9 || { log "another services.sh holds $SVC/.lock"; exit 1; }
+fi
 
 case $cmd in
   up|start)

@@ -64,11 +64,16 @@ def services_cmd(*args: str, timeout: float = 180) -> subprocess.CompletedProces
 
     ``start``/``up`` return only once the server accepts work again (restarts reuse the data).
     """
-    return subprocess.run(
-        ["bash", str(SERVICES_SH), *args],
-        check=True,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    cmd = ["bash", str(SERVICES_SH), *args]
+    done = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
+    if done.returncode != 0:
+        raise ServicesError(done.returncode, cmd, done.stdout, done.stderr)
+    return done
+
+
+class ServicesError(subprocess.CalledProcessError):
+    """A failed services.sh call; unlike CalledProcessError its message shows services.sh's output
+    (which includes the tail of the server's log on a failed start)."""
+
+    def __str__(self) -> str:
+        return f"{super().__str__()}\n{self.stderr or ''}{self.stdout or ''}"
