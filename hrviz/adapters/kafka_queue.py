@@ -34,6 +34,9 @@ PARTITIONS = 6  # parallelism for consumers; one session always stays on one par
 ACK_EVERY = 5000  # readings between two outbox-mark updates
 PROBE_TIMEOUT = 5.0  # seconds a metadata request may take before the broker counts as unreachable
 MESSAGE_TIMEOUT_MS = 15_000  # a record not acknowledged within this fails the publish
+# unacknowledged records allowed at once: message.timeout.ms counts time spent in the local queue
+# too, so a deep queue in front of a slow (just restarted, busy) broker would time out by itself
+MAX_OUTSTANDING = 50_000
 
 
 def iso_formatter(tz_offset_min: int | None) -> Callable[[float], str]:
@@ -250,6 +253,9 @@ class KafkaQueue:
                 acks.outstanding += 1
                 if n % 2000 == 0:
                     poll(0)
+                    while acks.outstanding > MAX_OUTSTANDING:  # bounded queueing time (see above)
+                        poll(0.05)
+                        self._check(acks)
                     self._check(acks)
                     if on_acked is not None and acks.upto - reported >= ACK_EVERY and acks.position() is not None:
                         reported = acks.upto

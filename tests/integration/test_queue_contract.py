@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -144,13 +145,13 @@ def test_kafka_records_are_the_documented_json_keyed_by_session(
     assert position is not None
     consumer = Consumer({"bootstrap.servers": services.require("kafka"), "group.id": "hrviz-test-json", "log_level": 0})
     consumer.assign([TopicPartition(kafka_topic, position.partition, position.first_offset)])
-    msgs = []
+    msgs: list[Any] = []
     deadline = time.monotonic() + 20
     while len(msgs) < 30 and time.monotonic() < deadline:
         msgs += [m for m in consumer.consume(30, 1.0) if m.error() is None]
     consumer.close()
     assert len(msgs) == 30 and {m.key() for m in msgs} == {b"s-json"}
-    records = [json.loads(m.value()) for m in msgs]
+    records = [json.loads(m.value() or b"null") for m in msgs]
     assert list(records[0]) == ["session", "seq", "ts", "t", "bpm", "filled", "kinds"]
     for rec, r in zip(records, readings, strict=True):
         assert rec == {

@@ -1,0 +1,227 @@
+"""The outbox under real failures: servers stopped or SIGKILLed around ``hrviz ingest`` (a real
+process, real MariaDB, real Kafka, no mocks). Each test restarts what it stopped in ``finally``.
+
+What must hold (docs/outbox.md): a clear one-line error and exit 1; a session is either fully
+stored or invisible; what was stored is published completely by ``ingest --resume``; replay gives
+every seq exactly once, in order.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pymysql
+import pytest
+
+from hrviz.adapters.kafka_queue import KafkaQueue
+from hrviz.adapters.mysql_store import MysqlStore, parse_url
+from tests import services
+
+pytestmark = [pytest.mark.mysql, pytest.mark.kafka]
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "samples" / "demo_run.csv"
+
+
+@pytest.fixture
+def stack(mysql_url: str, kafka_topic: str) -> Iterator[tuple[str, str, str]]:
+    """(mysql url, kafka bootstrap, topic); both servers running at the start and at the end."""
+    services.services_cmd("up")
+    MysqlStore(mysql_url).close()  # the tables exist before the tests poll them
+    yield mysql_url, services.require("kafka"), kafka_topic
+    services.services_cmd("up")
+
+
+def hrviz_ingest(
+    *args: str | Path, stack: tuple[str, str, str], popen: bool = False
+) -> subprocess.CompletedProcess[str] | subprocess.Popen[str]:
+    url, bootstrap, topic = stack
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HRVIZ_")} | {"HRVIZ_KAFKA_TOPIC": topic}
+    cmd = [sys.executable, "-m", "hrviz", "ingest", *map(str, args), "--mysql", url, "--kafka", bootstrap]
+    if popen:
+        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=240, env=env)
+
+
+def big_csv(path: Path, rows: int) -> Path:
+    """A 1 Hz recording with a few blanks (filled readings), written fast."""
+    start = datetime(2026, 3, 14, 6, 0, tzinfo=UTC)
+    lines = ["timestamp,bpm\n"]
+    for i in range(rows):
+        bpm = "" if i % 997 == 500 else str(60 + (i * 7) % 50)
+        lines.append(f"{(start + timedelta(seconds=i)).isoformat().replace('+00:00', 'Z')},{bpm}\n")
+    path.write_text("".join(lines))
+    return path
+
+
+def sql(url: str, query: str, args: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    conn = pymysql.connect(**parse_url(url), autocommit=True, connect_timeout=3)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(query, args)
+            return list(cur.fetchall())
+    finally:
+        conn.close()
+
+
+def assert_replay_exact(url: str, bootstrap: str, topic: str) -> int:
+    """Every stored session is fully published and replays each seq once, equal to the store."""
+    store = MysqlStore(url)
+    queue = KafkaQueue(bootstrap, topic)
+    try:
+        assert store.unpublished() == []
+        sessions = store.list_sessions()
+        assert sessions
+        for s in sessions:
+            ((part, off, upto),) = sql(
+                url, "SELECT queue_partition, queue_offset, published_upto FROM sessions WHERE id = %s", (s.id,)
+            )
+            assert upto == s.readings - 1 and part is not None
+            from hrviz.core.ports import QueuePosition
+
+            position = QueuePosition(int(part), int(off))  # type: ignore[call-overload]
+            replayed = list(queue.replay(s.id, position, 0, count=s.readings))
+            assert [r.seq for r in replayed] == list(range(s.readings))
+            assert replayed == list(store.readings(s.id))
+        return sum(s.readings for s in sessions)
+    finally:
+        queue.close()
+        store.close()
+
+
+def topic_records(bootstrap: str, topic: str) -> int:
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "hrviz-test-count", "log_level": 0})
+    try:
+        md = consumer.list_topics(topic, timeout=10)
+        meta = md.topics.get(topic)
+        if meta is None or meta.error is not None:
+            return 0
+        total = 0
+        for p in meta.partitions:
+            low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
+            total += high - low
+        return total
+    finally:
+        consumer.close()
+
+
+def test_kafka_down_before_ingest_then_resume(stack: tuple[str, str, str]) -> None:
+    url, bootstrap, topic = stack
+    services.services_cmd("stop-kafka")
+    try:
+        done = hrviz_ingest(DEMO, stack=stack)
+        assert isinstance(done, subprocess.CompletedProcess)
+        assert done.returncode == 1, done.stderr
+        assert f"Kafka broker at {bootstrap}" in done.stderr and "Traceback" not in done.stderr
+        ((sid, upto, n),) = sql(url, "SELECT id, published_upto, readings FROM sessions")
+        assert (upto, n) == (-1, 520)  # stored, nothing acknowledged
+    finally:
+        services.services_cmd("start-kafka")
+    resumed = hrviz_ingest("--resume", stack=stack)
+    assert isinstance(resumed, subprocess.CompletedProcess)
+    assert resumed.returncode == 0, resumed.stderr
+    assert assert_replay_exact(url, bootstrap, topic) == 520
+    assert topic_records(bootstrap, topic) == 520  # nothing was sent twice here
+
+
+def test_kafka_killed_mid_publish_then_resume_loses_nothing(stack: tuple[str, str, str], tmp_path: Path) -> None:
+    url, bootstrap, topic = stack
+    csv = big_csv(tmp_path / "big.csv", 150_000)
+    proc = hrviz_ingest(csv, stack=stack, popen=True)
+    assert isinstance(proc, subprocess.Popen)
+    try:
+        deadline = time.monotonic() + 180
+        mark = -1
+        while time.monotonic() < deadline and proc.poll() is None:
+            rows = sql(url, "SELECT published_upto, readings FROM sessions")
+            if rows and int(rows[0][0]) >= 0:  # type: ignore[call-overload]
+                mark = int(rows[0][0])  # type: ignore[call-overload]
+                break
+            time.sleep(0.05)
+        services.services_cmd("kill", "kafka")
+        if not 0 <= mark < 149_999:
+            proc.kill()
+            pytest.fail(f"the publish was not caught mid-way (mark {mark}): {proc.communicate()[1]}")
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 1, err
+        assert f"Kafka broker at {bootstrap}" in err and "Traceback" not in err
+        ((upto,),) = sql(url, "SELECT published_upto FROM sessions")
+        assert mark <= int(upto) < 149_999  # type: ignore[call-overload]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        services.services_cmd("start-kafka")
+    resumed = hrviz_ingest("--resume", stack=stack)
+    assert isinstance(resumed, subprocess.CompletedProcess)
+    assert resumed.returncode == 0, resumed.stderr
+    assert assert_replay_exact(url, bootstrap, topic) == 150_000
+
+
+def test_mysql_down_before_ingest_is_one_clear_error_and_nothing_is_published(stack: tuple[str, str, str]) -> None:
+    url, bootstrap, topic = stack
+    services.services_cmd("stop-mariadb")
+    try:
+        started = time.monotonic()
+        done = hrviz_ingest(DEMO, stack=stack)
+        assert isinstance(done, subprocess.CompletedProcess)
+        assert time.monotonic() - started < 30
+    finally:
+        services.services_cmd("start-mariadb")
+    assert done.returncode == 1
+    where = parse_url(url)
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"hrviz: error: MySQL server at {where['host']}:{where['port']}")
+    assert "unreachable" in lines[0] and "hrviz-pw" not in done.stderr
+    assert topic_records(bootstrap, topic) == 0
+
+
+def test_mysql_killed_mid_ingest_leaves_no_half_session_and_reingest_works(
+    stack: tuple[str, str, str], tmp_path: Path
+) -> None:
+    url, bootstrap, topic = stack
+    database = parse_url(url)["database"]
+    csv = big_csv(tmp_path / "big.csv", 150_000)
+    proc = hrviz_ingest(csv, stack=stack, popen=True)
+    assert isinstance(proc, subprocess.Popen)
+    caught = False
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and proc.poll() is None:
+            loading = sql(
+                url,
+                "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = %s AND INFO LIKE 'LOAD DATA%%'",
+                (database,),
+            )
+            if loading[0][0]:
+                caught = True
+                break
+            time.sleep(0.02)
+        time.sleep(0.3)  # a few more batches into the open transaction
+        services.services_cmd("kill", "mariadb")
+        assert caught, f"no LOAD DATA seen before the ingest ended (rc {proc.poll()})"
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 1, err
+        assert "MySQL server at" in err and "Traceback" not in err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        services.services_cmd("start-mariadb")
+    store = MysqlStore(url)
+    try:
+        assert store.list_sessions() == [] and store.unpublished() == []
+        assert sql(url, "SELECT COUNT(*) FROM readings") == [(0,)]
+    finally:
+        store.close()
+    assert topic_records(bootstrap, topic) == 0
+    again = hrviz_ingest(csv, stack=stack)
+    assert isinstance(again, subprocess.CompletedProcess)
+    assert again.returncode == 0, again.stderr
+    assert assert_replay_exact(url, bootstrap, topic) == 150_000
