@@ -7,6 +7,7 @@ terminal is restored by ``with`` blocks on every way out (q, Ctrl-C, SIGTERM, an
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 from collections.abc import Callable, Iterator
@@ -27,6 +28,16 @@ IDLE_WAIT = 0.25  # seconds between resize checks while nothing else is due (pau
 MIN_FRAME = 1 / 30  # at 60× a frame per reading would be wasted work: cap the redraw rate
 MIN_WAIT = 0.001  # never spin when a deadline rounds to "now" but nothing came
 QUIT_KEYS = frozenset("qQ\x03\x04")
+
+
+def live_console() -> Console:
+    """A console that always asks the terminal for its size.
+
+    An exported COLUMNS / LINES (some shells and runners export them) would pin rich to the size
+    at start-up, and the chart would stop following resizes.
+    """
+    environ = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    return Console(_environ=environ)
 
 
 def handle_key(key: str, feed: Feed, view: WatchView, now: float) -> bool:

@@ -173,11 +173,9 @@ def _run(feed: Feed, via: str, session: Session, window: float, chart: bool, tot
     view = WatchView(title=title, tz_offset_min=session.tz_offset_min, window=window, total=total)
     try:
         if chart:
-            from rich.console import Console
+            from hrviz.adapters.terminal_live import live_console, run_live
 
-            from hrviz.adapters.terminal_live import run_live
-
-            run_live(feed, view, Console(), sys.stdin.fileno())
+            run_live(feed, view, live_console(), sys.stdin.fileno())
         else:
             run_plain(feed, view, sys.stdout)
     except KeyboardInterrupt:

@@ -73,7 +73,19 @@ class Tmux:
             if check(screen):
                 return screen
             time.sleep(0.1)
-        raise AssertionError(f"screen never matched within {timeout} s:\n{screen}")
+        raise AssertionError(f"screen ({self.diagnose()}) never matched within {timeout} s:\n{screen}")
+
+    def diagnose(self) -> str:
+        """Pane size, the pty's own idea of it, and size variables in the program's environment."""
+        size, tty, pid = self._tmux("display", "-p", "#{pane_width}x#{pane_height} #{pane_tty} #{pane_pid}").split()
+        with open(tty) as t:
+            stty = subprocess.run(["stty", "size"], stdin=t, capture_output=True, text=True).stdout.strip()
+        envs = []
+        for kid in subprocess.run(["pgrep", "-P", pid], capture_output=True, text=True).stdout.split():
+            with contextlib.suppress(OSError):
+                env = Path(f"/proc/{kid}/environ").read_bytes().split(b"\0")
+                envs += [e.decode() for e in env if e.startswith((b"COLUMNS=", b"LINES="))]
+        return f"pane {size}, stty {stty}, env {envs}"
 
     def header(self) -> tuple[str, int, int]:
         """(clock, bpm, readings shown) from the header line."""
