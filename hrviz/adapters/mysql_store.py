@@ -33,12 +33,11 @@ from hrviz.adapters.rows import (
     mark_params,
     mark_published_sql,
     outbox_from_row,
-    reading_from_row,
     session_from_row,
     session_row,
 )
 from hrviz.core.errors import BackendUnavailable
-from hrviz.core.model import Reading, Session
+from hrviz.core.model import Reading, ReadingRow, Session
 from hrviz.core.ports import Outbox, QueuePosition
 
 _COLUMNS = [("file_rows" if f == "rows" else f) for f in SESSION_FIELDS]
@@ -104,6 +103,7 @@ class MysqlStore:
                 autocommit=autocommit,
                 local_infile=True,
                 connect_timeout=CONNECT_TIMEOUT,
+                init_command=f"SET SESSION group_concat_max_len = {PAGE * 256}",
                 read_timeout=IO_TIMEOUT,
                 write_timeout=IO_TIMEOUT,
             )
@@ -184,21 +184,36 @@ class MysqlStore:
         return [session_from_row(r) for r in rows]
 
     def readings(self, session_id: str, from_seq: int = 0) -> Iterator[Reading]:
-        """Keyset pages, so memory stays bounded and the connection is free between pages."""
+        """Keyset pages, so memory stays bounded and the connection is free between pages.
+
+        Each page comes back as ONE text value (``GROUP_CONCAT``) split in Python: PyMySQL decodes
+        every column of every row in pure Python, which made this the slowest step of publishing
+        a large session (about 4x slower). The server prints doubles in their shortest
+        round-trip form, so values come back exactly (the contract tests compare them).
+        """
         seq = from_seq
+        kinds_of: dict[str, tuple[str, ...]] = {"": ()}
         while True:
-            rows = self._query(
-                "SELECT seq, ts, bpm, filled, kinds FROM readings WHERE session_id = %s AND seq >= %s "
-                "ORDER BY seq LIMIT %s",
+            ((count, text),) = self._query(
+                "SELECT COUNT(*), GROUP_CONCAT(seq, ',', ts, ',', bpm, ',', filled, ',', kinds "
+                "ORDER BY seq SEPARATOR '\\n') FROM (SELECT seq, ts, bpm, filled, kinds FROM readings "
+                "WHERE session_id = %s AND seq >= %s ORDER BY seq LIMIT %s) page",
                 (session_id, seq, PAGE),
             )
-            if not rows:
+            if not count:
                 return
-            for row in rows:
-                yield reading_from_row(*row)
-            if len(rows) < PAGE:
+            lines = text.split("\n")
+            if len(lines) != count:  # group_concat_max_len cut the page short: never guess
+                raise RuntimeError(f"MySQL returned {len(lines)} of {count} readings of session {session_id}")
+            for line in lines:
+                s, ts, bpm, filled, kinds = line.split(",", 4)
+                k = kinds_of.get(kinds)
+                if k is None:
+                    k = kinds_of[kinds] = tuple(kinds.split(","))
+                yield Reading(int(s), float(ts), float(bpm), filled == "1", k)
+            if count < PAGE:
                 return
-            seq = rows[-1][0] + 1
+            seq = int(s) + 1
 
     def unpublished(self) -> list[Outbox]:
         rows = self._query(
@@ -231,7 +246,7 @@ class MysqlWriter:
             marks = ", ".join(["%s"] * len(_COLUMNS))
             cur.execute(f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({marks})", session_row(session))
 
-    def add_readings(self, batch: Sequence[Reading]) -> None:
+    def add_readings(self, batch: Sequence[ReadingRow]) -> None:
         if not batch:
             return
         with self._guard(abort=False):
@@ -247,16 +262,21 @@ class MysqlWriter:
                 sid = self._id
                 cur.executemany(
                     "INSERT INTO readings (session_id, seq, ts, bpm, filled, kinds) VALUES (%s, %s, %s, %s, %s, %s)",
-                    [(sid, r.seq, r.ts, r.bpm, 1 if r.filled else 0, ",".join(r.kinds)) for r in batch],
+                    [(sid, seq, ts, bpm, 1 if filled else 0, ",".join(kinds)) for seq, ts, bpm, filled, kinds in batch],
                 )
 
-    def _load(self, batch: Sequence[Reading]) -> None:
+    def _load(self, batch: Sequence[ReadingRow]) -> None:
         if self._file is None:
             shm = "/dev/shm"
             where = shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
             fd, self._file = tempfile.mkstemp(prefix="hrviz-", suffix=".tsv", dir=where)
             os.close(fd)
-        text = "".join([f"{r.seq}\t{r.ts!r}\t{r.bpm!r}\t{1 if r.filled else 0}\t{','.join(r.kinds)}\n" for r in batch])
+        text = "".join(
+            [
+                f"{seq}\t{ts!r}\t{bpm!r}\t{1 if filled else 0}\t{','.join(kinds)}\n"
+                for seq, ts, bpm, filled, kinds in batch
+            ]
+        )
         with open(self._file, "w", encoding="ascii") as f:
             f.write(text)
         with self._conn.cursor() as cur:

@@ -3,6 +3,11 @@
 The same object serves batch ingest and live replay. It keeps only a few seconds of state (the
 recent level, the open runs), so memory does not grow with the recording. The rules and the
 reasons behind them are in docs/anomalies.md.
+
+It is on the hot path of ingest (a million samples a file is ordinary), so the common case — an
+ordinary in-range reading near the recent level — costs a handful of comparisons: the level's
+min and max are kept in monotonic deques, and the median is only computed when a reading is far
+enough from them to possibly be a spike or a drop.
 """
 
 from __future__ import annotations
@@ -11,12 +16,16 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from hrviz.core.model import Anomaly, Kind, RawSample, Reading
+from hrviz.core.model import Anomaly, Kind, Reading, ReadingRow, Stats
 
 Output = Reading | Anomaly
-_NONE: tuple[str, ...] = ()
-_MISSING = (str(Kind.MISSING),)
-_OUT_OF_RANGE = (str(Kind.OUT_OF_RANGE),)
+Kinds = tuple[str, ...]
+_NONE: Kinds = ()
+_MISSING: Kinds = (str(Kind.MISSING),)
+_OUT_OF_RANGE: Kinds = (str(Kind.OUT_OF_RANGE),)
+_SPIKE: Kinds = (str(Kind.SPIKE),)
+_DROP: Kinds = (str(Kind.DROP),)
+_FLATLINE: Kinds = (str(Kind.FLATLINE),)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,72 +69,218 @@ class Detector:
     placed on that grid. ``usual_step`` is the longest step the device takes in its ordinary
     rhythm (the 90th percentile); a step is "missing readings" only beyond both, and a gap only
     beyond ``max_fill`` *and* that threshold, so a device that samples every 2 minutes is not
-    reported as one long series of gaps.
+    reported as one long series of gaps. ``stats`` holds min / mean / max of the measured,
+    in-range readings so far.
     """
 
     def __init__(self, config: DetectorConfig | None = None, cadence: float = 1.0, usual_step: float = 0.0) -> None:
-        self.config = config or DetectorConfig()
+        self.config = cfg = config or DetectorConfig()
         self.cadence = cadence if cadence > 0 else 1.0
-        self._missing_after = max(self.config.missing_factor * self.cadence, 1.5 * usual_step)
-        self._gap_after = max(self.config.max_fill, self._missing_after)
+        self.stats = Stats()
+        self._missing_after = max(cfg.missing_factor * self.cadence, 1.5 * usual_step)
+        self._gap_after = max(cfg.max_fill, self._missing_after)
         self._seq = 0
         self._last_ts: float | None = None
         self._fill: float | None = None  # the last measured in-range value: what gets repeated
         self._level: deque[tuple[float, float]] = deque()  # recent measured, normal readings
+        self._level_min: deque[tuple[float, float]] = deque()  # monotonic: front is the minimum
+        self._level_max: deque[tuple[float, float]] = deque()  # monotonic: front is the maximum
         self._missing: _Run | None = None
         self._excursion: _Run | None = None
         self._out_of_range: _Run | None = None
-        self._flat: _Run | None = None
+        # the current run of identical values, as plain attributes: it changes on most readings
+        self._flat_bpm: float | None = None
+        self._flat_start = 0.0
+        self._flat_end = 0.0
+        self._flat_count = 0
+        # thresholds copied out of the config: attribute lookups on the hot path add up
+        self._low, self._high, self._delta = cfg.low, cfg.high, cfg.delta
+        self._flat_n, self._flat_s = cfg.flatline_readings, cfg.flatline_seconds
+        self._span, self._within = cfg.level_span, cfg.rise_within
 
     # -- public -----------------------------------------------------------------------------------
 
-    def feed(self, sample: RawSample) -> list[Output]:
-        out: list[Output] = []
-        ts = sample.ts
-        last = self._last_ts
-        if last is not None:
-            if ts <= last:  # the reader sorts and de-duplicates; never fail on a stray row
-                return out
-            step = ts - last
-            if step > self._gap_after:
-                self._gap(last, ts, out)
-            elif step > self._missing_after:
-                self._fill_between(last, ts, out)
-        self._last_ts = ts
-        if sample.bpm is None:
-            self._missing_cell(ts, out)
-        else:
-            self._measured(ts, sample.bpm, out)
-        return out
+    def feed(self, ts: float, bpm: float | None) -> list[Output]:
+        """One sample (``bpm`` None or NaN when the file had no value); what it completes."""
+        readings: list[Reading] = []
+        events: list[Anomaly] = []
+        self._step(ts, bpm, readings, events)
+        if not events:
+            return list(readings)
+        return sorted([*readings, *events], key=_order)
 
     def finish(self) -> list[Output]:
         """Close the runs still open at the end of the recording."""
-        out: list[Output] = []
-        self._close_all(out)
-        return out
+        events: list[Anomaly] = []
+        self._close_all(events)
+        return list(events)
 
-    def run(self, samples: Iterable[RawSample]) -> Iterator[Output]:
+    def run(self, samples: Iterable[tuple[float, float | None]]) -> Iterator[Output]:
         """Batch convenience: every output for ``samples``, then those of :meth:`finish`."""
-        for sample in samples:
-            yield from self.feed(sample)
+        for ts, bpm in samples:
+            yield from self.feed(ts, bpm)
         yield from self.finish()
+
+    def chunks(
+        self, samples: Iterable[tuple[float, float | None]], size: int = 5000
+    ) -> Iterator[tuple[list[ReadingRow], list[Anomaly]]]:
+        """The fast path for ingest: readings in lists of about ``size``, with the events closed meanwhile.
+
+        The readings are :data:`ReadingRow` tuples (or Readings, which are tuples of the same layout).
+
+        Gives exactly what :meth:`feed` gives (a property test holds them equal). The common case —
+        a measured, in-range reading on the normal rhythm, close to the recent level, with no run
+        open — is handled inline on local variables; anything else goes through :meth:`_step`.
+        """
+        readings: list[ReadingRow] = []
+        events: list[Anomaly] = []
+        append = readings.append
+        level, lmin, lmax = self._level, self._level_min, self._level_max
+        low, high, delta, span, within = self._low, self._high, self._delta, self._span, self._within
+        flat_n, flat_s, missing_after = self._flat_n, self._flat_s, self._missing_after
+        stats = self.stats
+        last, seq, fill = self._last_ts, self._seq, self._fill
+        fb, fs, fe, fc = self._flat_bpm, self._flat_start, self._flat_end, self._flat_count
+        count, total, smin, smax = stats.count, stats.total, stats.min, stats.max
+        calm = self._missing is None and self._excursion is None and self._out_of_range is None
+        for ts, bpm in samples:
+            if (
+                calm
+                and last is not None
+                and bpm is not None
+                and low <= bpm <= high  # False for NaN too
+                and 0 < ts - last <= missing_after
+            ):
+                horizon = ts - span
+                if level and level[0][0] < horizon:
+                    while level and level[0][0] < horizon:
+                        level.popleft()
+                    while lmin and lmin[0][0] < horizon:
+                        lmin.popleft()
+                    while lmax and lmax[0][0] < horizon:
+                        lmax.popleft()
+                if not (
+                    len(level) >= 2
+                    and ts - level[-1][0] <= within
+                    and (bpm - lmin[0][1] >= delta or lmax[0][1] - bpm >= delta)
+                ):
+                    if bpm == fb:
+                        fe = ts
+                        fc += 1
+                    else:
+                        if fb is not None and fc >= flat_n and fe - fs >= flat_s:
+                            events.append(Anomaly(Kind.FLATLINE, fs, fe, fb))
+                        fb, fs, fe, fc = bpm, ts, ts, 1
+                    entry = (ts, bpm)
+                    level.append(entry)
+                    while lmin and lmin[-1][1] >= bpm:
+                        lmin.pop()
+                    lmin.append(entry)
+                    while lmax and lmax[-1][1] <= bpm:
+                        lmax.pop()
+                    lmax.append(entry)
+                    count += 1
+                    total += bpm
+                    if bpm < smin:
+                        smin = bpm
+                    if bpm > smax:
+                        smax = bpm
+                    append((seq, ts, bpm, False, _FLATLINE if fc >= flat_n and ts - fs >= flat_s else _NONE))
+                    seq += 1
+                    fill = bpm
+                    last = ts
+                    if len(readings) >= size:
+                        yield readings, events
+                        readings, events = [], []
+                        append = readings.append
+                    continue
+            # the slow path: hand the state to _step and take it back
+            self._last_ts, self._seq, self._fill = last, seq, fill
+            self._flat_bpm, self._flat_start, self._flat_end, self._flat_count = fb, fs, fe, fc
+            stats.count, stats.total, stats.min, stats.max = count, total, smin, smax
+            self._step(ts, bpm, readings, events)  # type: ignore[arg-type]  # Readings are ReadingRows
+            last, seq, fill = self._last_ts, self._seq, self._fill
+            fb, fs, fe, fc = self._flat_bpm, self._flat_start, self._flat_end, self._flat_count
+            count, total, smin, smax = stats.count, stats.total, stats.min, stats.max
+            calm = self._missing is None and self._excursion is None and self._out_of_range is None
+            if len(readings) >= size:
+                yield readings, events
+                readings, events = [], []
+                append = readings.append
+        self._last_ts, self._seq, self._fill = last, seq, fill
+        self._flat_bpm, self._flat_start, self._flat_end, self._flat_count = fb, fs, fe, fc
+        stats.count, stats.total, stats.min, stats.max = count, total, smin, smax
+        self._close_all(events)
+        yield readings, events
+
+    # -- one sample -------------------------------------------------------------------------------
+
+    def _step(self, ts: float, bpm: float | None, readings: list[Reading], events: list[Anomaly]) -> None:
+        last = self._last_ts
+        if last is not None:
+            if ts <= last:  # the reader sorts and de-duplicates; never fail on a stray row
+                return
+            step = ts - last
+            if step > self._missing_after:
+                if step > self._gap_after:
+                    self._gap(last, ts, events)
+                else:
+                    self._fill_between(last, ts, readings)
+        self._last_ts = ts
+        if bpm is None or bpm != bpm:  # None or NaN
+            self._missing_cell(ts, readings)
+            return
+        if self._missing is not None:
+            events.append(self._missing.event())
+            self._missing = None
+        # flatline: the very same value, long enough and often enough
+        if bpm == self._flat_bpm:
+            self._flat_end = ts
+            self._flat_count += 1
+            is_flat = self._flat_count >= self._flat_n and ts - self._flat_start >= self._flat_s
+        else:
+            if self._flat_bpm is not None:
+                self._close_flat(events)
+            self._flat_bpm, self._flat_start, self._flat_end, self._flat_count = bpm, ts, ts, 1
+            is_flat = self._flat_n <= 1 and self._flat_s <= 0
+        if bpm < self._low or bpm > self._high:
+            self._impossible(ts, bpm, events)
+            readings.append(Reading(self._seq, ts, bpm, False, _OUT_OF_RANGE + _FLATLINE if is_flat else _OUT_OF_RANGE))
+            self._seq += 1
+            return
+        if self._out_of_range is not None:
+            events.append(self._out_of_range.event())
+            self._out_of_range = None
+        kinds = self._level_kinds(ts, bpm) if self._excursion is None else self._excursion_kinds(ts, bpm, events)
+        if is_flat:
+            kinds = kinds + _FLATLINE
+        self._fill = bpm
+        stats = self.stats
+        stats.count += 1
+        stats.total += bpm
+        if bpm < stats.min:
+            stats.min = bpm
+        if bpm > stats.max:
+            stats.max = bpm
+        readings.append(Reading(self._seq, ts, bpm, False, kinds))
+        self._seq += 1
 
     # -- absences ---------------------------------------------------------------------------------
 
-    def _gap(self, last: float, ts: float, out: list[Output]) -> None:
-        self._close_all(out)
-        out.append(Anomaly(Kind.GAP, last, ts))
-        self._level.clear()  # spikes and drops are never measured across a gap
+    def _gap(self, last: float, ts: float, events: list[Anomaly]) -> None:
+        self._close_all(events)
+        events.append(Anomaly(Kind.GAP, last, ts))
+        self._reset_level()  # spikes and drops are never measured across a gap
 
-    def _fill_between(self, last: float, ts: float, out: list[Output]) -> None:
+    def _fill_between(self, last: float, ts: float, readings: list[Reading]) -> None:
         missing = round((ts - last) / self.cadence) - 1
         if missing < 1:
             return
         step = (ts - last) / (missing + 1)
         for i in range(1, missing + 1):
-            self._missing_cell(last + i * step, out)
+            self._missing_cell(last + i * step, readings)
 
-    def _missing_cell(self, ts: float, out: list[Output]) -> None:
+    def _missing_cell(self, ts: float, readings: list[Reading]) -> None:
         run = self._missing
         if run is None:
             self._missing = _Run(Kind.MISSING, ts, ts, self._fill)
@@ -133,95 +288,107 @@ class Detector:
             run.end = ts
             run.count += 1
         if self._fill is not None:  # nothing to repeat before the first measurement
-            out.append(Reading(self._seq, ts, self._fill, True, _MISSING))
+            readings.append(Reading(self._seq, ts, self._fill, True, _MISSING))
             self._seq += 1
 
     # -- measurements -----------------------------------------------------------------------------
 
-    def _measured(self, ts: float, bpm: float, out: list[Output]) -> None:
+    def _impossible(self, ts: float, bpm: float, events: list[Anomaly]) -> None:
         cfg = self.config
-        if self._missing is not None:
-            out.append(self._missing.event())
-            self._missing = None
-        kinds = self._flatline(ts, bpm, out)
-        if bpm < cfg.low or bpm > cfg.high:
-            run = self._out_of_range
-            if run is None:
-                self._out_of_range = _Run(Kind.OUT_OF_RANGE, ts, ts, bpm)
-            else:
-                run.end = ts
-                if abs(bpm - (cfg.low + cfg.high) / 2) > abs((run.bpm or 0) - (cfg.low + cfg.high) / 2):
-                    run.bpm = bpm  # report the most extreme value of the run
-            out.append(Reading(self._seq, ts, bpm, False, _OUT_OF_RANGE + kinds))
-            self._seq += 1
+        run = self._out_of_range
+        if run is None:
+            self._out_of_range = _Run(Kind.OUT_OF_RANGE, ts, ts, bpm)
             return
-        if self._out_of_range is not None:
-            out.append(self._out_of_range.event())
-            self._out_of_range = None
-        kinds = self._excursion_kinds(ts, bpm, out) + kinds
-        self._fill = bpm
-        out.append(Reading(self._seq, ts, bpm, False, kinds))
-        self._seq += 1
+        run.end = ts
+        middle = (cfg.low + cfg.high) / 2
+        if abs(bpm - middle) > abs((run.bpm or middle) - middle):
+            run.bpm = bpm  # report the most extreme value of the run
 
-    def _excursion_kinds(self, ts: float, bpm: float, out: list[Output]) -> tuple[str, ...]:
-        """Spike / drop logic: one event per excursion away from the recent level."""
+    def _excursion_kinds(self, ts: float, bpm: float, events: list[Anomaly]) -> tuple[str, ...]:
+        """Inside an excursion: one event per excursion, however long, and its return is part of it."""
         cfg = self.config
-        level = self._level
         exc = self._excursion
-        if exc is not None:
-            assert exc.baseline is not None and exc.bpm is not None
-            if abs(bpm - exc.baseline) < cfg.delta / 2:  # back near the level: the excursion is over
-                out.append(exc.event())
-                self._excursion = None
-            elif ts - exc.start > cfg.excursion_max:  # it stayed there: a new level, not a spike
-                out.append(exc.event())
-                self._excursion = None
-                level.clear()
-            else:
-                exc.end = ts
-                if (bpm > exc.bpm) if exc.kind is Kind.SPIKE else (bpm < exc.bpm):
-                    exc.bpm = bpm
-                return (str(exc.kind),)
-        while level and level[0][0] < ts - cfg.level_span:
-            level.popleft()
-        if len(level) >= 2 and ts - level[-1][0] <= cfg.rise_within:
-            values = sorted(v for _, v in level)
-            baseline = values[len(values) // 2]
-            recent = [v for t, v in level if t >= ts - cfg.rise_within]
-            if bpm - baseline >= cfg.delta and bpm - min(recent) >= cfg.delta:
-                self._excursion = _Run(Kind.SPIKE, ts, ts, bpm, baseline)
-                return (str(Kind.SPIKE),)
-            if baseline - bpm >= cfg.delta and max(recent) - bpm >= cfg.delta:
-                self._excursion = _Run(Kind.DROP, ts, ts, bpm, baseline)
-                return (str(Kind.DROP),)
-        level.append((ts, bpm))
+        assert exc is not None and exc.baseline is not None and exc.bpm is not None
+        if abs(bpm - exc.baseline) < cfg.delta / 2:  # back near the level: the excursion is over
+            events.append(exc.event())
+            self._excursion = None
+            return self._level_kinds(ts, bpm)
+        if ts - exc.start > cfg.excursion_max:  # it stayed there: a new level, not a spike
+            events.append(exc.event())
+            self._excursion = None
+            self._reset_level()
+            return self._level_kinds(ts, bpm)
+        exc.end = ts
+        if (bpm > exc.bpm) if exc.kind is Kind.SPIKE else (bpm < exc.bpm):
+            exc.bpm = bpm
+        return _SPIKE if exc.kind is Kind.SPIKE else _DROP
+
+    def _level_kinds(self, ts: float, bpm: float) -> tuple[str, ...]:
+        """Outside an excursion: does this reading start one? If not, it joins the recent level."""
+        level, lmin, lmax = self._level, self._level_min, self._level_max
+        horizon = ts - self._span
+        if level and level[0][0] < horizon:
+            while level and level[0][0] < horizon:
+                level.popleft()
+            while lmin and lmin[0][0] < horizon:
+                lmin.popleft()
+            while lmax and lmax[0][0] < horizon:
+                lmax.popleft()
+        if (
+            len(level) >= 2
+            and ts - level[-1][0] <= self._within
+            and (bpm - lmin[0][1] >= self._delta or lmax[0][1] - bpm >= self._delta)  # else no median can be far
+        ):
+            kinds = self._maybe_excursion(ts, bpm)
+            if kinds:
+                return kinds
+        entry = (ts, bpm)
+        level.append(entry)
+        while lmin and lmin[-1][1] >= bpm:
+            lmin.pop()
+        lmin.append(entry)
+        while lmax and lmax[-1][1] <= bpm:
+            lmax.pop()
+        lmax.append(entry)
         return _NONE
 
-    def _flatline(self, ts: float, bpm: float, out: list[Output]) -> tuple[str, ...]:
-        """A stuck or off-wrist sensor: the very same value, long enough and often enough."""
-        run = self._flat
-        if run is not None and run.bpm == bpm:
-            run.end = ts
-            run.count += 1
-        else:
-            if run is not None and self._is_flat(run):
-                out.append(run.event())
-            run = self._flat = _Run(Kind.FLATLINE, ts, ts, bpm)
-        if self._is_flat(run):
-            return (str(Kind.FLATLINE),)
-        return _NONE
-
-    def _is_flat(self, run: _Run) -> bool:
+    def _maybe_excursion(self, ts: float, bpm: float) -> tuple[str, ...]:
         cfg = self.config
-        return run.count >= cfg.flatline_readings and run.end - run.start >= cfg.flatline_seconds
+        values = sorted(v for _, v in self._level)
+        baseline = values[len(values) // 2]
+        recent = [v for t, v in self._level if t >= ts - cfg.rise_within]
+        if bpm - baseline >= cfg.delta and bpm - min(recent) >= cfg.delta:
+            self._excursion = _Run(Kind.SPIKE, ts, ts, bpm, baseline)
+            return _SPIKE
+        if baseline - bpm >= cfg.delta and max(recent) - bpm >= cfg.delta:
+            self._excursion = _Run(Kind.DROP, ts, ts, bpm, baseline)
+            return _DROP
+        return _NONE
 
-    def _close_all(self, out: list[Output]) -> None:
+    def _reset_level(self) -> None:
+        self._level.clear()
+        self._level_min.clear()
+        self._level_max.clear()
+
+    def _close_flat(self, events: list[Anomaly]) -> None:
+        if self._flat_count >= self._flat_n and self._flat_end - self._flat_start >= self._flat_s:
+            events.append(Anomaly(Kind.FLATLINE, self._flat_start, self._flat_end, self._flat_bpm))
+        self._flat_bpm = None
+
+    def _close_all(self, events: list[Anomaly]) -> None:
         if self._missing is not None:
-            out.append(self._missing.event())
+            events.append(self._missing.event())
         if self._excursion is not None:
-            out.append(self._excursion.event())
+            events.append(self._excursion.event())
         if self._out_of_range is not None:
-            out.append(self._out_of_range.event())
-        if self._flat is not None and self._is_flat(self._flat):
-            out.append(self._flat.event())
-        self._missing = self._excursion = self._out_of_range = self._flat = None
+            events.append(self._out_of_range.event())
+        if self._flat_bpm is not None:
+            self._close_flat(events)
+        self._missing = self._excursion = self._out_of_range = None
+
+
+def _order(item: Output) -> tuple[float, int]:
+    """Outputs of one feed in time order; at equal times an event before the reading it precedes."""
+    if isinstance(item, Reading):
+        return (item.ts, 1)
+    return (item.end, 0)

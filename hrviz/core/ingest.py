@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 from hrviz.core.detector import Detector, DetectorConfig
 from hrviz.core.errors import InputError
-from hrviz.core.model import Anomaly, Reading, Session
+from hrviz.core.model import Anomaly, ReadingRow, Session
 from hrviz.core.ports import Outbox, ReadingQueue, SessionStore
 from hrviz.core.reader import read_series
 from hrviz.core.series import Series
@@ -129,33 +129,20 @@ def _store_series(
     detector = Detector(config, cadence=cadence, usual_step=usual_step)
     writer = store.begin(session)
     try:
-        batch: list[Reading] = []
         anomalies: list[Anomaly] = []
-        stats = session.stats
-        low, high = config.low, config.high
-        last: Reading | None = None
-        for out in detector.run(series.samples()):
-            if isinstance(out, Reading):
-                batch.append(out)
-                if out.filled:
-                    session.filled += 1
-                elif low <= out.bpm <= high:
-                    stats.add(out.bpm)
-                if len(batch) >= BATCH:
-                    writer.add_readings(batch)
-                    session.readings += len(batch)
-                    last = batch[-1]
-                    batch = []
-            else:
-                anomalies.append(out)
-        if batch:
-            writer.add_readings(batch)
-            session.readings += len(batch)
-            last = batch[-1]
+        last: ReadingRow | None = None
+        for readings, events in detector.chunks(zip(series.ts, series.bpm, strict=True), BATCH):  # NaN = missing
+            if readings:
+                writer.add_readings(readings)
+                session.readings += len(readings)
+                session.filled += sum(1 for r in readings if r[3])  # (seq, ts, bpm, filled, kinds)
+                last = readings[-1]
+            anomalies += events
+        session.stats = detector.stats
         anomalies.sort(key=lambda a: (a.start, a.end))
         session.anomalies = anomalies
         session.start = series.ts[0] if len(series) else None
-        session.end = last.ts if last is not None else session.start
+        session.end = last[1] if last is not None else session.start
         writer.commit(session)
     except BaseException:
         writer.abort()

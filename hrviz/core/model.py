@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Kind(StrEnum):
@@ -23,21 +24,21 @@ class Kind(StrEnum):
     FLATLINE = "flatline"
 
 
-@dataclass(frozen=True, slots=True)
-class RawSample:
-    """One row as the reader understood it: a time and a bpm, or ``None`` when the cell held no reading."""
+ReadingRow = tuple[int, float, float, bool, tuple[str, ...]]
+"""A reading as a plain tuple, laid out like :class:`Reading` (seq, ts, bpm, filled, kinds).
 
-    ts: float
-    bpm: float | None
+Ingest's hot path builds these instead of Readings — a plain tuple costs a third of a NamedTuple —
+and every store accepts both, reading fields by position.
+"""
 
 
-@dataclass(frozen=True, slots=True)
-class Reading:
+class Reading(NamedTuple):
     """One point to replay, one per expected tick.
 
     ``filled`` readings were absent in the file and carry the previous value, so charts draw them
     differently and detectors never treat them as measurements. ``kinds`` names the anomalies the
-    reading is part of, as known when it was emitted.
+    reading is part of, as known when it was emitted. A NamedTuple, not a dataclass: millions are
+    made per file, and a tuple is several times cheaper to build.
     """
 
     seq: int

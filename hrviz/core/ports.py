@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from hrviz.core.model import Reading, Session
+from hrviz.core.model import Reading, ReadingRow, Session
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +38,9 @@ class Outbox:
 class SessionWriter(Protocol):
     """One session being written; nothing is visible to readers of the store until ``commit``."""
 
-    def add_readings(self, batch: Sequence[Reading]) -> None: ...
+    def add_readings(self, batch: Sequence[ReadingRow]) -> None:
+        """Readings in seq order; plain tuples or Readings, read by position (seq, ts, bpm, filled, kinds)."""
+        ...
 
     def commit(self, session: Session) -> None:
         """Store the final summary and anomalies and make the session visible, atomically."""

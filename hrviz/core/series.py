@@ -11,8 +11,6 @@ from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from hrviz.core.model import RawSample
-
 
 @dataclass(slots=True)
 class Series:
@@ -28,9 +26,10 @@ class Series:
     def __len__(self) -> int:
         return len(self.ts)
 
-    def samples(self) -> Iterator[RawSample]:
+    def samples(self) -> Iterator[tuple[float, float | None]]:
+        """(ts, bpm) pairs, bpm None where the file had no usable value."""
         for ts, bpm in zip(self.ts, self.bpm, strict=True):
-            yield RawSample(ts, None if math.isnan(bpm) else bpm)
+            yield ts, None if math.isnan(bpm) else bpm
 
     def cadence(self) -> tuple[float, float] | None:
         """The file's own rhythm: (median step, 90th-percentile step) between timestamps.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator, Sequence
 
-from hrviz.core.model import Reading, Session
+from hrviz.core.model import Reading, ReadingRow, Session
 from hrviz.core.ports import Outbox, QueuePosition
 
 
@@ -53,8 +53,8 @@ class MemoryWriter:
     def __init__(self, store: MemoryStore, session: Session) -> None:
         self.store, self.session, self.rows = store, session, []  # type: ignore[var-annotated]
 
-    def add_readings(self, batch: Sequence[Reading]) -> None:
-        self.rows.extend(batch)
+    def add_readings(self, batch: Sequence[ReadingRow]) -> None:
+        self.rows.extend(Reading(*r) for r in batch)
 
     def commit(self, session: Session) -> None:
         self.store.sessions[session.id] = copy.copy(session)

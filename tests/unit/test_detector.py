@@ -9,15 +9,25 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hrviz.core.detector import Detector, DetectorConfig
-from hrviz.core.model import Anomaly, Kind, RawSample, Reading
+from hrviz.core.model import Anomaly, Kind, Reading
 
 Sample = tuple[float, float | None]
 
 
 def run(samples: Sequence[Sample], cadence: float = 1.0, **config: float) -> tuple[list[Reading], list[Anomaly]]:
-    detector = Detector(DetectorConfig(**config), cadence=cadence)  # type: ignore[arg-type]
-    outputs = list(detector.run(RawSample(t, b) for t, b in samples))
-    return [o for o in outputs if isinstance(o, Reading)], [o for o in outputs if isinstance(o, Anomaly)]
+    """Both paths: one sample at a time (live replay) and in chunks (ingest's fast path) must agree."""
+    config_ = DetectorConfig(**config)  # type: ignore[arg-type]
+    outputs = list(Detector(config_, cadence=cadence).run(samples))
+    readings = [o for o in outputs if isinstance(o, Reading)]
+    events = [o for o in outputs if isinstance(o, Anomaly)]
+    chunked_readings: list[Reading] = []
+    chunked_events: list[Anomaly] = []
+    for r, e in Detector(config_, cadence=cadence).chunks(samples, size=4):
+        chunked_readings += r
+        chunked_events += e
+    assert chunked_readings == readings
+    assert sorted(chunked_events, key=repr) == sorted(events, key=repr)
+    return readings, events
 
 
 def steady(n: int, bpm: float = 70.0, start: float = 0.0, step: float = 1.0, wobble: bool = True) -> list[Sample]:
@@ -177,12 +187,16 @@ def test_detector_never_raises_and_its_accounting_adds_up(
             assert e.delta is not None and abs(e.delta) >= 30
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(samples_strategy)
 def test_feeding_one_by_one_equals_batch(steps: list[tuple[float, float | None]]) -> None:
-    """Live replay and batch ingest see the same thing: the detector keeps no look-ahead."""
-    samples = [RawSample(t, b) for t, b in as_samples(steps)]
-    batch = list(Detector().run(samples))
+    """Live replay (feed) and batch ingest (chunks) see the same thing: the detector keeps no look-ahead."""
+    samples = as_samples(steps)
     live = Detector()
-    streamed = [o for s in samples for o in live.feed(s)] + live.finish()
-    assert streamed == batch
+    streamed = [o for t, b in samples for o in live.feed(t, b)] + live.finish()
+    readings, events = [], []
+    for chunk_readings, chunk_events in Detector().chunks(samples, size=7):
+        readings += chunk_readings
+        events += chunk_events
+    assert [o for o in streamed if isinstance(o, Reading)] == readings
+    assert sorted((o for o in streamed if isinstance(o, Anomaly)), key=repr) == sorted(events, key=repr)

@@ -37,6 +37,23 @@ def _loose_bpm(cell: str) -> float:
     return value if 0 < value < INF else NAN
 
 
+def _offset_suffix(cell: str, dt: datetime) -> tuple[str, float]:
+    """The text of ``cell``'s UTC offset ("Z", "+01:00", "-0500") and its seconds; ("", 0) if unsure."""
+    offset = dt.utcoffset()
+    if offset is None:
+        return "", 0.0
+    seconds = offset.total_seconds()
+    for size in (1, 6, 5):
+        tail = cell[-size:]
+        try:
+            naive = datetime.fromisoformat(cell[:-size])
+        except ValueError:
+            continue
+        if naive.tzinfo is None and (naive - EPOCH).total_seconds() - seconds == dt.timestamp():
+            return tail, seconds
+    return "", 0.0
+
+
 def _time_parser(layout: Layout) -> tuple[Callable[[str], float] | None, int, int]:
     """The cell → epoch-seconds function, its column, and the time-of-day column of split layouts."""
     fmt = layout.time_format
@@ -59,8 +76,7 @@ def parse_rows(
 ) -> tuple[dict[str | None, Collector], list[str]]:
     """Read every data row into per-subject collectors; returns them and every subject seen."""
     offset = layout.data_index
-    reader = csv.reader(itertools.chain(head[offset:], rest), delimiter=layout.delimiter,
-                        skipinitialspace=True)
+    reader = csv.reader(itertools.chain(head[offset:], rest), delimiter=layout.delimiter, skipinitialspace=True)
     parse_time, tcol, tcol2 = _time_parser(layout)
     hcol = layout.hr_col
     scol = -1 if layout.subject_col is None else layout.subject_col
@@ -68,6 +84,7 @@ def parse_rows(
     start, interval = layout.start, layout.interval
     iso = layout.time_format is ISO and tcol2 < 0
     fromiso = datetime.fromisoformat
+    suffix, suffix_seconds, cut = "", 0.0, None  # the first offset seen, e.g. "+01:00", once known
     collectors: dict[str | None, Collector] = {}
     seen: dict[str, None] = {}
     types: dict[str, bool] = {}
@@ -115,8 +132,18 @@ def parse_rows(
                     last, rows, duplicates, unsorted = acc.last, acc.rows, acc.duplicates, acc.unsorted
             if iso:  # the common case, inlined: one C parse, no Python call
                 try:
-                    dt = fromiso(row[tcol])
-                    t = (dt - EPOCH).total_seconds() if dt.tzinfo is None else dt.timestamp()
+                    cell = row[tcol]
+                    if suffix and cell.endswith(suffix):  # the file's own offset: naive arithmetic is 2× faster
+                        t = (fromiso(cell[:cut]) - EPOCH).total_seconds() - suffix_seconds
+                    else:
+                        dt = fromiso(cell)
+                        if dt.tzinfo is None:
+                            t = (dt - EPOCH).total_seconds()
+                        else:
+                            t = dt.timestamp()
+                            if not suffix:
+                                suffix, suffix_seconds = _offset_suffix(cell, dt)
+                                cut = -len(suffix) if suffix else None
                 except _TIME_ERRORS:
                     t = NAN
             if not iso or t != t:
@@ -131,8 +158,11 @@ def parse_rows(
                     cell = row[tcol] if tcol < len(row) else ""
                     line = reader.line_num + offset
                     if first_row:
-                        raise InputError(source, f"cannot read the time {cell!r} in column "
-                                         f"{layout.columns[tcol]!r} of the first data row", line) from None
+                        raise InputError(
+                            source,
+                            f"cannot read the time {cell!r} in column {layout.columns[tcol]!r} of the first data row",
+                            line,
+                        ) from None
                     bad += 1
                     if first_bad is None:
                         first_bad = (line, cell)
@@ -164,8 +194,12 @@ def parse_rows(
     total = sum(c.rows for c in collectors.values()) + bad
     if first_bad is not None and bad > max(BAD_ROWS_TOLERATED, BAD_SHARE * total):
         line, cell = first_bad
-        raise InputError(source, f"cannot read the time {cell!r} in column {layout.columns[tcol]!r} "
-                         f"({bad} of {total} rows have unreadable times)", line)
+        raise InputError(
+            source,
+            f"cannot read the time {cell!r} in column {layout.columns[tcol]!r} "
+            f"({bad} of {total} rows have unreadable times)",
+            line,
+        )
     if scol < 0:
         seen = {}
     return collectors, list(seen)
