@@ -1,0 +1,25 @@
+"""The reader's fixed-offset fast path must agree with full ISO parsing, also when the offset changes."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+
+import pytest
+
+from hrviz.core.reader import read_series
+
+CASES = [
+    ["2026-03-29T01:59:58+01:00", "2026-03-29T01:59:59+01:00", "2026-03-29T03:00:00+02:00", "2026-03-29T03:00:01+02:00"],
+    ["2024-03-31T00:00:10Z", "2024-03-31T00:00:15Z", "2024-03-31T02:00:20+02:00"],
+    ["2015-12-01 18:00:10 -0500", "2015-12-01 19:00:10 -0500", "2016-04-01 19:00:10 -0400"],
+    ["2019-10-16T12:09:00.511+02:00", "2019-10-16T12:09:01.529+02:00"],
+]
+
+
+@pytest.mark.parametrize("stamps", CASES, ids=["dst-switch", "z-then-offset", "space-hhmm", "fractions"])
+def test_epoch_seconds_match_full_parsing(stamps: list[str]) -> None:
+    text = "time,bpm\n" + "".join(f"{s},{70 + i}\n" for i, s in enumerate(stamps))
+    (series,) = read_series(io.BytesIO(text.encode()), "x.csv")
+    assert list(series.ts) == [datetime.fromisoformat(s).timestamp() for s in stamps]
+    assert list(series.bpm) == [70.0 + i for i in range(len(stamps))]
