@@ -318,3 +318,53 @@ def test_server_mode_draws_the_chart_and_pause_reaches_the_server(
     assert t.header() == held
     t.keys("q")
     t.exited_cleanly()
+
+
+@pytest.fixture
+def real_stack(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """Env for a fresh MySQL database and a unique Kafka topic on the servers of scripts/services.sh."""
+    import uuid
+    from urllib.parse import urlsplit, urlunsplit
+
+    import pymysql
+
+    from hrviz.adapters.mysql_store import parse_url
+    from tests import services
+
+    base, bootstrap = services.require("mysql"), services.require("kafka")
+    name = f"hrviz_test_{uuid.uuid4().hex[:10]}"
+    args = parse_url(base)
+    args.pop("database")
+    with contextlib.closing(pymysql.connect(**args, autocommit=True)) as conn, conn.cursor() as cur:
+        cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    env = clean_env(tmp_path)
+    env["HRVIZ_MYSQL_URL"] = urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
+    env["HRVIZ_KAFKA_BOOTSTRAP"] = bootstrap
+    env["HRVIZ_KAFKA_TOPIC"] = f"hrviz.test.{uuid.uuid4().hex[:12]}"
+    try:
+        yield env
+    finally:
+        with (
+            contextlib.suppress(pymysql.err.OperationalError),
+            contextlib.closing(pymysql.connect(**args, autocommit=True, connect_timeout=5)) as conn,
+            conn.cursor() as cur,
+        ):
+            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+@pytest.mark.mysql
+@pytest.mark.kafka
+def test_stored_session_replays_from_mysql_and_kafka(tmp_path: Path, real_stack: dict[str, str]) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*HRVIZ, *args], capture_output=True, text=True, env=real_stack, timeout=60)
+
+    ingested = run("ingest", str(DEMO), "--json")
+    assert ingested.returncode == 0, ingested.stderr
+    session_id = re.search(r'"id": "(\w+)"', ingested.stdout)
+    assert session_id is not None
+    done = run("watch", "--session", session_id.group(1), "--no-pace")
+    assert done.returncode == 0 and "warning" not in done.stderr, done.stderr
+    embedded = run_watch(tmp_path, str(DEMO), "--no-pace")
+    assert done.stdout.splitlines()[1:] == embedded.stdout.splitlines()[1:]
+    unknown = run("watch", "--session", "doesnotexist")
+    assert unknown.returncode == 2 and "unknown session 'doesnotexist' in MySQL" in unknown.stderr
