@@ -7,13 +7,13 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
+from typing import TYPE_CHECKING
 
 from hrviz.core.ingest import PublishReport
 from hrviz.core.model import Session
+
+if TYPE_CHECKING:  # rich is imported when something is drawn: `--json` runs never pay for it
+    from rich.console import Console
 
 FIRST_EVENTS = 5
 PROGRESS_FROM_BYTES = 2_000_000  # small files finish before a bar would be worth drawing
@@ -23,17 +23,22 @@ PROGRESS_FROM_BYTES = 2_000_000  # small files finish before a bar would be wort
 def progress_for(path: Path, quiet: bool) -> Iterator[Callable[[int], None] | None]:
     """A byte progress bar on a terminal for large files; nothing otherwise."""
     size = path.stat().st_size
-    err = Console(stderr=True)
-    if quiet or not err.is_terminal or size < PROGRESS_FROM_BYTES:
+    if quiet or not sys.stderr.isatty() or size < PROGRESS_FROM_BYTES:
         yield None
         return
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
     columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=err, transient=True) as progress:
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task(f"reading {path.name}", total=size)
         yield lambda done: progress.update(task, completed=done)
 
 
 def print_sessions(sessions: list[Session], console: Console | None = None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     console = console or Console()
     if not console.is_terminal:  # logs and pipes: never cut a timestamp short
         console.width = max(console.width, 140)

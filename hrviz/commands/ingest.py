@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 
-from hrviz.adapters.console_report import print_publish_problem, print_sessions, progress_for
 from hrviz.commands.common import (
     EXIT_ANOMALY,
     EXIT_ERROR,
@@ -62,6 +61,8 @@ def ingest(
             if not path.is_file():
                 raise InputError(str(path), "no such file" if not path.exists() else "not a regular file")
         options = IngestOptions(interval=interval, subject=subject, detector=detector)
+        from hrviz.adapters.console_report import progress_for  # rich only when a person is watching
+
         backends = open_backends(db, mysql, kafka)
         try:
             sessions: list[Session] = []
@@ -78,8 +79,12 @@ def ingest(
         json.dump(payload, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
+        from hrviz.adapters.console_report import print_sessions
+
         print_sessions(sessions)
     if report.failed:
+        from hrviz.adapters.console_report import print_publish_problem
+
         print_publish_problem(report)
         raise typer.Exit(EXIT_ERROR)
     if fail_on_anomaly and any(s.anomalies for s in sessions):
