@@ -19,6 +19,7 @@ medians. The CSV is ``bench/generate.py``'s (generated if missing).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -152,10 +153,8 @@ def _tz(url: str, session_id: str) -> int | None:
 def _delete_topic(bootstrap: str, topic: str) -> None:
     from confluent_kafka.admin import AdminClient
 
-    try:
+    with contextlib.suppress(Exception):  # best effort cleanup
         AdminClient({"bootstrap.servers": bootstrap, "log_level": 0}).delete_topics([topic])[topic].result(10)
-    except Exception:  # noqa: BLE001 — best effort cleanup
-        pass
 
 
 def main(argv: list[str] | None = None) -> int:
