@@ -43,8 +43,9 @@ def read_series(
     text.finish()
     if subject is not None and subject not in collectors:
         if layout.subject_col is None:
-            raise InputError(source, f"unknown subject {subject!r}: the file has one unnamed subject "
-                             "(no id/user/subject column)")
+            raise InputError(
+                source, f"unknown subject {subject!r}: the file has one unnamed subject (no id/user/subject column)"
+            )
         available = ", ".join(repr(s) for s in seen)
         raise InputError(source, f"unknown subject {subject!r}: the file has {available}")
     series = [c.finish(layout.tz_offset_min) for c in collectors.values() if c.rows]
@@ -52,6 +53,5 @@ def read_series(
         raise InputError(source, "nothing parseable: no data row has a readable time and heart rate")
     if all(math.isnan(v) for s in series for v in s.bpm):
         column = layout.columns[layout.hr_col] if layout.hr_col < len(layout.columns) else "heart rate"
-        raise InputError(source, f"nothing parseable: every {column!r} cell is blank, zero, negative "
-                         "or not a number")
+        raise InputError(source, f"nothing parseable: every {column!r} cell is blank, zero, negative or not a number")
     return series

@@ -58,8 +58,9 @@ def _encoding(head: bytes, source: str) -> str:
         raise InputError(source, f"binary file, not a CSV text (NUL byte at offset {nul})")
     controls = sum(head.count(bytes([c])) for c in _CONTROL)
     if head and controls > max(8, len(head) // 100):
-        raise InputError(source, f"binary file, not a CSV text ({controls} control bytes in the first "
-                         f"{len(head)} bytes)")
+        raise InputError(
+            source, f"binary file, not a CSV text ({controls} control bytes in the first {len(head)} bytes)"
+        )
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -79,7 +80,9 @@ class TextSource:
         # Undecodable bytes after the sniffed head become U+FFFD: the cell then fails to parse as a
         # number or time and is reported like any other bad cell, instead of aborting mid-file.
         self._text = io.TextIOWrapper(
-            io.BufferedReader(self._raw, buffer_size=HEAD_BYTES), encoding=self.encoding, errors="replace",
+            io.BufferedReader(self._raw, buffer_size=HEAD_BYTES),
+            encoding=self.encoding,
+            errors="replace",
             newline="",
         )
         self.head: list[str] = []

@@ -211,7 +211,8 @@ def sniff(head: Sequence[str], source: str, interval: float) -> Layout:
         if header is not None and found is not None:
             raise InputError(source, "header only: no data rows after the header", rows[index].line)
         raise InputError(
-            source, f"no heart-rate column found: columns are {_describe(columns, False, rows)} ({EXPECTED})",
+            source,
+            f"no heart-rate column found: columns are {_describe(columns, False, rows)} ({EXPECTED})",
             rows[0].line,
         )
 
