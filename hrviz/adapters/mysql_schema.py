@@ -1,4 +1,5 @@
-"""The MySQL/MariaDB schema as an ordered list of migrations, applied by hrviz itself on connect.
+"""The MySQL/MariaDB schema as an ordered list of migrations, applied by hrviz itself on connect;
+also the connection URL and the SQL/error codes the store shares with it.
 
 ``schema_version`` records every migration applied; a new release appends to :data:`MIGRATIONS`
 and never edits an applied one. A named lock serialises concurrent first starts. Table and column
@@ -8,6 +9,8 @@ meanings, for analysts: docs/schema.md.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from pymysql.connections import Connection
 
@@ -120,3 +123,37 @@ def migrate(conn: Connection, lock_timeout: int = 30) -> int:
             return applied
         finally:
             cur.execute("SELECT RELEASE_LOCK(CONCAT('hrviz.schema.', DATABASE()))")
+
+
+# client error codes that mean "the connection is gone": reconnect (reads) or give up (a transaction)
+LOST = {2006, 2013, 2055, 0}
+CANT_CONNECT = {2002, 2003, 2005}
+NO_LOCAL_INFILE = {1148, 2068, 3948, 4166}
+
+
+def parse_url(url: str) -> dict[str, Any]:
+    """``mysql://user:pass@host:3306/db`` → PyMySQL connect() arguments (password URL-decoded)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("mysql", "mysql+pymysql", "mariadb"):
+        raise ValueError(f"not a MySQL URL (mysql://user:pass@host:3306/db): {url}")
+    database = unquote(parts.path.lstrip("/"))
+    if not database:
+        raise ValueError("the MySQL URL names no database (mysql://user:pass@host:3306/db)")
+    args: dict[str, Any] = {
+        "host": parts.hostname or "127.0.0.1",
+        "port": parts.port or 3306,
+        "user": unquote(parts.username or ""),
+        "password": unquote(parts.password or ""),
+        "database": database,
+    }
+    query = parse_qs(parts.query)
+    if "unix_socket" in query:
+        args["unix_socket"] = query["unix_socket"][0]
+    return args
+
+
+PAGE_SQL = (
+    "SELECT COUNT(*), GROUP_CONCAT(seq, ',', ts, ',', bpm, ',', filled, ',', kinds ORDER BY seq SEPARATOR '\\n') "
+    "FROM (SELECT seq, ts, bpm, filled, kinds FROM readings WHERE session_id = %s AND seq >= %s "
+    "ORDER BY seq LIMIT %s) page"
+)

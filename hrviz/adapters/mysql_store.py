@@ -14,17 +14,17 @@
 from __future__ import annotations
 
 import os
+import queue
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
 
 import pymysql
 from pymysql.connections import Connection
 
-from hrviz.adapters.mysql_schema import migrate
+from hrviz.adapters.mysql_schema import CANT_CONNECT, LOST, NO_LOCAL_INFILE, PAGE_SQL, migrate, parse_url
 from hrviz.adapters.rows import (
     SESSION_FIELDS,
     SUMMARY_FIELDS,
@@ -32,7 +32,9 @@ from hrviz.adapters.rows import (
     anomaly_rows,
     mark_params,
     mark_published_sql,
+    next_seq_after,
     outbox_from_row,
+    readings_from_text,
     session_from_row,
     session_row,
 )
@@ -47,32 +49,6 @@ MARK_SQL = mark_published_sql("%s", "GREATEST")
 PAGE = 10_000  # readings per keyset page: bounded memory, few round trips
 CONNECT_TIMEOUT = 5  # seconds: an unreachable server is reported quickly
 IO_TIMEOUT = 120  # seconds a single statement may take (a big COMMIT) before we call the server gone
-
-# client error codes that mean "the connection is gone": reconnect (reads) or give up (a transaction)
-_LOST = {2006, 2013, 2055, 0}
-_CANT_CONNECT = {2002, 2003, 2005}
-_NO_LOCAL_INFILE = {1148, 2068, 3948, 4166}
-
-
-def parse_url(url: str) -> dict[str, Any]:
-    """``mysql://user:pass@host:3306/db`` → PyMySQL connect() arguments (password URL-decoded)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("mysql", "mysql+pymysql", "mariadb"):
-        raise ValueError(f"not a MySQL URL (mysql://user:pass@host:3306/db): {url}")
-    database = unquote(parts.path.lstrip("/"))
-    if not database:
-        raise ValueError("the MySQL URL names no database (mysql://user:pass@host:3306/db)")
-    args: dict[str, Any] = {
-        "host": parts.hostname or "127.0.0.1",
-        "port": parts.port or 3306,
-        "user": unquote(parts.username or ""),
-        "password": unquote(parts.password or ""),
-        "database": database,
-    }
-    query = parse_qs(parts.query)
-    if "unix_socket" in query:
-        args["unix_socket"] = query["unix_socket"][0]
-    return args
 
 
 class MysqlStore:
@@ -91,6 +67,8 @@ class MysqlStore:
             migrate(conn)
         except pymysql.err.OperationalError as err:
             raise self._error(err, "could not create or migrate the hrviz tables") from err
+        with suppress(pymysql.err.MySQLError):  # a server without LOCAL INFILE gets multi-row INSERTs
+            self.load_data = bool(self._query("SELECT @@GLOBAL.local_infile")[0][0])
 
     # -- connections ------------------------------------------------------------------------------
 
@@ -126,7 +104,7 @@ class MysqlStore:
             what = f"refused the login of user {user!r} (wrong password?)"
         elif code == 1044 or code == 1049:
             what = f"refused access to database {self.database!r} for user {user!r}"
-        elif code in _CANT_CONNECT:
+        elif code in CANT_CONNECT:
             what = "is unreachable (connection refused or timed out)"
         reason = err.args[1] if len(err.args) > 1 else str(err)
         return BackendUnavailable(f"MySQL server at {self.where} {what}: {reason}")
@@ -148,7 +126,7 @@ class MysqlStore:
                     return list(cur.fetchall())
             except (pymysql.err.OperationalError, pymysql.err.InterfaceError) as err:
                 code = err.args[0] if err.args else 0
-                if code not in _LOST:
+                if code not in LOST:
                     raise
                 self._local.conn = None
                 self.release(conn)
@@ -189,31 +167,65 @@ class MysqlStore:
         Each page comes back as ONE text value (``GROUP_CONCAT``) split in Python: PyMySQL decodes
         every column of every row in pure Python, which made this the slowest step of publishing
         a large session (about 4x slower). The server prints doubles in their shortest
-        round-trip form, so values come back exactly (the contract tests compare them).
+        round-trip form, so values come back exactly (the contract tests compare them). After a
+        full first page, a thread with its own connection fetches the next pages ahead (at most
+        two), so the server's work overlaps the caller's (encoding and producing to Kafka).
         """
-        seq = from_seq
         kinds_of: dict[str, tuple[str, ...]] = {"": ()}
-        while True:
-            ((count, text),) = self._query(
-                "SELECT COUNT(*), GROUP_CONCAT(seq, ',', ts, ',', bpm, ',', filled, ',', kinds "
-                "ORDER BY seq SEPARATOR '\\n') FROM (SELECT seq, ts, bpm, filled, kinds FROM readings "
-                "WHERE session_id = %s AND seq >= %s ORDER BY seq LIMIT %s) page",
-                (session_id, seq, PAGE),
-            )
-            if not count:
-                return
-            lines = text.split("\n")
-            if len(lines) != count:  # group_concat_max_len cut the page short: never guess
-                raise RuntimeError(f"MySQL returned {len(lines)} of {count} readings of session {session_id}")
-            for line in lines:
-                s, ts, bpm, filled, kinds = line.split(",", 4)
-                k = kinds_of.get(kinds)
-                if k is None:
-                    k = kinds_of[kinds] = tuple(kinds.split(","))
-                yield Reading(int(s), float(ts), float(bpm), filled == "1", k)
-            if count < PAGE:
-                return
-            seq = int(s) + 1
+        ((count, text),) = self._query(PAGE_SQL, (session_id, from_seq, PAGE))
+        yield from readings_from_text(session_id, count, text, kinds_of)
+        if count < PAGE:
+            return
+        pages: queue.Queue[tuple[int, str] | BaseException] = queue.Queue(maxsize=2)
+        stop = threading.Event()
+        fetcher = threading.Thread(
+            target=self._prefetch,
+            args=(session_id, next_seq_after(text), pages, stop),
+            name="hrviz-mysql-pages",
+            daemon=True,
+        )
+        fetcher.start()
+        try:
+            while True:
+                item = pages.get()
+                if isinstance(item, BaseException):
+                    raise item
+                count, text = item
+                yield from readings_from_text(session_id, count, text, kinds_of)
+                if count < PAGE:
+                    return
+        finally:
+            stop.set()
+            with suppress(queue.Empty):
+                while True:
+                    pages.get_nowait()  # unblock a fetcher waiting to put
+
+    def _prefetch(
+        self, session_id: str, seq: int, pages: queue.Queue[tuple[int, str] | BaseException], stop: threading.Event
+    ) -> None:
+        conn: Connection | None = None
+        try:
+            conn = self.connect(autocommit=True)
+            while not stop.is_set():
+                with conn.cursor() as cur:
+                    cur.execute(PAGE_SQL, (session_id, seq, PAGE))
+                    count, text = cur.fetchone()  # type: ignore[misc]
+                while not stop.is_set():
+                    try:
+                        pages.put((count, text or ""), timeout=0.5)
+                        break
+                    except queue.Full:
+                        continue
+                if count < PAGE:
+                    return
+                seq = next_seq_after(text)
+        except (pymysql.err.OperationalError, pymysql.err.InterfaceError) as err:
+            pages.put(self._error(err, f"closed the connection while reading session {session_id}"))
+        except BaseException as err:  # noqa: BLE001 — handed to the reading thread
+            pages.put(err)
+        finally:
+            if conn is not None:
+                self.release(conn)
 
     def unpublished(self) -> list[Outbox]:
         rows = self._query(
@@ -235,13 +247,22 @@ class MysqlStore:
 
 
 class MysqlWriter:
-    """One session's open transaction, on a connection of its own (readers never see it)."""
+    """One session's open transaction, on a connection of its own (readers never see it).
+
+    Batches are loaded by a background thread while the caller computes the next one: the
+    server's insert work (about a third of a large ingest) overlaps the detector's instead of
+    adding to it. At most two batches wait, so memory stays bounded; the first error is raised
+    by the next ``add_readings`` or by ``commit``.
+    """
 
     def __init__(self, store: MysqlStore, session: Session) -> None:
         self._store = store
         self._id = session.id
         self._conn = store.connect(autocommit=False)
         self._file: str | None = None
+        self._jobs: queue.Queue[tuple[str, int] | None] = queue.Queue(maxsize=2)
+        self._error: BaseException | None = None
+        self._loader: threading.Thread | None = None
         with self._guard(abort=True), self._conn.cursor() as cur:
             marks = ", ".join(["%s"] * len(_COLUMNS))
             cur.execute(f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({marks})", session_row(session))
@@ -250,33 +271,63 @@ class MysqlWriter:
         if not batch:
             return
         with self._guard(abort=False):
+            self._raise_loader_error()
             if self._store.load_data:
-                try:
-                    self._load(batch)
-                    return
-                except (pymysql.err.OperationalError, pymysql.err.ProgrammingError) as err:
-                    if err.args[0] not in _NO_LOCAL_INFILE:
-                        raise
-                    self._store.load_data = False
-            with self._conn.cursor() as cur:
-                sid = self._id
-                cur.executemany(
-                    "INSERT INTO readings (session_id, seq, ts, bpm, filled, kinds) VALUES (%s, %s, %s, %s, %s, %s)",
-                    [(sid, seq, ts, bpm, 1 if filled else 0, ",".join(kinds)) for seq, ts, bpm, filled, kinds in batch],
+                text = "".join(
+                    [
+                        f"{seq}\t{ts!r}\t{bpm!r}\t{1 if filled else 0}\t{','.join(kinds)}\n"
+                        for seq, ts, bpm, filled, kinds in batch
+                    ]
                 )
+                if self._loader is None:
+                    self._loader = threading.Thread(target=self._load_jobs, name="hrviz-mysql-load", daemon=True)
+                    self._loader.start()
+                self._jobs.put((text, len(batch)))
+                return
+            self._insert(batch)
 
-    def _load(self, batch: Sequence[ReadingRow]) -> None:
+    def _insert(self, batch: Sequence[ReadingRow]) -> None:
+        """The fallback for servers without LOCAL INFILE: multi-row INSERTs (PyMySQL rewrites them)."""
+        with self._conn.cursor() as cur:
+            sid = self._id
+            cur.executemany(
+                "INSERT INTO readings (session_id, seq, ts, bpm, filled, kinds) VALUES (%s, %s, %s, %s, %s, %s)",
+                [(sid, seq, ts, bpm, 1 if filled else 0, ",".join(kinds)) for seq, ts, bpm, filled, kinds in batch],
+            )
+
+    def _load_jobs(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            if self._error is None:
+                try:
+                    self._load(*job)
+                except BaseException as err:  # noqa: BLE001 — handed to the caller's thread
+                    self._error = err
+
+    def _raise_loader_error(self) -> None:
+        err = self._error
+        if err is None:
+            return
+        code = err.args[0] if err.args else None
+        if isinstance(err, pymysql.err.OperationalError | pymysql.err.ProgrammingError) and code in NO_LOCAL_INFILE:
+            raise RuntimeError(
+                f"the MySQL server at {self._store.where} refuses LOAD DATA LOCAL INFILE; "
+                "enable local_infile on the server (SET GLOBAL local_infile = 1) and ingest again"
+            ) from err
+        raise err
+
+    def _finish_loading(self) -> None:
+        if self._loader is not None:
+            self._jobs.put(None)
+            self._loader.join()
+            self._loader = None
+        self._raise_loader_error()
+
+    def _load(self, text: str, count: int) -> None:
         if self._file is None:
             shm = "/dev/shm"
             where = shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
             fd, self._file = tempfile.mkstemp(prefix="hrviz-", suffix=".tsv", dir=where)
             os.close(fd)
-        text = "".join(
-            [
-                f"{seq}\t{ts!r}\t{bpm!r}\t{1 if filled else 0}\t{','.join(kinds)}\n"
-                for seq, ts, bpm, filled, kinds in batch
-            ]
-        )
         with open(self._file, "w", encoding="ascii") as f:
             f.write(text)
         with self._conn.cursor() as cur:
@@ -286,11 +337,12 @@ class MysqlWriter:
                 "(seq, ts, bpm, filled, kinds) SET session_id = %s",
                 (self._file, self._id),
             )
-        if loaded != len(batch):  # LOCAL turns duplicate keys and bad values into warnings: refuse them
-            raise RuntimeError(f"MySQL loaded {loaded} of {len(batch)} readings of session {self._id}")
+        if loaded != count:  # LOCAL turns duplicate keys and bad values into warnings: refuse them
+            raise RuntimeError(f"MySQL loaded {loaded} of {count} readings of session {self._id}")
 
     def commit(self, session: Session) -> None:
         with self._guard(abort=True):
+            self._finish_loading()
             with self._conn.cursor() as cur:
                 cur.execute(f"UPDATE sessions SET {_SUMMARY_SET} WHERE id = %s", (*session_row(session)[4:], self._id))
                 rows = anomaly_rows(self._id, session.anomalies)
@@ -305,6 +357,12 @@ class MysqlWriter:
 
     def abort(self) -> None:
         """Roll back; never raises, because it runs while another error is being reported."""
+        if self._loader is not None:  # let the batch in flight end (the connection is its) and stop
+            self._error = self._error or RuntimeError("aborted")
+            with suppress(Exception):
+                self._jobs.put(None, timeout=IO_TIMEOUT)
+            self._loader.join(IO_TIMEOUT)
+            self._loader = None
         with suppress(Exception):  # a dead connection: the server rolls back on its own
             self._conn.rollback()
         self._cleanup()
@@ -325,7 +383,7 @@ class MysqlWriter:
             if abort:
                 self.abort()
             code = err.args[0] if err.args else 0
-            if code in _LOST or code in _CANT_CONNECT:
+            if code in LOST or code in CANT_CONNECT:
                 what = f"closed the connection while session {self._id} was being written (nothing of it was kept)"
                 raise self._store._error(err, what) from err
             raise

@@ -7,7 +7,7 @@ after a resumed publish reports a later offset.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from hrviz.core.model import Anomaly, Kind, Reading, Session, Stats
 from hrviz.core.ports import Outbox, QueuePosition
@@ -108,3 +108,25 @@ def mark_params(session_id: str, upto_seq: int, position: QueuePosition | None) 
     if position is None:
         return (upto_seq, None, None, session_id)
     return (upto_seq, position.partition, position.first_offset, session_id)
+
+
+def readings_from_text(
+    session_id: str, count: int, text: str | None, kinds_of: dict[str, tuple[str, ...]]
+) -> Iterator[Reading]:
+    """One page of ``seq,ts,bpm,filled,kinds`` lines (kinds last: it may hold commas) as Readings."""
+    if not count or text is None:
+        return
+    lines = text.split("\n")
+    if len(lines) != count:  # group_concat_max_len cut the page short: never guess
+        raise RuntimeError(f"MySQL returned {len(lines)} of {count} readings of session {session_id}")
+    for line in lines:
+        seq, ts, bpm, filled, kinds = line.split(",", 4)
+        k = kinds_of.get(kinds)
+        if k is None:
+            k = kinds_of[kinds] = tuple(kinds.split(","))
+        yield Reading(int(seq), float(ts), float(bpm), filled == "1", k)
+
+
+def next_seq_after(text: str) -> int:
+    """The seq after a page's last line."""
+    return int(text[text.rfind("\n") + 1 :].split(",", 1)[0]) + 1

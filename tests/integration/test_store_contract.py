@@ -238,3 +238,14 @@ def test_mysql_wrong_password_is_reported_as_such(mysql_url: str) -> None:
     bad = mysql_url.replace(":hrviz-pw@", ":wrong@")
     with pytest.raises(BackendUnavailable, match="refused the login"):
         MysqlStore(bad)
+
+
+def test_mysql_without_local_infile_falls_back_to_multirow_inserts(mysql_url: str) -> None:
+    from hrviz.adapters.mysql_store import MysqlStore
+
+    store = MysqlStore(mysql_url)
+    assert store.load_data  # the test server allows LOCAL INFILE: the fast path is the default
+    store.load_data = False  # what a server with local_infile=0 gets
+    write(store, n=7_000, sid="sess-ins")
+    assert list(store.readings("sess-ins")) == make_readings(7_000)
+    store.close()
