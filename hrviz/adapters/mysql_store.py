@@ -34,9 +34,11 @@ from hrviz.adapters.rows import (
     mark_published_sql,
     next_seq_after,
     outbox_from_row,
+    reading_row,
     readings_from_text,
     session_from_row,
     session_row,
+    tsv_lines,
 )
 from hrviz.core.errors import BackendUnavailable
 from hrviz.core.model import Reading, ReadingRow, Session
@@ -47,6 +49,7 @@ SESSION_COLUMNS = ", ".join(_COLUMNS)
 _SUMMARY_SET = ", ".join(f"{('file_rows' if f == 'rows' else f)} = %s" for f in SUMMARY_FIELDS)
 MARK_SQL = mark_published_sql("%s", "GREATEST")
 PAGE = 10_000  # readings per keyset page: bounded memory, few round trips
+LOAD_ROWS = 50_000  # readings per LOAD DATA statement (~2 MB): fewer, larger statements
 CONNECT_TIMEOUT = 5  # seconds: an unreachable server is reported quickly
 IO_TIMEOUT = 120  # seconds a single statement may take (a big COMMIT) before we call the server gone
 
@@ -69,8 +72,6 @@ class MysqlStore:
             raise self._error(err, "could not create or migrate the hrviz tables") from err
         with suppress(pymysql.err.MySQLError):  # a server without LOCAL INFILE gets multi-row INSERTs
             self.load_data = bool(self._query("SELECT @@GLOBAL.local_infile")[0][0])
-
-    # -- connections ------------------------------------------------------------------------------
 
     def connect(self, autocommit: bool) -> Connection:
         """A new connection; BackendUnavailable (one sentence) if the server cannot be reached."""
@@ -133,8 +134,6 @@ class MysqlStore:
                 if attempt == 2:
                     raise self._error(err, "closed the connection twice in a row") from err
         raise AssertionError("unreachable")  # pragma: no cover
-
-    # -- the port ---------------------------------------------------------------------------------
 
     def find(self, fingerprint: str) -> Session | None:
         rows = self._query(f"SELECT {SESSION_COLUMNS} FROM sessions WHERE fingerprint = %s", (fingerprint,))
@@ -241,8 +240,7 @@ class MysqlStore:
         with self._all_lock:
             conns, self._all = self._all, []
         for conn in conns:
-            with suppress(Exception):  # closing a dead connection
-                conn.close()
+            self.release(conn)
         self._local = threading.local()
 
 
@@ -263,6 +261,8 @@ class MysqlWriter:
         self._jobs: queue.Queue[tuple[str, int] | None] = queue.Queue(maxsize=2)
         self._error: BaseException | None = None
         self._loader: threading.Thread | None = None
+        self._pending: list[str] = []  # formatted batches not yet handed to the loader
+        self._pending_rows = 0
         with self._guard(abort=True), self._conn.cursor() as cur:
             marks = ", ".join(["%s"] * len(_COLUMNS))
             cur.execute(f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({marks})", session_row(session))
@@ -273,18 +273,22 @@ class MysqlWriter:
         with self._guard(abort=False):
             self._raise_loader_error()
             if self._store.load_data:
-                text = "".join(
-                    [
-                        f"{seq}\t{ts!r}\t{bpm!r}\t{1 if filled else 0}\t{','.join(kinds)}\n"
-                        for seq, ts, bpm, filled, kinds in batch
-                    ]
-                )
-                if self._loader is None:
-                    self._loader = threading.Thread(target=self._load_jobs, name="hrviz-mysql-load", daemon=True)
-                    self._loader.start()
-                self._jobs.put((text, len(batch)))
+                self._pending.append(tsv_lines(batch))
+                self._pending_rows += len(batch)
+                if self._pending_rows >= LOAD_ROWS:
+                    self._dispatch()
                 return
             self._insert(batch)
+
+    def _dispatch(self) -> None:
+        """Hand the accumulated batches to the loader thread as one LOAD DATA statement."""
+        if not self._pending_rows:
+            return
+        if self._loader is None:
+            self._loader = threading.Thread(target=self._load_jobs, name="hrviz-mysql-load", daemon=True)
+            self._loader.start()
+        self._jobs.put(("".join(self._pending), self._pending_rows))
+        self._pending, self._pending_rows = [], 0
 
     def _insert(self, batch: Sequence[ReadingRow]) -> None:
         """The fallback for servers without LOCAL INFILE: multi-row INSERTs (PyMySQL rewrites them)."""
@@ -292,7 +296,7 @@ class MysqlWriter:
             sid = self._id
             cur.executemany(
                 "INSERT INTO readings (session_id, seq, ts, bpm, filled, kinds) VALUES (%s, %s, %s, %s, %s, %s)",
-                [(sid, seq, ts, bpm, 1 if filled else 0, ",".join(kinds)) for seq, ts, bpm, filled, kinds in batch],
+                [reading_row(sid, r) for r in batch],
             )
 
     def _load_jobs(self) -> None:
@@ -316,6 +320,7 @@ class MysqlWriter:
         raise err
 
     def _finish_loading(self) -> None:
+        self._dispatch()
         if self._loader is not None:
             self._jobs.put(None)
             self._loader.join()

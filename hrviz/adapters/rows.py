@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from hrviz.core.model import Anomaly, Kind, Reading, Session, Stats
+from hrviz.core.model import Anomaly, Kind, Reading, ReadingRow, Session, Stats
 from hrviz.core.ports import Outbox, QueuePosition
 
 SESSION_FIELDS = (
@@ -64,8 +64,17 @@ def _opt_float(value: object) -> float | None:
     return None if value is None else float(value)  # type: ignore[arg-type]
 
 
-def reading_row(session_id: str, r: Reading) -> tuple[object, ...]:
-    return (session_id, r.seq, r.ts, r.bpm, 1 if r.filled else 0, ",".join(r.kinds))
+def reading_row(session_id: str, r: ReadingRow) -> tuple[object, ...]:
+    """A Reading or a plain reading tuple (same layout) as a ``readings`` table row."""
+    seq, ts, bpm, filled, kinds = r
+    return (session_id, seq, ts, bpm, 1 if filled else 0, ",".join(kinds))
+
+
+def tsv_lines(batch: Sequence[ReadingRow]) -> str:
+    """Readings as ``seq ts bpm filled kinds`` TSV for LOAD DATA; repr() keeps every float exact."""
+    return "".join(
+        [f"{seq}\t{ts!r}\t{bpm!r}\t{1 if filled else 0}\t{','.join(kinds)}\n" for seq, ts, bpm, filled, kinds in batch]
+    )
 
 
 def reading_from_row(seq: int, ts: float, bpm: float, filled: int, kinds: str) -> Reading:

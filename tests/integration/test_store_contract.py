@@ -22,6 +22,14 @@ DEMO = ROOT / "samples" / "demo_run.csv"
 Opener = Callable[[], SessionStore]
 
 
+@pytest.fixture(autouse=True)
+def small_load_statements(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small sessions here: make the MySQL writer hand batches to its loader thread early anyway."""
+    import hrviz.adapters.mysql_store as mysql_store
+
+    monkeypatch.setattr(mysql_store, "LOAD_ROWS", 1000)
+
+
 @pytest.fixture(params=["sqlite", "mysql"])
 def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Opener]:
     """A factory: each call opens one more store on the same (initially empty) location."""
@@ -248,4 +256,25 @@ def test_mysql_without_local_infile_falls_back_to_multirow_inserts(mysql_url: st
     store.load_data = False  # what a server with local_infile=0 gets
     write(store, n=7_000, sid="sess-ins")
     assert list(store.readings("sess-ins")) == make_readings(7_000)
+    store.close()
+
+
+def test_a_failed_batch_fails_the_session_and_leaves_nothing(mysql_url: str) -> None:
+    """LOAD DATA LOCAL turns duplicate keys into warnings: the writer must notice and refuse."""
+    from hrviz.adapters.mysql_store import MysqlStore
+
+    store = MysqlStore(mysql_url)
+    session = make_session("sess-bad", 3_000)
+    writer = store.begin(session)
+    with pytest.raises(RuntimeError, match="loaded 500 of 1000 readings"):
+        try:
+            writer.add_readings(make_readings(2_000))
+            writer.add_readings(make_readings(1_000, start_seq=1_500))  # seqs 1,500..1,999 again
+            writer.commit(session)
+        except BaseException:
+            writer.abort()
+            raise
+    assert store.get("sess-bad") is None and list(store.readings("sess-bad")) == []
+    write(store, n=3_000, sid="sess-bad")
+    assert sum(1 for _ in store.readings("sess-bad")) == 3_000
     store.close()
