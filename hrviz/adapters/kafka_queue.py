@@ -13,6 +13,7 @@ seconds), "bpm", "filled", "kinds": [...]}``.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import threading
@@ -116,34 +117,42 @@ class RecordEncoder:
 class _Acks:
     """Delivery reports of one publish call: the contiguous acknowledged prefix and the position."""
 
-    __slots__ = ("encoder", "next", "ahead", "error", "partition", "first_offset", "first_seq", "outstanding")
+    __slots__ = ("_plen", "next", "ahead", "error", "partition", "first_offset", "first_seq", "produced", "reported")
 
     def __init__(self, encoder: RecordEncoder, first_seq: int) -> None:
-        self.encoder = encoder
+        self._plen = encoder._prefix_len
         self.first_seq = first_seq
         self.next = first_seq  # lowest seq not acknowledged yet
         self.ahead: set[int] = set()  # acked seqs beyond a hole (reports out of order, or a timed-out record)
         self.error: KafkaError | None = None
         self.partition = -1
         self.first_offset = -1
-        self.outstanding = 0
+        self.produced = 0  # records handed to the producer ...
+        self.reported = 0  # ... and delivery reports received for them
 
-    def __call__(self, err: KafkaError | None, msg: Any) -> None:
-        self.outstanding -= 1
+    def report(self, err: KafkaError | None, msg: Any) -> None:
+        """The delivery callback (a bound method: called a million times for a large session)."""
+        self.reported += 1
         if err is not None:
             if self.error is None:
                 self.error = err
             return
-        seq = self.encoder.seq_of(msg.value())
-        if seq == self.first_seq:
-            self.partition, self.first_offset = msg.partition(), msg.offset()
+        value, plen = msg.value(), self._plen
+        seq = int(value[plen : value.index(b",", plen)])
         if seq == self.next:
-            self.next += 1
-            while self.next in self.ahead:
-                self.ahead.remove(self.next)
-                self.next += 1
+            self.next = seq + 1
+            if self.ahead:
+                while self.next in self.ahead:
+                    self.ahead.remove(self.next)
+                    self.next += 1
+            if seq == self.first_seq:
+                self.partition, self.first_offset = msg.partition(), msg.offset()
         elif seq > self.next:
             self.ahead.add(seq)
+
+    @property
+    def outstanding(self) -> int:
+        return self.produced - self.reported
 
     @property
     def upto(self) -> int:
@@ -261,20 +270,28 @@ class KafkaQueue:
         acks: _Acks | None = None
         reported = -1
         try:
-            for n, r in enumerate(readings, 1):
-                if acks is None:
-                    acks = _Acks(encoder, r.seq)
-                    reported = r.seq - 1
+            it = iter(readings)
+            first = next(it, None)
+            if first is None:
+                return None
+            acks = _Acks(encoder, first.seq)
+            reported = first.seq - 1
+            deliver = acks.report
+            for n, r in enumerate(itertools.chain((first,), it), 1):
                 value = encode(r)
-                while True:
-                    try:
-                        produce(topic, value, key, on_delivery=acks)
-                        break
-                    except BufferError:  # the local queue is full: wait for deliveries
+                try:
+                    produce(topic, value, key, on_delivery=deliver)
+                except BufferError:  # the local queue is full: wait for deliveries, then retry once more
+                    while True:
                         poll(0.05)
                         self._check(acks)
-                acks.outstanding += 1
+                        try:
+                            produce(topic, value, key, on_delivery=deliver)
+                            break
+                        except BufferError:
+                            continue
                 if n % 2000 == 0:
+                    acks.produced = n
                     poll(0)
                     while acks.outstanding > MAX_OUTSTANDING:  # bounded queueing time (see above)
                         poll(0.05)
@@ -283,8 +300,7 @@ class KafkaQueue:
                     if on_acked is not None and acks.upto - reported >= ACK_EVERY and acks.position() is not None:
                         reported = acks.upto
                         on_acked(reported, acks.position())  # type: ignore[arg-type]
-            if acks is None:
-                return None
+            acks.produced = n
             deadline = time.monotonic() + self.message_timeout_ms / 1000 + 10
             while acks.outstanding > 0:
                 poll(0.2)
