@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 
+from hrviz.adapters.console_report import progress_for
 from hrviz.adapters.terminal_feed import Feed, ReplayFeed
 from hrviz.adapters.terminal_plain import run_plain
 from hrviz.adapters.terminal_view import WatchView
@@ -70,17 +71,18 @@ def watch(
         fail(f"with --server, --speed must be one of {', '.join(f'{s:g}' for s in SPEEDS)}", EXIT_INPUT)
     chart = not plain and sys.stdout.isatty()
     with friendly_errors():
+        if file is not None and not file.is_file():  # before any store is opened: the user's mistake first
+            raise InputError(str(file), "no such file" if not file.exists() else "not a regular file")
         if server:
             assert session is not None
-            _follow(server, session, speed, window, chart, no_pace)
+            _follow(server, session, speed, window, chart)
             return
         backends = open_backends(db, mysql, kafka)
         try:
             if file is not None:
                 detector = load_detector_config(config)
-                found = _ingest_file(
-                    file, backends, IngestOptions(interval=interval, subject=subject, detector=detector)
-                )
+                options = IngestOptions(interval=interval, subject=subject, detector=detector)
+                found = _ingest_file(file, backends, options, quiet=not chart)
             else:
                 assert session is not None
                 found = _stored(backends, session)
@@ -90,12 +92,10 @@ def watch(
             backends.close()
 
 
-def _ingest_file(path: Path, backends: Backends, options: IngestOptions) -> Session:
+def _ingest_file(path: Path, backends: Backends, options: IngestOptions, quiet: bool) -> Session:
     """Store the file like ``hrviz ingest`` does (same session id), then replay it from the store."""
-    if not path.is_file():
-        raise InputError(str(path), "no such file" if not path.exists() else "not a regular file")
-    with path.open("rb") as stream:
-        sessions = run_ingest(stream, str(path), backends.store, options)
+    with path.open("rb") as stream, progress_for(path, quiet=quiet) as on_progress:
+        sessions = run_ingest(stream, str(path), backends.store, options, on_progress)
     report = publish_pending(backends.store, backends.queue)  # as `hrviz ingest` would: serve sees it too
     if report.failed:
         print(f"hrviz: warning: stored, not yet published ({report.failed}); replaying from the store", file=sys.stderr)
@@ -143,7 +143,8 @@ def _then_store(
         yield from backends.store.readings(session.id, last + 1)
 
 
-def _follow(url: str, session_id: str, speed: float, window: float, chart: bool, no_pace: bool) -> None:
+def _follow(url: str, session_id: str, speed: float, window: float, chart: bool) -> None:
+    """The server paces the replay (so --no-pace does not apply); keys become control messages."""
     from hrviz.adapters.ws_follow import ServerFeed, UnknownSession
 
     try:
