@@ -99,28 +99,29 @@ class SessionHub:
             if it is not None and hasattr(it, "close"):
                 await loop.run_in_executor(self._pool, it.close)
 
-    def _next_page(self) -> list[Reading]:
-        """Runs in a worker thread: the queue's iterator may block (Kafka)."""
+    def _next_page(self) -> list[tuple[int, float, str]]:
+        """Runs in the hub's lane thread: the queue's iterator may block (Kafka), and encoding
+        thousands of messages would stall the event loop."""
         if self._iter is None:
             self._iter = iter(self._queue().replay(self.session.id, self._position, 0, count=self.total))
-        page: list[Reading] = []
+        tz = self.session.tz_offset_min
+        gaps = self._gap_ends
+        page: list[tuple[int, float, str]] = []
         for r in self._iter:
-            page.append(r)
+            page.append((r.seq, r.ts, protocol.reading(r, tz, r.ts in gaps)))
             if len(page) >= PAGE:
                 break
         self.pages_read += 1
         return page
 
-    def _append(self, page: list[Reading]) -> None:
-        tz = self.session.tz_offset_min
-        gaps = self._gap_ends
-        for r in page:
-            if r.seq < self.loaded:
+    def _append(self, page: list[tuple[int, float, str]]) -> None:
+        for seq, ts, message in page:
+            if seq < self.loaded:
                 continue  # a redelivered record: the queue is at-least-once
-            if r.seq > self.loaded:
-                raise RuntimeError(f"the queue skipped readings {self.loaded}..{r.seq - 1}")
-            self.messages.append(protocol.reading(r, tz, r.ts in gaps))
-            self.ts.append(r.ts)
+            if seq > self.loaded:
+                raise RuntimeError(f"the queue skipped readings {self.loaded}..{seq - 1}")
+            self.messages.append(message)
+            self.ts.append(ts)
         if not page and self.loaded < self.total:
             raise RuntimeError(f"the queue holds {self.loaded} of the session's {self.total} readings")
         self._wake()

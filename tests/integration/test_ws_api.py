@@ -397,3 +397,54 @@ def test_a_stalled_viewer_overflows_alone_and_never_blocks_the_others() -> None:
     only_slow, delivered, quick = asyncio.run(scenario())
     assert only_slow and quick
     assert delivered == ws_viewer.OUTBOX + 5
+
+
+# -- state lives in the store and the queue --------------------------------------------------------
+
+
+def test_serve_publishes_pending_sessions_at_start(tmp_path: Path, make_server: Any) -> None:
+    """A session stored but never published (a crash between the two) is published at start."""
+    store = SqliteStore(tmp_path / "hrviz.sqlite3")
+    with DEMO.open("rb") as f:
+        (session,) = ingest(f, "demo_run.csv", store)
+    assert [b.session_id for b in store.unpublished()] == [session.id]
+    store.close()
+    server = make_server()
+    store = SqliteStore(tmp_path / "hrviz.sqlite3")
+    assert store.unpublished() == []
+    store.close()
+    with client(server) as ws:
+        send(ws, type="replay", session_id=session.id, from_seq=515, speed=60)
+        _, got = until(ws, "end")
+    assert [m["seq"] for m in got if m["type"] == "reading"] == [515, 516, 517, 518, 519]
+
+
+@pytest.mark.mysql
+@pytest.mark.kafka
+def test_any_server_replays_any_session_from_mysql_and_kafka(
+    mysql_url: str, kafka_topic: str, make_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two processes' worth of servers on one MySQL + Kafka: upload on one, resume on the other."""
+    from tests import services
+
+    monkeypatch.setenv("HRVIZ_KAFKA_TOPIC", kafka_topic)
+    kafka = services.require("kafka")
+    a = make_server(mysql=mysql_url, kafka=kafka)
+    b = make_server(mysql=mysql_url, kafka=kafka)
+    with client(a) as ws:
+        upload(ws, DEMO.read_bytes())
+        session = uploaded_and_replaying(ws)
+        send(ws, type="speed", speed=60)
+        first: list[dict[str, Any]] = []
+        while not any(m["type"] == "reading" and m["seq"] == 200 for m in first):
+            first.append(recv(ws))
+    last = max(m["seq"] for m in first if m["type"] == "reading")
+    with client(b) as ws:  # b never saw this session: everything comes from MySQL + Kafka
+        send(ws, type="sessions")
+        listing, _ = until(ws, "sessions")
+        assert session["id"] in [s["id"] for s in listing["sessions"]]
+        send(ws, type="resume_from", session_id=session["id"], seq=last, speed=60)
+        _, second = until(ws, "end", timeout=30)
+    seqs = [m["seq"] for m in first + second if m["type"] == "reading"]
+    assert seqs == list(range(520))
+    assert sum(m["type"] == "anomaly" for m in first + second) == len(session["anomalies"])
