@@ -311,8 +311,8 @@ def first_point(backend_kind: str, rows: int, runs: int) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "_client":
-        out, url, speed, seconds, *sids = argv[1:]
-        Path(out).write_text(json.dumps(asyncio.run(client_main(url, sids, float(speed), float(seconds)))))
+        dest, url, speed, seconds, *sids = argv[1:]
+        Path(dest).write_text(json.dumps(asyncio.run(client_main(url, sids, float(speed), float(seconds)))))
         return 0
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("what", choices=["fanout", "first-point", "all"])
