@@ -1,14 +1,13 @@
 """The MySQL/MariaDB store (``--mysql URL``), with the same semantics as the SQLite one.
 
-* A session is written in one InnoDB transaction on a connection of its own, so readers (other
+* A session is written in one InnoDB transaction on a connection of its own: readers (other
   connections, autocommit) never see it half-written, and a killed client or server leaves nothing
-  behind (the server rolls the transaction back), so a re-ingest just works.
-* Readings go in with ``LOAD DATA LOCAL INFILE`` from a small temp file per batch: measured about
-  5x faster than PyMySQL's multi-row ``executemany`` for 5,000-row batches (see docs/schema.md).
-  Servers that refuse LOCAL INFILE get multi-row INSERTs instead.
-* Readers use one autocommit connection per thread (``serve`` calls from several threads); a
-  connection the server dropped (idle timeout, restart) is reopened and the read retried once.
-* An unreachable server is one :class:`BackendUnavailable` sentence, after at most a few seconds.
+  behind (the server rolls back), so a re-ingest just works.
+* Readings go in with ``LOAD DATA LOCAL INFILE`` (about 5x PyMySQL's ``executemany``, see
+  docs/schema.md); servers without LOCAL INFILE get multi-row INSERTs.
+* Readers use one autocommit connection per thread (``serve`` calls from several threads); one
+  the server dropped (idle timeout, restart) is reopened and the read retried once.
+* An unreachable server is one :class:`BackendUnavailable` sentence, within a few seconds.
 """
 
 from __future__ import annotations
@@ -103,12 +102,11 @@ class MysqlStore:
         user = self._args["user"]
         if code == 1045:
             what = f"refused the login of user {user!r} (wrong password?)"
-        elif code == 1044 or code == 1049:
+        elif code in (1044, 1049):
             what = f"refused access to database {self.database!r} for user {user!r}"
         elif code in CANT_CONNECT:
             what = "is unreachable (connection refused or timed out)"
-        reason = err.args[1] if len(err.args) > 1 else str(err)
-        return BackendUnavailable(f"MySQL server at {self.where} {what}: {reason}")
+        return BackendUnavailable(f"MySQL server at {self.where} {what}: {err.args[1] if len(err.args) > 1 else err}")
 
     def release(self, conn: Connection) -> None:
         with self._all_lock:
@@ -236,6 +234,12 @@ class MysqlStore:
     def mark_published(self, session_id: str, upto_seq: int, position: QueuePosition | None) -> None:
         self._query(MARK_SQL, mark_params(session_id, upto_seq, position))  # idempotent: safe to retry
 
+    def position(self, session_id: str) -> QueuePosition | None:
+        """Where the session's first record is in the queue (for replay), once publishing began."""
+        rows = self._query("SELECT queue_partition, queue_offset FROM sessions WHERE id = %s", (session_id,))
+        part, off = rows[0] if rows else (None, None)
+        return None if part is None or off is None else QueuePosition(int(part), int(off))
+
     def close(self) -> None:
         with self._all_lock:
             conns, self._all = self._all, []
@@ -247,10 +251,9 @@ class MysqlStore:
 class MysqlWriter:
     """One session's open transaction, on a connection of its own (readers never see it).
 
-    Batches are loaded by a background thread while the caller computes the next one: the
-    server's insert work (about a third of a large ingest) overlaps the detector's instead of
-    adding to it. At most two batches wait, so memory stays bounded; the first error is raised
-    by the next ``add_readings`` or by ``commit``.
+    Batches are loaded (50,000 rows per statement) by a background thread while the caller
+    computes the next ones, so the server's insert work overlaps the detector's. At most two
+    statements wait (bounded memory); the first error is raised by ``add_readings`` or ``commit``.
     """
 
     def __init__(self, store: MysqlStore, session: Session) -> None:
@@ -272,13 +275,12 @@ class MysqlWriter:
             return
         with self._guard(abort=False):
             self._raise_loader_error()
-            if self._store.load_data:
-                self._pending.append(tsv_lines(batch))
-                self._pending_rows += len(batch)
-                if self._pending_rows >= LOAD_ROWS:
-                    self._dispatch()
-                return
-            self._insert(batch)
+            if not self._store.load_data:
+                return self._insert(batch)
+            self._pending.append(tsv_lines(batch))
+            self._pending_rows += len(batch)
+            if self._pending_rows >= LOAD_ROWS:
+                self._dispatch()
 
     def _dispatch(self) -> None:
         """Hand the accumulated batches to the loader thread as one LOAD DATA statement."""
@@ -308,11 +310,9 @@ class MysqlWriter:
                     self._error = err
 
     def _raise_loader_error(self) -> None:
-        err = self._error
-        if err is None:
+        if (err := self._error) is None:
             return
-        code = err.args[0] if err.args else None
-        if isinstance(err, pymysql.err.OperationalError | pymysql.err.ProgrammingError) and code in NO_LOCAL_INFILE:
+        if isinstance(err, pymysql.err.MySQLError) and err.args and err.args[0] in NO_LOCAL_INFILE:
             raise RuntimeError(
                 f"the MySQL server at {self._store.where} refuses LOAD DATA LOCAL INFILE; "
                 "enable local_infile on the server (SET GLOBAL local_infile = 1) and ingest again"

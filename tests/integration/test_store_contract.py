@@ -278,3 +278,15 @@ def test_a_failed_batch_fails_the_session_and_leaves_nothing(mysql_url: str) -> 
     write(store, n=3_000, sid="sess-bad")
     assert sum(1 for _ in store.readings("sess-bad")) == 3_000
     store.close()
+
+
+def test_mysql_position_is_the_first_recorded_one(mysql_url: str) -> None:
+    from hrviz.adapters.mysql_store import MysqlStore
+
+    store = MysqlStore(mysql_url)
+    write(store, n=10, sid="sess-pos")
+    assert store.position("sess-pos") is None and store.position("nope") is None
+    store.mark_published("sess-pos", 4, QueuePosition(5, 77))
+    store.mark_published("sess-pos", 9, QueuePosition(5, 90))
+    assert store.position("sess-pos") == QueuePosition(5, 77)
+    store.close()
