@@ -115,6 +115,36 @@ def runs(segment: Segment) -> tuple[list[list[Reading]], list[Reading]]:
     return lines, filled
 
 
+def decimate(run: list[Reading], bucket: float) -> list[Reading]:
+    """At most the lowest and highest reading per ``bucket`` seconds (about one braille dot).
+
+    Drawing more points than the terminal has dots only costs time; keeping each bucket's
+    extremes (in time order) keeps every spike and drop on screen.
+    """
+    if bucket <= 0 or len(run) <= 2:
+        return run
+    out: list[Reading] = []
+    group: list[Reading] = []
+    key = None
+    for r in run:
+        k = int(r.ts // bucket)
+        if k != key and group:
+            out.extend(_extremes(group))
+            group = []
+        key = k
+        group.append(r)
+    out.extend(_extremes(group))
+    return out
+
+
+def _extremes(group: list[Reading]) -> list[Reading]:
+    if len(group) <= 2:
+        return group
+    low = min(group, key=lambda r: r.bpm)
+    high = max(group, key=lambda r: r.bpm)
+    return sorted({low.seq: low, high.seq: high}.values(), key=lambda r: r.seq)
+
+
 def y_ticks(low: float, high: float) -> list[float]:
     """Round bpm ticks (whole numbers, 3-6 of them) so the axis reads 60, 80, 100 — not 62.5."""
     step = next((s for s in (5, 10, 20, 25, 50, 100) if (high - low) / s <= 6), 100)
@@ -131,9 +161,10 @@ def build_chart(view: WatchView, width: int, height: int, origin: float) -> str:
     fig.plot_size(width, height)
     left, right = x_range(view, view.points[0].ts if view.points else origin)
     readings = [r for r in view.points if r.ts >= left]
+    bucket = view.window / max(1, 2 * (width - 8))  # 2 braille dots per column, less the y labels
     for segment in view.segments():
         lines, filled = runs(segment)
-        for run in lines:
+        for run in (decimate(line, bucket) for line in lines):
             signal = fig.signal([r.ts - origin for r in run], [r.bpm for r in run], marker=plt.marker("braille", LINE))
             if len(run) > 1:
                 signal.lines()
@@ -142,11 +173,15 @@ def build_chart(view: WatchView, width: int, height: int, origin: float) -> str:
             marker = plt.marker(FILLED[0], FILLED[1])
             fig.draw(fig.signal([r.ts - origin for r in filled], [r.bpm for r in filled], marker=marker))
     low, high = y_range([r for r in readings if str(Kind.OUT_OF_RANGE) not in r.kinds])
+    marked: dict[tuple[str, str], tuple[list[float], list[float]]] = {}
     for r in readings:
         mark = mark_of(r)
         if mark is not None:  # impossible values sit on the edge they went past
-            y = min(max(r.bpm, low), high)
-            fig.draw(fig.signal([r.ts - origin], [y], marker=plt.marker(mark[0], mark[1])))
+            xs, ys = marked.setdefault(mark, ([], []))
+            xs.append(r.ts - origin)
+            ys.append(min(max(r.bpm, low), high))
+    for (symbol, colour), (xs, ys) in marked.items():  # one signal per kind: plotext cost is per signal
+        fig.draw(fig.signal(xs, ys, marker=plt.marker(symbol, colour)))
     fig.ruler("y").lim(low, high)
     yt = y_ticks(low, high)
     fig.ruler("y").ticks(yt, [f"{v:g}" for v in yt])

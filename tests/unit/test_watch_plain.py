@@ -202,3 +202,12 @@ def test_an_impossible_value_is_marked_on_the_edge_without_squashing_the_chart()
     assert "✖" in rows[1], "the impossible value should sit on the top edge"
     labels = [row.split("┤")[0].strip() for row in rows if "┤" in row]
     assert max(int(x) for x in labels if x) < 100, f"the y axis was stretched: {labels}"
+
+
+def test_decimation_keeps_each_buckets_extremes_in_time_order() -> None:
+    from hrviz.adapters.terminal_chart import decimate
+
+    run = [r(i, bpm) for i, bpm in enumerate([60, 61, 150, 62, 60, 59, 20, 61])]
+    kept = decimate(run, 4.0)  # two buckets of four readings
+    assert [x.bpm for x in kept] == [60, 150, 20, 61]
+    assert decimate(run, 0.5) == run
