@@ -186,7 +186,8 @@ class KafkaQueue:
         self._producer: Producer | None = None
         self._consumer: SharedConsumer | None = None
         self._ready = False
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # setup: topic probe, consumer creation, close
+        self._publishing = threading.Lock()  # one publish at a time (per-call ack bookkeeping), not blocking replays
 
     # -- setup ------------------------------------------------------------------------------------
 
@@ -247,8 +248,9 @@ class KafkaQueue:
         readings: Iterable[Reading],
         on_acked: Callable[[int, QueuePosition], None] | None = None,
     ) -> QueuePosition | None:
-        with self._lock:  # one publish at a time per queue: the ack bookkeeping is per call
-            self.ensure_topic()
+        with self._publishing:
+            with self._lock:
+                self.ensure_topic()
             if self._producer is None:
                 self._producer = self._new_producer()
             try:
@@ -365,7 +367,7 @@ class KafkaQueue:
         return consumer.replay(session_id, position, from_seq, count)
 
     def close(self) -> None:
-        with self._lock:
+        with self._publishing, self._lock:
             if self._consumer is not None:
                 self._consumer.close()
                 self._consumer = None
