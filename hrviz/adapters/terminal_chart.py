@@ -225,14 +225,13 @@ class WatchScreen:
         else:
             state = f"▶ {v.speed:g}×"
         progress = f"{v.shown}/{v.total}" if v.total is not None else f"{v.shown}"
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append("hrviz watch ", style="bold")
-        text.append(v.title)
-        text.append(f"   {v.clock(current.ts if current else None)}  ")
+        text = Text(no_wrap=True, overflow="ellipsis")  # most important first: narrow terminals cut the end
+        text.append(f"{v.clock(current.ts if current else None)}  ")
         text.append(bpm, style="bold")
-        text.append(f"   {state}   readings {progress}")
+        text.append(f"   {state}   readings {progress}   ")
         if v.message:
-            text.append(f"   {v.message}", style="yellow")
+            text.append(f"{v.message}   ", style="yellow")
+        text.append(v.title, style="dim")
         return text
 
     def panel(self, width: int) -> Table:
