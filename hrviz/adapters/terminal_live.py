@@ -89,8 +89,9 @@ def run_live(
             for tick in ticks:
                 apply(view, tick)
                 dirty = True
-            if feed.message != view.message:
-                view.message, dirty = feed.message, True
+            if (feed.message, feed.paused, feed.speed) != (view.message, view.paused, view.speed):
+                view.message, view.paused, view.speed = feed.message, feed.paused, feed.speed  # a server's word
+                dirty = True
             if feed.done and not view.finished:
                 view.finished = dirty = True
             if console.size != size:
