@@ -125,7 +125,7 @@ def readings_from_text(
     """One page of ``seq,ts,bpm,filled,kinds`` lines (kinds last: it may hold commas) as Readings."""
     if not count or text is None:
         return
-    lines = text.split("\n")
+    lines, new = text.split("\n"), tuple.__new__
     if len(lines) != count:  # group_concat_max_len cut the page short: never guess
         raise RuntimeError(f"MySQL returned {len(lines)} of {count} readings of session {session_id}")
     for line in lines:
@@ -133,7 +133,7 @@ def readings_from_text(
         k = kinds_of.get(kinds)
         if k is None:
             k = kinds_of[kinds] = tuple(kinds.split(","))
-        yield Reading(int(seq), float(ts), float(bpm), filled == "1", k)
+        yield new(Reading, (int(seq), float(ts), float(bpm), filled == "1", k))  # skips NamedTuple's __new__
 
 
 def next_seq_after(text: str) -> int:
