@@ -270,7 +270,7 @@ def test_bad_input_and_unknown_session_exit_2_unreachable_server_exits_1(tmp_pat
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
+def served(tmp_path: Path) -> Iterator[tuple[str, str, subprocess.Popen[str]]]:
     """A running ``hrviz serve`` on a free port with the demo session stored; (url, session id)."""
     db = str(tmp_path / "serve.sqlite3")
     env = clean_env(tmp_path)
@@ -284,14 +284,14 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
         line = server.stderr.readline()
         port = re.search(r":(\d+)/", line)
         assert port is not None, line
-        yield f"ws://127.0.0.1:{port.group(1)}", session_id.group(1)
+        yield f"ws://127.0.0.1:{port.group(1)}", session_id.group(1), server
     finally:
         server.terminate()
         server.wait(timeout=10)
 
 
-def test_server_mode_follows_a_served_session(tmp_path: Path, served: tuple[str, str]) -> None:
-    url, session_id = served
+def test_server_mode_follows_a_served_session(tmp_path: Path, served: tuple[str, str, subprocess.Popen[str]]) -> None:
+    url, session_id, _ = served
     local = run_watch(tmp_path, "--session", session_id, "--no-pace", db="serve.sqlite3")
     done = run_watch(tmp_path, "--server", url, "--session", session_id, "--speed", "60")
     assert done.returncode == 0, done.stderr
@@ -302,11 +302,30 @@ def test_server_mode_follows_a_served_session(tmp_path: Path, served: tuple[str,
     assert unknown.returncode == 2 and "unknown session 'doesnotexist'" in unknown.stderr
 
 
+def test_server_going_away_mid_replay_exits_1(tmp_path: Path, served: tuple[str, str, subprocess.Popen[str]]) -> None:
+    url, session_id, server = served
+    watcher = subprocess.Popen(
+        [*HRVIZ, "watch", "--server", url, "--session", session_id, "--db", str(tmp_path / "w.sqlite3")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean_env(tmp_path),
+    )
+    assert watcher.stdout is not None
+    for _ in range(3):
+        assert watcher.stdout.readline()
+    server.terminate()
+    out, err = watcher.communicate(timeout=15)
+    assert watcher.returncode == 1, err
+    assert "closed the connection" in err
+    assert "# end:" in out.splitlines()[-1]
+
+
 @needs_tmux
 def test_server_mode_draws_the_chart_and_pause_reaches_the_server(
-    tmux: Callable[[str], Tmux], served: tuple[str, str]
+    tmux: Callable[[str], Tmux], served: tuple[str, str, subprocess.Popen[str]]
 ) -> None:
-    url, session_id = served
+    url, session_id, _ = served
     t = tmux(f"--server {url} --session {session_id} --speed 5")
     t.wait_for(lambda s: "readings 5/" in s)
     assert "┤" in t.screen()
