@@ -14,11 +14,13 @@ always gives the byte-identical file. A summary of what was injected goes to std
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import random
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -72,7 +74,7 @@ class Bout:
 
 
 def plan_bouts(rng: random.Random, seconds: int) -> list[Bout]:
-    """Exercise bouts roughly every 2-5 hours, 15-70 minutes long, peaking at 120-175 bpm."""
+    """Exercise bouts 2-5 hours apart, 15-77 minutes long (ramps included), peaking at 120-175 bpm."""
     bouts: list[Bout] = []
     t = rng.randint(600, 3600)
     while t < seconds:
@@ -87,12 +89,14 @@ def resting_level(clock: int) -> float:
     return 60.0 - 8.0 * math.cos(2 * math.pi * (clock / 86400.0 - 4 / 24))
 
 
-def generate(rows: int, seed: int, start: datetime) -> tuple[list[str], Counter[str]]:
-    """The file's lines (header included, newline-terminated) and a count of what was injected."""
+def generate(rows: int, seed: int, start: datetime, injected: Counter[str]) -> Iterator[str]:
+    """The file's lines, header first, each newline-terminated; counts what it injects in ``injected``.
+
+    A generator, so that files of any size are written in constant memory.
+    """
     if rows < 1:
         raise ValueError("rows must be at least 1")
     rng = random.Random(seed)
-    injected: Counter[str] = Counter()
     # Planned up front so they land in the same places for a given seed and row count.
     n_gaps = max(1, round(rows * GAPS_PER_MILLION / 1_000_000)) if rows >= 10_000 else 0
     gap_rows = {rng.randrange(rows // 20, rows - rows // 20) for _ in range(n_gaps)}
@@ -100,7 +104,7 @@ def generate(rows: int, seed: int, start: datetime) -> tuple[list[str], Counter[
     bouts = plan_bouts(rng, rows + rows // 10)  # a little slack for the gaps and holes
     bout_index = 0
 
-    lines = ["timestamp,bpm\n"]
+    yield "timestamp,bpm\n"
     t = 0  # seconds since the start
     first_sec = start.hour * 3600 + start.minute * 60 + start.second  # local clock at t = 0
     hr = resting_level(first_sec)
@@ -169,9 +173,8 @@ def generate(rows: int, seed: int, start: datetime) -> tuple[list[str], Counter[
             day_prefix_for = day
             day_prefix = (base_midnight + timedelta(days=day)).strftime("%Y-%m-%dT")
         s = sec % 86400
-        lines.append(f"{day_prefix}{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}{offset_text},{value}\n")
+        yield f"{day_prefix}{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}{offset_text},{value}\n"
         t += 1
-    return lines, injected
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -183,14 +186,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--truth", type=Path, help="also write the injected-anomaly counts as JSON here")
     args = parser.parse_args(argv)
 
+    if args.rows < 1:
+        parser.error("--rows must be at least 1")
     start = datetime.fromisoformat(args.start)
     if start.tzinfo is None or start.microsecond:
         parser.error("--start needs whole seconds and a UTC offset, e.g. 2026-03-14T07:30:00+01:00")
-    lines, injected = generate(args.rows, args.seed, start)
+    injected: Counter[str] = Counter()
+    lines = generate(args.rows, args.seed, start, injected)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w", encoding="utf-8", newline="") as f:
-        for i in range(0, len(lines), CHUNK):
-            f.write("".join(lines[i : i + CHUNK]))
+        while chunk := list(itertools.islice(lines, CHUNK)):
+            f.write("".join(chunk))
     summary = {"rows": args.rows, "seed": args.seed, "out": str(args.out), "injected": dict(sorted(injected.items()))}
     if args.truth is not None:
         args.truth.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
