@@ -200,11 +200,10 @@ def test_mysql_killed_mid_ingest_leaves_no_half_session_and_reingest_works(
                 "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = %s AND INFO LIKE 'LOAD DATA%%'",
                 (database,),
             )
-            if loading[0][0]:
+            if loading[0][0]:  # a LOAD DATA into the open transaction: kill the server right now
                 caught = True
                 break
             time.sleep(0.02)
-        time.sleep(0.3)  # a few more batches into the open transaction
         services.services_cmd("kill", "mariadb")
         assert caught, f"no LOAD DATA seen before the ingest ended (rc {proc.poll()})"
         _, err = proc.communicate(timeout=120)
