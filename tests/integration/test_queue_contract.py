@@ -144,6 +144,8 @@ def test_kafka_records_are_the_documented_json_keyed_by_session(
     position = kafka.publish(session, readings)
     assert position is not None
     consumer = Consumer({"bootstrap.servers": services.require("kafka"), "group.id": "hrviz-test-json", "log_level": 0})
+    topic_meta = consumer.list_topics(kafka_topic, timeout=10).topics[kafka_topic]
+    assert len(topic_meta.partitions) == 6  # created by the queue itself, with the default partitions
     consumer.assign([TopicPartition(kafka_topic, position.partition, position.first_offset)])
     msgs: list[Any] = []
     deadline = time.monotonic() + 20
