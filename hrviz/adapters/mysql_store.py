@@ -40,7 +40,7 @@ from hrviz.adapters.rows import (
     tsv_lines,
 )
 from hrviz.core.errors import BackendUnavailable
-from hrviz.core.model import Reading, ReadingRow, Session
+from hrviz.core.model import Reading, ReadingBatch, Session
 from hrviz.core.ports import Outbox, QueuePosition
 
 _COLUMNS = [("file_rows" if f == "rows" else f) for f in SESSION_FIELDS]
@@ -270,7 +270,7 @@ class MysqlWriter:
             marks = ", ".join(["%s"] * len(_COLUMNS))
             cur.execute(f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({marks})", session_row(session))
 
-    def add_readings(self, batch: Sequence[ReadingRow]) -> None:
+    def add_readings(self, batch: ReadingBatch) -> None:
         if not batch:
             return
         with self._guard(abort=False):
@@ -292,13 +292,13 @@ class MysqlWriter:
         self._jobs.put(("".join(self._pending), self._pending_rows))
         self._pending, self._pending_rows = [], 0
 
-    def _insert(self, batch: Sequence[ReadingRow]) -> None:
+    def _insert(self, batch: ReadingBatch) -> None:
         """The fallback for servers without LOCAL INFILE: multi-row INSERTs (PyMySQL rewrites them)."""
         with self._conn.cursor() as cur:
             sid = self._id
             cur.executemany(
                 "INSERT INTO readings (session_id, seq, ts, bpm, filled, kinds) VALUES (%s, %s, %s, %s, %s, %s)",
-                [reading_row(sid, r) for r in batch],
+                [reading_row(sid, r) for r in batch.rows()],
             )
 
     def _load_jobs(self) -> None:

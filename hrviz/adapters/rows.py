@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from hrviz.core.model import Anomaly, Kind, Reading, ReadingRow, Session, Stats
+from hrviz.core.model import Anomaly, Kind, Reading, ReadingBatch, ReadingRow, Session, Stats
 from hrviz.core.ports import Outbox, QueuePosition
 
 SESSION_FIELDS = (
@@ -70,10 +70,13 @@ def reading_row(session_id: str, r: ReadingRow) -> tuple[object, ...]:
     return (session_id, seq, ts, bpm, 1 if filled else 0, ",".join(kinds))
 
 
-def tsv_lines(batch: Sequence[ReadingRow]) -> str:
+def tsv_lines(batch: ReadingBatch) -> str:
     """Readings as ``seq ts bpm filled kinds`` TSV for LOAD DATA; repr() keeps every float exact."""
     return "".join(
-        [f"{seq}\t{ts!r}\t{bpm!r}\t{1 if filled else 0}\t{','.join(kinds)}\n" for seq, ts, bpm, filled, kinds in batch]
+        [
+            f"{seq}\t{ts!r}\t{bpm!r}\t{1 if filled else 0}\t{','.join(kinds)}\n"
+            for seq, ts, bpm, filled, kinds in batch.rows()
+        ]
     )
 
 

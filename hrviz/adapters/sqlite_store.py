@@ -6,8 +6,11 @@ there or not there: a crash, Ctrl-C or bad input mid-way leaves nothing behind. 
 
 Readings are stored in blocks — one row per batch of up to 5,000, the batch as a JSON array
 written by ``json.dumps`` in C — because one SQL row per reading made the insert the slowest part
-of ingest (about 2 µs a row in executemany). The ``readings`` view shows one row per reading for
-anyone querying the file (docs/schema.md).
+of ingest (about 2 µs a row in executemany). In a block, a reading is ``[ts - t0, bpm]``, plus
+``filled, [kinds]`` only when it has them; seq is the block's first seq plus the position. Times
+are stored relative to the block's ``t0`` because short numbers encode faster, and the subtraction
+is exact (Sterbenz: t0 <= ts <= 2·t0), so ``t0 + dt`` gives back every bit. The ``readings`` view
+shows one row per reading for anyone querying the file (docs/schema.md).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 from hrviz.adapters.rows import (
@@ -27,10 +30,10 @@ from hrviz.adapters.rows import (
     session_from_row,
     session_row,
 )
-from hrviz.core.model import Reading, ReadingRow, Session
+from hrviz.core.model import Reading, ReadingBatch, Session
 from hrviz.core.ports import Outbox, QueuePosition
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
     id TEXT PRIMARY KEY,
@@ -57,12 +60,13 @@ CREATE TABLE IF NOT EXISTS reading_blocks (
     session_id TEXT NOT NULL,
     first_seq INTEGER NOT NULL,
     last_seq INTEGER NOT NULL,
-    data TEXT NOT NULL, -- JSON: [[seq, ts, bpm, filled, [kinds...]], ...]
+    t0 REAL NOT NULL,
+    data TEXT NOT NULL, -- JSON: [[ts - t0, bpm], [ts - t0, bpm, filled, [kinds...]], ...]
     PRIMARY KEY (session_id, first_seq)
 ) WITHOUT ROWID;
 CREATE VIEW IF NOT EXISTS readings AS
-    SELECT b.session_id AS session_id, r.value ->> 0 AS seq, r.value ->> 1 AS ts, r.value ->> 2 AS bpm,
-           r.value ->> 3 AS filled, r.value ->> 4 AS kinds
+    SELECT b.session_id AS session_id, b.first_seq + r.key AS seq, b.t0 + (r.value ->> 0) AS ts,
+           r.value ->> 1 AS bpm, coalesce(r.value ->> 2, 0) AS filled, coalesce(r.value ->> 3, '[]') AS kinds
     FROM reading_blocks AS b, json_each(b.data) AS r;
 CREATE TABLE IF NOT EXISTS anomalies (
     session_id TEXT NOT NULL,
@@ -83,6 +87,20 @@ SESSION_COLUMNS = (
 MARK_SQL = mark_published_sql("?", "MAX")  # keeps the first position: replay must find seq 0
 
 
+BLOCK_SQL = "INSERT INTO reading_blocks VALUES (?, ?, ?, ?, ?)"
+
+
+def block_row(session_id: str, batch: ReadingBatch) -> tuple[object, ...]:
+    """One block: mostly ``[dt, bpm]`` pairs made by zip in C, the marked readings patched in."""
+    ts = batch.ts
+    t0 = ts[0]
+    items: list[object] = list(zip([t - t0 for t in ts], batch.bpm, strict=True))
+    for i, (filled, kinds) in batch.marks.items():
+        items[i] = (ts[i] - t0, batch.bpm[i], filled, kinds)
+    data = json.dumps(items, separators=(",", ":"))
+    return (session_id, batch.first_seq, batch.first_seq + len(ts) - 1, t0, data)
+
+
 class SqliteStore:
     """:class:`hrviz.core.ports.SessionStore` on a SQLite file."""
 
@@ -97,30 +115,45 @@ class SqliteStore:
         self._migrate()
 
     def _migrate(self) -> None:
-        """Version 1 kept one row per reading; move them into blocks of one (rare: early files only)."""
+        """Create the schema; older layouts (one row per reading, or 5-field blocks) are converted."""
         with self._lock:
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            kind = self._db.execute("SELECT type FROM sqlite_master WHERE name = 'readings'").fetchone()
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                if version == 1 and kind == ("table",):
-                    self._db.execute("ALTER TABLE readings RENAME TO readings_v1")
+                old: list[tuple[str, list[Reading]]] = []
+                if version in (1, 2):
+                    old = self._old_readings(version)
+                    self._db.execute("DROP VIEW IF EXISTS readings")
+                    self._db.execute("DROP TABLE IF EXISTS readings")
+                    self._db.execute("DROP TABLE IF EXISTS reading_blocks")
                 for statement in SCHEMA.split(";"):
                     if statement.strip():
                         self._db.execute(statement)
-                if version == 1 and kind == ("table",):
-                    self._db.execute(
-                        "INSERT INTO reading_blocks SELECT session_id, seq, seq, json_array(json_array(seq, ts, bpm, "
-                        "json(CASE filled WHEN 1 THEN 'true' ELSE 'false' END), "
-                        "json(CASE kinds WHEN '' THEN '[]' ELSE '[\"' || replace(kinds, ',', '\",\"') || '\"]' END))) "
-                        "FROM readings_v1"
-                    )
-                    self._db.execute("DROP TABLE readings_v1")
+                for session_id, readings in old:
+                    for i in range(0, len(readings), 5000):
+                        self._db.execute(BLOCK_SQL, block_row(session_id, ReadingBatch.of(readings[i : i + 5000])))
                 self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+
+    def _old_readings(self, version: int) -> list[tuple[str, list[Reading]]]:
+        by_session: dict[str, list[Reading]] = {}
+        if version == 1:
+            for sid, seq, ts, bpm, filled, kinds in self._db.execute(
+                "SELECT session_id, seq, ts, bpm, filled, kinds FROM readings ORDER BY session_id, seq"
+            ):
+                by_session.setdefault(sid, []).append(
+                    Reading(seq, ts, bpm, bool(filled), tuple(kinds.split(",")) if kinds else ())
+                )
+        else:
+            for sid, data in self._db.execute(
+                "SELECT session_id, data FROM reading_blocks ORDER BY session_id, first_seq"
+            ):
+                for seq, ts, bpm, filled, kinds in json.loads(data):
+                    by_session.setdefault(sid, []).append(Reading(seq, ts, bpm, filled, tuple(kinds)))
+        return list(by_session.items())
 
     # -- writing ----------------------------------------------------------------------------------
 
@@ -163,16 +196,19 @@ class SqliteStore:
         while True:
             with self._lock:
                 row = self._db.execute(
-                    "SELECT last_seq, data FROM reading_blocks WHERE session_id = ? AND last_seq >= ? "
+                    "SELECT first_seq, last_seq, t0, data FROM reading_blocks WHERE session_id = ? AND last_seq >= ? "
                     "ORDER BY first_seq LIMIT 1",
                     (session_id, seq),
                 ).fetchone()
             if row is None:
                 return
-            last_seq, data = row
-            for s, ts, bpm, filled, kinds in json.loads(data):
-                if s >= seq:
-                    yield Reading(s, ts, bpm, filled, tuple(kinds))
+            first_seq, last_seq, t0, data = row
+            for i, item in enumerate(json.loads(data)):
+                if first_seq + i >= seq:
+                    if len(item) == 2:
+                        yield Reading(first_seq + i, t0 + item[0], item[1], False, ())
+                    else:
+                        yield Reading(first_seq + i, t0 + item[0], item[1], item[2], tuple(item[3]))
             seq = last_seq + 1
 
     # -- the outbox -------------------------------------------------------------------------------
@@ -209,12 +245,9 @@ class _SqliteWriter:
         marks = ", ".join("?" * 15)
         self._db.execute(f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({marks})", session_row(session))
 
-    def add_readings(self, batch: Sequence[ReadingRow]) -> None:
+    def add_readings(self, batch: ReadingBatch) -> None:
         if batch:
-            self._db.execute(
-                "INSERT INTO reading_blocks VALUES (?, ?, ?, ?)",
-                (self._id, batch[0][0], batch[-1][0], json.dumps(batch, separators=(",", ":"))),
-            )
+            self._db.execute(BLOCK_SQL, block_row(self._id, batch))
 
     def commit(self, session: Session) -> None:
         row = session_row(session)

@@ -5,18 +5,19 @@ recent level, the open runs), so memory does not grow with the recording. The ru
 reasons behind them are in docs/anomalies.md.
 
 It is on the hot path of ingest (a million samples a file is ordinary), so the common case — an
-ordinary in-range reading near the recent level — costs a handful of comparisons: the level's
-min and max are kept in monotonic deques, and the median is only computed when a reading is far
+ordinary in-range reading near the recent level — costs a handful of comparisons: two floats bound
+the recent level from below and above, and the median is only computed when a reading is far
 enough from them to possibly be a spike or a drop.
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from hrviz.core.model import Anomaly, Kind, Reading, ReadingRow, Stats
+from hrviz.core.model import Anomaly, Kind, Reading, ReadingBatch, Stats
 
 Output = Reading | Anomaly
 Kinds = tuple[str, ...]
@@ -83,8 +84,10 @@ class Detector:
         self._last_ts: float | None = None
         self._fill: float | None = None  # the last measured in-range value: what gets repeated
         self._level: deque[tuple[float, float]] = deque()  # recent measured, normal readings
-        self._level_min: deque[tuple[float, float]] = deque()  # monotonic: front is the minimum
-        self._level_max: deque[tuple[float, float]] = deque()  # monotonic: front is the maximum
+        # lo <= min(level) and hi >= max(level): widened on append, made exact only when a reading
+        # comes within reach of them (trimming old readings only ever makes the bounds looser)
+        self._lo = math.inf
+        self._hi = -math.inf
         self._missing: _Run | None = None
         self._excursion: _Run | None = None
         self._out_of_range: _Run | None = None
@@ -105,6 +108,9 @@ class Detector:
         readings: list[Reading] = []
         events: list[Anomaly] = []
         self._step(ts, bpm, readings, events)
+        for r in readings:
+            if not r.filled and _OUT_OF_RANGE[0] not in r.kinds:
+                self.stats.add(r.bpm)
         if not events:
             return list(readings)
         return sorted([*readings, *events], key=_order)
@@ -123,26 +129,24 @@ class Detector:
 
     def chunks(
         self, samples: Iterable[tuple[float, float | None]], size: int = 5000
-    ) -> Iterator[tuple[list[ReadingRow], list[Anomaly]]]:
-        """The fast path for ingest: readings in lists of about ``size``, with the events closed meanwhile.
-
-        The readings are :data:`ReadingRow` tuples (or Readings, which are tuples of the same layout).
+    ) -> Iterator[tuple[ReadingBatch, list[Anomaly]]]:
+        """The fast path for ingest: readings in batches of about ``size``, with the events closed meanwhile.
 
         Gives exactly what :meth:`feed` gives (a property test holds them equal). The common case —
         a measured, in-range reading on the normal rhythm, close to the recent level, with no run
         open — is handled inline on local variables; anything else goes through :meth:`_step`.
         """
-        readings: list[ReadingRow] = []
-        events: list[Anomaly] = []
-        append = readings.append
-        level, lmin, lmax = self._level, self._level_min, self._level_max
+        level = self._level
         low, high, delta, span, within = self._low, self._high, self._delta, self._span, self._within
         flat_n, flat_s, missing_after = self._flat_n, self._flat_s, self._missing_after
-        stats = self.stats
-        last, seq, fill = self._last_ts, self._seq, self._fill
+        last, seq, fill, lo, hi = self._last_ts, self._seq, self._fill, self._lo, self._hi
         fb, fs, fe, fc = self._flat_bpm, self._flat_start, self._flat_end, self._flat_count
-        count, total, smin, smax = stats.count, stats.total, stats.min, stats.max
         calm = self._missing is None and self._excursion is None and self._out_of_range is None
+        batch = ReadingBatch(seq)
+        ts_append, bpm_append, marks = batch.ts.append, batch.bpm.append, batch.marks
+        events: list[Anomaly] = []
+        slow: list[Reading] = []
+        limit = seq + size
         for ts, bpm in samples:
             if (
                 calm
@@ -152,18 +156,18 @@ class Detector:
                 and 0 < ts - last <= missing_after
             ):
                 horizon = ts - span
-                if level and level[0][0] < horizon:
-                    while level and level[0][0] < horizon:
-                        level.popleft()
-                    while lmin and lmin[0][0] < horizon:
-                        lmin.popleft()
-                    while lmax and lmax[0][0] < horizon:
-                        lmax.popleft()
-                if not (
-                    len(level) >= 2
-                    and ts - level[-1][0] <= within
-                    and (bpm - lmin[0][1] >= delta or lmax[0][1] - bpm >= delta)
-                ):
+                while level and level[0][0] < horizon:
+                    level.popleft()
+                near = True
+                if bpm - lo >= delta or hi - bpm >= delta:  # within reach of the bounds: make them exact
+                    if level:
+                        lo, hi = min(v for _, v in level), max(v for _, v in level)
+                    else:
+                        lo, hi = math.inf, -math.inf
+                    near = not (
+                        len(level) >= 2 and ts - level[-1][0] <= within and (bpm - lo >= delta or hi - bpm >= delta)
+                    )
+                if near:
                     if bpm == fb:
                         fe = ts
                         fc += 1
@@ -171,47 +175,60 @@ class Detector:
                         if fb is not None and fc >= flat_n and fe - fs >= flat_s:
                             events.append(Anomaly(Kind.FLATLINE, fs, fe, fb))
                         fb, fs, fe, fc = bpm, ts, ts, 1
-                    entry = (ts, bpm)
-                    level.append(entry)
-                    while lmin and lmin[-1][1] >= bpm:
-                        lmin.pop()
-                    lmin.append(entry)
-                    while lmax and lmax[-1][1] <= bpm:
-                        lmax.pop()
-                    lmax.append(entry)
-                    count += 1
-                    total += bpm
-                    if bpm < smin:
-                        smin = bpm
-                    if bpm > smax:
-                        smax = bpm
-                    append((seq, ts, bpm, False, _FLATLINE if fc >= flat_n and ts - fs >= flat_s else _NONE))
+                    if fc >= flat_n and ts - fs >= flat_s:
+                        marks[seq - batch.first_seq] = (False, _FLATLINE)
+                    level.append((ts, bpm))
+                    if bpm < lo:
+                        lo = bpm
+                    if bpm > hi:
+                        hi = bpm
+                    ts_append(ts)
+                    bpm_append(bpm)
                     seq += 1
                     fill = bpm
                     last = ts
-                    if len(readings) >= size:
-                        yield readings, events
-                        readings, events = [], []
-                        append = readings.append
+                    if seq >= limit:
+                        self._account(batch)
+                        yield batch, events
+                        batch, events = ReadingBatch(seq), []
+                        ts_append, bpm_append, marks = batch.ts.append, batch.bpm.append, batch.marks
+                        limit = seq + size
                     continue
             # the slow path: hand the state to _step and take it back
-            self._last_ts, self._seq, self._fill = last, seq, fill
+            self._last_ts, self._seq, self._fill, self._lo, self._hi = last, seq, fill, lo, hi
             self._flat_bpm, self._flat_start, self._flat_end, self._flat_count = fb, fs, fe, fc
-            stats.count, stats.total, stats.min, stats.max = count, total, smin, smax
-            self._step(ts, bpm, readings, events)  # type: ignore[arg-type]  # Readings are ReadingRows
-            last, seq, fill = self._last_ts, self._seq, self._fill
+            self._step(ts, bpm, slow, events)
+            for reading in slow:
+                batch.append(reading)
+            slow.clear()
+            last, seq, fill, lo, hi = self._last_ts, self._seq, self._fill, self._lo, self._hi
             fb, fs, fe, fc = self._flat_bpm, self._flat_start, self._flat_end, self._flat_count
-            count, total, smin, smax = stats.count, stats.total, stats.min, stats.max
             calm = self._missing is None and self._excursion is None and self._out_of_range is None
-            if len(readings) >= size:
-                yield readings, events
-                readings, events = [], []
-                append = readings.append
-        self._last_ts, self._seq, self._fill = last, seq, fill
+            if seq >= limit:
+                self._account(batch)
+                yield batch, events
+                batch, events = ReadingBatch(seq), []
+                ts_append, bpm_append, marks = batch.ts.append, batch.bpm.append, batch.marks
+                limit = seq + size
+        self._last_ts, self._seq, self._fill, self._lo, self._hi = last, seq, fill, lo, hi
         self._flat_bpm, self._flat_start, self._flat_end, self._flat_count = fb, fs, fe, fc
-        stats.count, stats.total, stats.min, stats.max = count, total, smin, smax
         self._close_all(events)
-        yield readings, events
+        self._account(batch)
+        yield batch, events
+
+    def _account(self, batch: ReadingBatch) -> None:
+        """Fold a batch's measured, in-range readings into the stats, with C-speed builtins."""
+        values = batch.bpm
+        if batch.marks:
+            skip = {i for i, (filled, kinds) in batch.marks.items() if filled or _OUT_OF_RANGE[0] in kinds}
+            if skip:
+                values = [v for i, v in enumerate(values) if i not in skip]
+        if values:
+            stats = self.stats
+            stats.count += len(values)
+            stats.total += sum(values)
+            stats.min = min(stats.min, min(values))
+            stats.max = max(stats.max, max(values))
 
     # -- one sample -------------------------------------------------------------------------------
 
@@ -255,13 +272,6 @@ class Detector:
         if is_flat:
             kinds = kinds + _FLATLINE
         self._fill = bpm
-        stats = self.stats
-        stats.count += 1
-        stats.total += bpm
-        if bpm < stats.min:
-            stats.min = bpm
-        if bpm > stats.max:
-            stats.max = bpm
         readings.append(Reading(self._seq, ts, bpm, False, kinds))
         self._seq += 1
 
@@ -325,31 +335,17 @@ class Detector:
 
     def _level_kinds(self, ts: float, bpm: float) -> tuple[str, ...]:
         """Outside an excursion: does this reading start one? If not, it joins the recent level."""
-        level, lmin, lmax = self._level, self._level_min, self._level_max
+        level = self._level
         horizon = ts - self._span
-        if level and level[0][0] < horizon:
-            while level and level[0][0] < horizon:
-                level.popleft()
-            while lmin and lmin[0][0] < horizon:
-                lmin.popleft()
-            while lmax and lmax[0][0] < horizon:
-                lmax.popleft()
-        if (
-            len(level) >= 2
-            and ts - level[-1][0] <= self._within
-            and (bpm - lmin[0][1] >= self._delta or lmax[0][1] - bpm >= self._delta)  # else no median can be far
-        ):
+        while level and level[0][0] < horizon:
+            level.popleft()
+        if len(level) >= 2 and ts - level[-1][0] <= self._within:
             kinds = self._maybe_excursion(ts, bpm)
             if kinds:
                 return kinds
-        entry = (ts, bpm)
-        level.append(entry)
-        while lmin and lmin[-1][1] >= bpm:
-            lmin.pop()
-        lmin.append(entry)
-        while lmax and lmax[-1][1] <= bpm:
-            lmax.pop()
-        lmax.append(entry)
+        level.append((ts, bpm))
+        self._lo = min(self._lo, bpm)
+        self._hi = max(self._hi, bpm)
         return _NONE
 
     def _maybe_excursion(self, ts: float, bpm: float) -> tuple[str, ...]:
@@ -367,8 +363,7 @@ class Detector:
 
     def _reset_level(self) -> None:
         self._level.clear()
-        self._level_min.clear()
-        self._level_max.clear()
+        self._lo, self._hi = math.inf, -math.inf
 
     def _close_flat(self, events: list[Anomaly]) -> None:
         if self._flat_count >= self._flat_n and self._flat_end - self._flat_start >= self._flat_s:

@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 from hrviz.core.detector import Detector, DetectorConfig
 from hrviz.core.errors import InputError
-from hrviz.core.model import Anomaly, ReadingRow, Session
+from hrviz.core.model import Anomaly, Session
 from hrviz.core.ports import Outbox, ReadingQueue, SessionStore
 from hrviz.core.reader import read_series
 from hrviz.core.series import Series
@@ -130,19 +130,19 @@ def _store_series(
     writer = store.begin(session)
     try:
         anomalies: list[Anomaly] = []
-        last: ReadingRow | None = None
-        for readings, events in detector.chunks(zip(series.ts, series.bpm, strict=True), BATCH):  # NaN = missing
-            if readings:
-                writer.add_readings(readings)
-                session.readings += len(readings)
-                session.filled += sum(1 for r in readings if r[3])  # (seq, ts, bpm, filled, kinds)
-                last = readings[-1]
+        last: float | None = None
+        for batch, events in detector.chunks(zip(series.ts, series.bpm, strict=True), BATCH):  # NaN = missing
+            if batch:
+                writer.add_readings(batch)
+                session.readings += len(batch)
+                session.filled += batch.filled
+                last = batch.ts[-1]
             anomalies += events
         session.stats = detector.stats
         anomalies.sort(key=lambda a: (a.start, a.end))
         session.anomalies = anomalies
         session.start = series.ts[0] if len(series) else None
-        session.end = last[1] if last is not None else session.start
+        session.end = last if last is not None else session.start
         writer.commit(session)
     except BaseException:
         writer.abort()

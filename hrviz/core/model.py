@@ -7,9 +7,11 @@ the file's own UTC offset so that they can be shown the way the file wrote them.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
+from itertools import repeat
 from typing import NamedTuple
 
 
@@ -24,21 +26,13 @@ class Kind(StrEnum):
     FLATLINE = "flatline"
 
 
-ReadingRow = tuple[int, float, float, bool, tuple[str, ...]]
-"""A reading as a plain tuple, laid out like :class:`Reading` (seq, ts, bpm, filled, kinds).
-
-Ingest's hot path builds these instead of Readings — a plain tuple costs a third of a NamedTuple —
-and every store accepts both, reading fields by position.
-"""
-
-
 class Reading(NamedTuple):
     """One point to replay, one per expected tick.
 
     ``filled`` readings were absent in the file and carry the previous value, so charts draw them
     differently and detectors never treat them as measurements. ``kinds`` names the anomalies the
     reading is part of, as known when it was emitted. A NamedTuple, not a dataclass: millions are
-    made per file, and a tuple is several times cheaper to build.
+    made per replay, and a tuple is cheaper to build and to compare.
     """
 
     seq: int
@@ -46,6 +40,63 @@ class Reading(NamedTuple):
     bpm: float
     filled: bool = False
     kinds: tuple[str, ...] = ()
+
+
+ReadingRow = tuple[int, float, float, bool, tuple[str, ...]]
+"""A reading as a plain tuple laid out like :class:`Reading` (seq, ts, bpm, filled, kinds)."""
+
+
+@dataclass(slots=True)
+class ReadingBatch:
+    """Consecutive readings as columns: what ingest's hot path produces and the stores take.
+
+    Most readings are plain measurements, so they are kept as two float columns and nothing else;
+    only the unusual ones (filled, or part of an anomaly) get an entry in ``marks``. Building
+    this costs two list appends a reading instead of an object, and a store can encode whole
+    columns at once. Iterating gives :class:`Reading` objects.
+    """
+
+    first_seq: int
+    ts: list[float] = field(default_factory=list)
+    bpm: list[float] = field(default_factory=list)
+    marks: dict[int, tuple[bool, tuple[str, ...]]] = field(default_factory=dict)  # offset → (filled, kinds)
+
+    def __len__(self) -> int:
+        return len(self.ts)
+
+    def __iter__(self) -> Iterator[Reading]:
+        marks, seq = self.marks, self.first_seq
+        for i, (ts, bpm) in enumerate(zip(self.ts, self.bpm, strict=True)):
+            mark = marks.get(i)
+            yield Reading(seq + i, ts, bpm, False, ()) if mark is None else Reading(seq + i, ts, bpm, *mark)
+
+    def rows(self) -> list[ReadingRow]:
+        """Plain tuples, built mostly in C (zip): for stores that write row by row."""
+        first, ts, bpm = self.first_seq, self.ts, self.bpm
+        rows: list[ReadingRow] = list(zip(range(first, first + len(ts)), ts, bpm, repeat(False), repeat(())))
+        for i, (filled, kinds) in self.marks.items():
+            rows[i] = (first + i, ts[i], bpm[i], filled, kinds)
+        return rows
+
+    def append(self, reading: Reading) -> None:
+        if reading.filled or reading.kinds:
+            self.marks[len(self.ts)] = (reading.filled, reading.kinds)
+        self.ts.append(reading.ts)
+        self.bpm.append(reading.bpm)
+
+    @property
+    def filled(self) -> int:
+        return sum(1 for filled, _ in self.marks.values() if filled)
+
+    @classmethod
+    def of(cls, readings: Iterable[Reading], first_seq: int | None = None) -> ReadingBatch:
+        """A batch of consecutive readings (tests, and adapters that receive readings one by one)."""
+        batch: ReadingBatch | None = None if first_seq is None else cls(first_seq)
+        for r in readings:
+            if batch is None:
+                batch = cls(r.seq)
+            batch.append(r)
+        return batch if batch is not None else cls(0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,11 +6,11 @@ only ever see these types, so the same flows run on the embedded default and the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from hrviz.core.model import Reading, ReadingRow, Session
+from hrviz.core.model import Reading, ReadingBatch, Session
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +38,8 @@ class Outbox:
 class SessionWriter(Protocol):
     """One session being written; nothing is visible to readers of the store until ``commit``."""
 
-    def add_readings(self, batch: Sequence[ReadingRow]) -> None:
-        """Readings in seq order; plain tuples or Readings, read by position (seq, ts, bpm, filled, kinds)."""
+    def add_readings(self, batch: ReadingBatch) -> None:
+        """The next readings in seq order, as columns (iterate the batch for Reading objects)."""
         ...
 
     def commit(self, session: Session) -> None:

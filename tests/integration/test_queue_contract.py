@@ -18,7 +18,7 @@ import pytest
 from hrviz.adapters.sqlite_store import SqliteStore
 from hrviz.core.errors import BackendUnavailable
 from hrviz.core.ingest import publish_pending
-from hrviz.core.model import Reading, format_ts
+from hrviz.core.model import Reading, ReadingBatch, format_ts
 from hrviz.core.ports import QueuePosition, ReadingQueue, SessionStore
 from tests import services
 from tests.integration.conftest import make_readings, make_session
@@ -51,7 +51,7 @@ def stored(store: SessionStore, sid: str, n: int) -> list[Reading]:
     writer = store.begin(session)
     readings = make_readings(n)
     for i in range(0, n, 5000):
-        writer.add_readings(readings[i : i + 5000])
+        writer.add_readings(ReadingBatch.of(readings[i : i + 5000]))
     writer.commit(session)
     return readings
 

@@ -12,7 +12,7 @@ import pytest
 
 from hrviz.core.errors import BackendUnavailable
 from hrviz.core.ingest import ingest, publish_pending
-from hrviz.core.model import Stats
+from hrviz.core.model import ReadingBatch, Stats
 from hrviz.core.ports import QueuePosition, SessionStore
 from tests.integration.conftest import make_readings, make_session
 
@@ -62,7 +62,7 @@ def write(store: SessionStore, n: int = 12_345, sid: str = "sess-a", batch: int 
     writer = store.begin(session)
     readings = make_readings(n)
     for i in range(0, n, batch):
-        writer.add_readings(readings[i : i + batch])
+        writer.add_readings(ReadingBatch.of(readings[i : i + batch]))
     writer.commit(session)
 
 
@@ -99,7 +99,7 @@ def test_a_session_is_invisible_until_commit(open_store: Opener) -> None:
     writer_store, reader = open_store(), open_store()
     session = make_session("sess-b", 6_000)
     writer = writer_store.begin(session)
-    writer.add_readings(make_readings(6_000))
+    writer.add_readings(ReadingBatch.of(make_readings(6_000)))
     assert reader.find(session.fingerprint) is None
     assert reader.get("sess-b") is None
     assert reader.list_sessions() == []
@@ -115,7 +115,7 @@ def test_abort_leaves_nothing_and_the_same_session_can_be_written_again(open_sto
     store = open_store()
     session = make_session("sess-c", 8_000)
     writer = store.begin(session)
-    writer.add_readings(make_readings(5_000))
+    writer.add_readings(ReadingBatch.of(make_readings(5_000)))
     writer.abort()
     assert store.get("sess-c") is None and list(store.readings("sess-c")) == []
     write(store, n=8_000, sid="sess-c")  # same id, same seqs: no duplicate-key error
@@ -268,8 +268,8 @@ def test_a_failed_batch_fails_the_session_and_leaves_nothing(mysql_url: str) -> 
     writer = store.begin(session)
     with pytest.raises(RuntimeError, match="loaded 500 of 1000 readings"):
         try:
-            writer.add_readings(make_readings(2_000))
-            writer.add_readings(make_readings(1_000, start_seq=1_500))  # seqs 1,500..1,999 again
+            writer.add_readings(ReadingBatch.of(make_readings(2_000)))
+            writer.add_readings(ReadingBatch.of(make_readings(1_000, start_seq=1_500)))  # seqs 1,500..1,999 again
             writer.commit(session)
         except BaseException:
             writer.abort()

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
-from hrviz.core.model import Reading, ReadingRow, Session
+from hrviz.core.model import Reading, ReadingBatch, Session
 from hrviz.core.ports import Outbox, QueuePosition
 
 
@@ -53,8 +53,8 @@ class MemoryWriter:
     def __init__(self, store: MemoryStore, session: Session) -> None:
         self.store, self.session, self.rows = store, session, []  # type: ignore[var-annotated]
 
-    def add_readings(self, batch: Sequence[ReadingRow]) -> None:
-        self.rows.extend(Reading(*r) for r in batch)
+    def add_readings(self, batch: ReadingBatch) -> None:
+        self.rows.extend(batch)
 
     def commit(self, session: Session) -> None:
         self.store.sessions[session.id] = copy.copy(session)

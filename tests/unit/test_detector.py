@@ -22,8 +22,8 @@ def run(samples: Sequence[Sample], cadence: float = 1.0, **config: float) -> tup
     events = [o for o in outputs if isinstance(o, Anomaly)]
     chunked_readings: list[Reading] = []
     chunked_events: list[Anomaly] = []
-    for r, e in Detector(config_, cadence=cadence).chunks(samples, size=4):
-        chunked_readings += r
+    for batch, e in Detector(config_, cadence=cadence).chunks(samples, size=4):
+        chunked_readings += list(batch)
         chunked_events += e
     assert chunked_readings == readings
     assert sorted(chunked_events, key=repr) == sorted(events, key=repr)
@@ -195,8 +195,14 @@ def test_feeding_one_by_one_equals_batch(steps: list[tuple[float, float | None]]
     live = Detector()
     streamed = [o for t, b in samples for o in live.feed(t, b)] + live.finish()
     readings, events = [], []
-    for chunk_readings, chunk_events in Detector().chunks(samples, size=7):
-        readings += chunk_readings
+    batched = Detector()
+    for batch, chunk_events in batched.chunks(samples, size=7):
+        readings += list(batch)
         events += chunk_events
+    assert (batched.stats.count, batched.stats.min, batched.stats.max) == (
+        live.stats.count,
+        live.stats.min,
+        live.stats.max,
+    )
     assert [o for o in streamed if isinstance(o, Reading)] == readings
     assert sorted((o for o in streamed if isinstance(o, Anomaly)), key=repr) == sorted(events, key=repr)
