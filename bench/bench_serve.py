@@ -23,6 +23,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
+import io
 import json
 import os
 import re
@@ -67,7 +69,7 @@ def fresh_mysql() -> tuple[str, str]:
 
     from hrviz.adapters.mysql_store import parse_url
 
-    name = f"hrviz_bench_{uuid.uuid4().hex[:8]}"
+    name = f"hrviz_test_bench_{uuid.uuid4().hex[:8]}"  # the app user may create hrviz_test_* databases
     args = parse_url(MYSQL)
     args.pop("database")
     conn = pymysql.connect(**args, autocommit=True)
@@ -140,16 +142,15 @@ class Server:
 
 
 def make_sessions(n: int, rows: int, folder: Path) -> list[Path]:
+    """``n`` distinct files from bench/generate.py (through its command line, a stable contract)."""
     sys.path.insert(0, str(HERE))
-    from datetime import datetime
-
-    import generate  # bench/generate.py
+    import generate
 
     files = []
     for i in range(n):
-        lines, _ = generate.generate(rows, 1000 + i, datetime.fromisoformat(generate.DEFAULT_START))
         path = folder / f"s{i:03d}.csv"
-        path.write_text("".join(lines))  # header included
+        with contextlib.redirect_stderr(io.StringIO()):
+            generate.main(["--rows", str(rows), "--seed", str(1000 + i), "--out", str(path)])
         files.append(path)
     return files
 
@@ -170,15 +171,13 @@ async def viewer(url: str, sid: str, speed: float, seconds: float, out: dict[str
         await ws.recv()  # hello
         asked = time.monotonic()
         await ws.send(json.dumps({"type": "replay", "session_id": sid, "speed": speed}))
-        end = asked + seconds
-        while (left := end - time.monotonic()) > 0:
-            try:
-                raw = await asyncio.wait_for(ws.recv(), left)
-            except TimeoutError:
-                break
-            now = time.monotonic()
-            if '"type":"reading"' in raw:
-                arrivals.append((json.loads(raw)["seq"], now))
+        # one timeout for the whole run, and no JSON parsing: the client must stay cheaper than
+        # the server, or the bench measures its own backlog
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                async for raw in ws:
+                    if isinstance(raw, str) and raw.startswith('{"type":"reading","seq":'):
+                        arrivals.append((int(raw[24 : raw.index(",", 24)]), time.monotonic()))
     if not arrivals:
         out["errors"] += 1
         return
@@ -230,13 +229,18 @@ def fanout(backend_kind: str, sessions: int, per: int, speed: float, seconds: fl
                     args = [sys.executable, __file__, "_client", str(outs[-1]), server.url, str(speed), str(seconds)]
                     procs.append(subprocess.Popen([*args, *share], cwd=ROOT))
                 rss = 0.0
+                client_cpu = 0.0
+                watched = [psutil.Process(p.pid) for p in procs]
                 while any(p.poll() is None for p in procs):
                     rss = max(rss, server.ps.memory_info().rss / 2**20)
+                    with contextlib.suppress(psutil.Error):
+                        client_cpu = sum(sum(w.cpu_times()[:2]) for w in watched)
                     time.sleep(0.2)
                 cpu1, wall1 = server.ps.cpu_times(), time.monotonic()
                 parts = [json.loads(path.read_text()) for path in outs]
             finally:
                 server.stop()
+            pacing = re.findall(r"pacing: .*?max [\d.]+ ms", server.log.read_text(errors="replace"))
         finally:
             backend.close()
     late = [x for p in parts for x in p["late"]]
@@ -250,6 +254,8 @@ def fanout(backend_kind: str, sessions: int, per: int, speed: float, seconds: fl
         "late_max_ms": max(late, default=float("nan")),
         "steady_p50_ms": pct(steady, 0.5), "steady_p99_ms": pct(steady, 0.99), "first_p50_ms": pct(first, 0.5) * 1000,
         "first_p99_ms": pct(first, 0.99) * 1000, "cpu_cores": cpu, "rss_mb": rss,
+        "client_cpu_cores": client_cpu / (wall1 - wall0), "load_avg_1m": os.getloadavg()[0],
+        "server_pacing": pacing[-1] if pacing else None,
     }  # fmt: skip
 
 

@@ -192,7 +192,10 @@ class Connection:
             up.discard()
         self.send({"type": "uploaded", "name": up.name, "sessions": [s.as_dict() for s in sessions]})
         if sessions:
-            await self._play(sessions[0].id, 0, None, False)
+            try:
+                await self._play(sessions[0].id, 0, None, False)
+            except ProtocolError as err:  # not a reply to a message: report it like one
+                self.out.put(protocol.error(err.code, err.message))
 
     # -- replay -----------------------------------------------------------------------------------
 
@@ -214,7 +217,7 @@ class Connection:
                 "paused": paused,
             }
         )
-        self.player = Player(hub, self.out, from_seq, self.speed, paused)
+        self.player = Player(hub, self.out, from_seq, self.speed, paused, self.app.pacing)
         self.player.start()
 
     async def _stop_player(self) -> None:

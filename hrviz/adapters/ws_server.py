@@ -26,6 +26,7 @@ from hrviz.adapters.replay_hub import HubRegistry
 from hrviz.adapters.ws_connection import Connection
 from hrviz.adapters.ws_positions import queue_position
 from hrviz.adapters.ws_static import allowed_origins, load_files, static_handler, web_dir
+from hrviz.adapters.ws_viewer import PacingStats
 from hrviz.core.errors import BackendUnavailable
 from hrviz.core.ingest import IngestOptions, PublishReport, ingest, publish_pending
 from hrviz.core.model import Session
@@ -69,9 +70,12 @@ class App:
         self._publish_lock = threading.Lock()
         self.lanes = [ThreadPoolExecutor(1, thread_name_prefix=f"hrviz-lane{i}") for i in range(LANES)]
         self.ingest_pool = ThreadPoolExecutor(2, thread_name_prefix="hrviz-ingest")
+        # listings get their own threads: a lane may be blocked on a Kafka replay for a while
+        self.meta_pool = ThreadPoolExecutor(2, thread_name_prefix="hrviz-meta")
         self.hubs = HubRegistry(lambda: self.backends().store, lambda: self.backends().queue, self.lanes)
         self.hubs.position_of = self._position_of
         self.counters: Counter[str] = Counter()
+        self.pacing = PacingStats()
 
     def backends(self) -> Backends:
         """This thread's store and queue, opened on first use."""
@@ -87,8 +91,8 @@ class App:
         return queue_position(self.backends().store, session_id)
 
     async def with_store(self, fn: Callable[[SessionStore], T]) -> T:
-        """Run a store call in lane 0's thread, with that thread's store."""
-        return await asyncio.get_running_loop().run_in_executor(self.lanes[0], lambda: fn(self.backends().store))
+        """Run a store call in a worker thread, with that thread's store."""
+        return await asyncio.get_running_loop().run_in_executor(self.meta_pool, lambda: fn(self.backends().store))
 
     async def ingest_file(self, path: str, name: str, progress: Callable[[int], None]) -> list[Session]:
         return await asyncio.get_running_loop().run_in_executor(self.ingest_pool, self._ingest, path, name, progress)
@@ -109,7 +113,7 @@ class App:
             return publish_pending(b.store, b.queue)
 
     def close(self) -> None:
-        for pool in [*self.lanes, self.ingest_pool]:
+        for pool in [*self.lanes, self.ingest_pool, self.meta_pool]:
             pool.shutdown(wait=True, cancel_futures=True)
         with self._opened_lock:
             for b in self._opened:
@@ -178,6 +182,12 @@ class HrvizServer:
             self.server.close()
             await self.server.wait_closed()
         await self.app.hubs.close()
+        log.info(
+            "%s; %d connections, %d closed as too slow",
+            self.app.pacing.summary(),
+            self.app.counters["connections"],
+            self.app.counters["slow_closed"],
+        )
         await asyncio.get_running_loop().run_in_executor(None, self.app.close)
 
     async def serve_forever(self) -> None:

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 
 from hrviz.adapters.replay_hub import SessionHub
@@ -57,11 +58,29 @@ class Outbox:
         self._task.cancel()
 
 
+class PacingStats:
+    """How late the server itself emits ticks (wake-up time minus due time), for logs and benches."""
+
+    def __init__(self, keep: int = 200_000) -> None:
+        self.samples: deque[float] = deque(maxlen=keep)
+
+    def summary(self) -> str:
+        if not self.samples:
+            return "pacing: no ticks"
+        s = sorted(self.samples)
+        p50, p99 = s[len(s) // 2], s[min(len(s) - 1, int(len(s) * 0.99))]
+        ms = [f"{x * 1000:.2f}" for x in (p50, p99, s[-1])]
+        return f"pacing: {len(s)} ticks, lateness p50 {ms[0]} ms, p99 {ms[1]} ms, max {ms[2]} ms"
+
+
 class Player:
     """Replays one hub to one outbox at this viewer's pace; controls wake it at once."""
 
-    def __init__(self, hub: SessionHub, outbox: Outbox, from_seq: int, speed: float, paused: bool) -> None:
+    def __init__(
+        self, hub: SessionHub, outbox: Outbox, from_seq: int, speed: float, paused: bool, pacing: PacingStats
+    ) -> None:
         self.hub = hub
+        self._pacing = pacing
         self._out = outbox
         self.clock = ReplayClock(speed=speed, paused=paused)
         self.next_seq = min(from_seq, hub.total)
@@ -112,7 +131,8 @@ class Player:
         self.clock.start(time.monotonic(), self.next_seq)
         loop = asyncio.get_running_loop()
         while True:
-            for _ in range(self.clock.due(time.monotonic())):
+            # never ask a paused clock: right after start() it would still hand out one reading
+            for _ in range(0 if self.clock.paused else self.clock.due(time.monotonic())):
                 if not await self._emit(self.next_seq):
                     return
             if self.next_seq >= hub.total:
@@ -131,6 +151,10 @@ class Player:
                 if handle is not None:
                     handle.cancel()
                 self._wake = None
+            if due is not None and not self.clock.paused:
+                late = time.monotonic() - due
+                if late >= 0:  # woken by the timer, not by a control
+                    self._pacing.samples.append(late)
 
     async def _emit(self, seq: int) -> bool:
         hub = self.hub

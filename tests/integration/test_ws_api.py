@@ -244,6 +244,21 @@ def test_resume_from_after_a_dropped_connection_has_no_gap_and_no_duplicate(serv
     assert events == [(a["kind"], a["start"]) for a in session["anomalies"]]
 
 
+def test_a_paused_resume_sends_nothing_until_resumed(server: Running) -> None:
+    with client(server) as ws:
+        upload(ws, DEMO.read_bytes())
+        session = uploaded_and_replaying(ws)
+    with client(server) as ws:
+        send(ws, type="resume_from", session_id=session["id"], seq=99, speed=60, paused=True)
+        replay, _ = until(ws, "replay")
+        assert replay["paused"] and replay["from_seq"] == 100
+        with pytest.raises(TimeoutError):
+            recv(ws, 1.0)
+        send(ws, type="resume")
+        first, _ = until(ws, "reading")
+        assert first["seq"] == 100
+
+
 def test_past_sessions_are_listed_and_replayed(server: Running) -> None:
     with client(server) as ws:
         upload(ws, DEMO.read_bytes())
