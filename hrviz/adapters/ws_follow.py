@@ -1,13 +1,16 @@
 """``hrviz watch --server``: follow a session replayed by a running ``hrviz serve`` (docs/api.md).
 
-The server paces the replay, so this feed only relays: a reader thread turns messages into
-ticks on a queue, and pause / speed keys become control messages, so the terminal behaves as
-the browser does. The sync websockets client allows ``send`` from the UI thread while the
-reader thread blocks in ``recv``.
+The server paces the replay, so this feed only relays: a reader thread turns messages into a
+queue the UI thread drains, and pause / speed keys become control messages, so the terminal
+behaves as the browser does. When the server drops the connection (shutting down, or this viewer
+fell behind) the reader reconnects with backoff and asks to ``resume_from`` the last reading it
+got: no gap, no reading twice. Only the UI thread changes the feed's state; the reader thread
+talks to it through the queue.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import threading
@@ -25,6 +28,8 @@ from hrviz.core.replay import SPEEDS
 WS_PATH = "/ws"
 OPEN_TIMEOUT = 5.0  # seconds to connect and hear back about the session
 POLL = 0.05  # seconds between polls of the message queue (the UI also waits on keys)
+RECONNECT_DELAYS = (0.5, 1.0, 2.0, 4.0)  # backoff before each attempt; then the loss is final
+LOST = "the server closed the connection"
 
 
 class UnknownSession(LookupError):
@@ -32,10 +37,11 @@ class UnknownSession(LookupError):
 
 
 class ServerFeed:
-    """A :class:`hrviz.adapters.terminal_feed.Feed` over one websocket connection."""
+    """A :class:`hrviz.adapters.terminal_feed.Feed` over a websocket connection (renewed if dropped)."""
 
     def __init__(self, url: str, session_id: str, speed: float = 1.0) -> None:
         self.url = url
+        self.session_id = session_id
         self.speed = speed
         self.paused = False
         self.done = False
@@ -43,12 +49,13 @@ class ServerFeed:
         self.session: dict[str, Any] = {}
         self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self._pending: list[Anomaly] = []  # events arrive before the reading that reaches them
-        self._ws = _open(ws_url(url))
-        try:
-            self._start(session_id)
-        except BaseException:
-            self._ws.close()
-            raise
+        self._seen: set[tuple[str, float, float]] = set()  # events held, so a resume never doubles one
+        self._last_seq = -1  # last reading received (reader thread): where a resume continues
+        self._ended = False  # the server said "end" (reader thread): a close after that is no loss
+        self._closing = threading.Event()
+        self._ws, accepted = self._connect({"type": "replay", "session_id": session_id, "from_seq": 0, "speed": speed})
+        self.session = accepted.get("session") or {}
+        self.paused = bool(accepted.get("paused", False))
         self._thread = threading.Thread(target=self._pump, name="hrviz-watch-ws", daemon=True)
         self._thread.start()
 
@@ -61,35 +68,77 @@ class ServerFeed:
         offset = datetime.fromisoformat(start.replace("Z", "+00:00")).utcoffset()
         return None if offset is None else int(offset.total_seconds() // 60)
 
-    def _start(self, session_id: str) -> None:
-        self._ws.send(json.dumps({"type": "replay", "session_id": session_id, "from_seq": 0, "speed": self.speed}))
-        while True:
-            try:
-                msg = json.loads(self._ws.recv(timeout=OPEN_TIMEOUT))
-            except TimeoutError:
-                raise BackendUnavailable(f"{self.url} did not answer the replay request") from None
-            except ConnectionClosed as err:
-                raise BackendUnavailable(f"{self.url} closed the connection: {err}") from None
-            kind = msg.get("type")
-            if kind == "replay":
-                self.session = msg.get("session") or {}
-                self.paused = bool(msg.get("paused", False))
-                return
-            if kind == "error":
-                if msg.get("code") == "unknown_session":
-                    raise UnknownSession(msg.get("message") or f"no session {session_id!r} on {self.url}")
-                raise BackendUnavailable(f"{self.url}: {msg.get('message', msg)}")
-            # hello, sessions, ...: nothing to act on before the replay starts
+    # -- connection (reader thread, and the constructor) -------------------------------------------
+
+    def _connect(self, request: dict[str, object]) -> tuple[ClientConnection, dict[str, Any]]:
+        """Open, send the replay request, and return once the server accepts it (its ``replay``)."""
+        ws = _open(ws_url(self.url))
+        try:
+            ws.send(json.dumps(request))
+            while True:
+                try:
+                    msg = json.loads(ws.recv(timeout=OPEN_TIMEOUT))
+                except TimeoutError:
+                    raise BackendUnavailable(f"{self.url} did not answer the replay request") from None
+                except ConnectionClosed as err:
+                    raise BackendUnavailable(f"{self.url} closed the connection: {err}") from None
+                kind = msg.get("type")
+                if kind == "replay":
+                    return ws, msg
+                if kind == "error":
+                    if msg.get("code") == "unknown_session":
+                        raise UnknownSession(msg.get("message") or f"no session {self.session_id!r}")
+                    raise BackendUnavailable(f"{self.url}: {msg.get('message', msg)}")
+                # hello, sessions, ...: nothing to act on before the replay starts
+        except BaseException:
+            ws.close()
+            raise
 
     def _pump(self) -> None:
+        while True:
+            self._relay()
+            if self._closing.is_set() or self._ended:
+                break
+            if not self._reconnect():
+                self._queue.put({"type": "_status", "message": LOST})
+                break
+        self._queue.put(None)
+
+    def _relay(self) -> None:
         try:
             for raw in self._ws:
-                self._queue.put(json.loads(raw))
+                msg = json.loads(raw)
+                if msg.get("type") == "reading":
+                    self._last_seq = int(msg["seq"])
+                elif msg.get("type") == "end":
+                    self._ended = True
+                self._queue.put(msg)
         except ConnectionClosed:
             pass
         except (OSError, ValueError) as err:
-            self._queue.put({"type": "error", "message": str(err)})
-        self._queue.put(None)
+            self._queue.put({"type": "_status", "message": f"connection error: {err}"})
+
+    def _reconnect(self) -> bool:
+        self._queue.put({"type": "_status", "message": "connection lost; reconnecting…"})
+        request = {
+            "type": "resume_from",
+            "session_id": self.session_id,
+            "seq": self._last_seq,
+            "speed": self.speed,
+            "paused": self.paused,
+        }
+        for delay in RECONNECT_DELAYS:
+            if self._closing.wait(delay):
+                return False
+            try:
+                self._ws, _ = self._connect(request)
+            except (BackendUnavailable, UnknownSession):
+                continue
+            self._queue.put({"type": "_status", "message": None})
+            return True
+        return False
+
+    # -- the Feed (UI thread) ----------------------------------------------------------------------
 
     def poll(self, now: float) -> list[Tick]:
         ticks: list[Tick] = []
@@ -103,9 +152,7 @@ class ServerFeed:
 
     def _handle(self, msg: dict[str, Any] | None, ticks: list[Tick]) -> None:
         kind = None if msg is None else msg.get("type")
-        if msg is None or kind == "end":
-            if msg is None:
-                self.message = self.message or "the server closed the connection"
+        if msg is None:
             if self._pending:
                 ticks.append(Tick(None, self._pending))
                 self._pending = []
@@ -114,12 +161,20 @@ class ServerFeed:
             ticks.append(Tick(reading_of(msg), self._pending))
             self._pending = []
         elif kind == "anomaly":
-            self._pending.append(anomaly_of(msg))
+            event = anomaly_of(msg)
+            key = (str(event.kind), event.start, event.end)
+            if key not in self._seen:
+                self._seen.add(key)
+                self._pending.append(event)
+        elif kind == "end":
+            self.done = True  # the server keeps the connection open; the replay is over
         elif kind == "state":
             self.paused = bool(msg.get("paused", self.paused))
             self.speed = float(msg.get("speed", self.speed))
         elif kind == "error":
             self.message = str(msg.get("message", "server error"))
+        elif kind == "_status":
+            self.message = msg.get("message")
 
     def next_at(self, now: float) -> float | None:
         return None if self.done else now + POLL
@@ -134,12 +189,11 @@ class ServerFeed:
             self._send({"type": "speed", "speed": speed})
 
     def _send(self, msg: dict[str, object]) -> None:
-        try:
+        with contextlib.suppress(ConnectionClosed):  # the reader reconnects; its resume_from carries these
             self._ws.send(json.dumps(msg))
-        except ConnectionClosed:
-            self.message = "the server closed the connection"
 
     def close(self) -> None:
+        self._closing.set()
         self._ws.close()
         self._thread.join(timeout=2)
 
@@ -153,7 +207,7 @@ def ws_url(server: str) -> str:
         server = "ws://" + server
     scheme, rest = server.split("://", 1)
     scheme = {"http": "ws", "https": "wss"}.get(scheme.lower(), scheme.lower())
-    host, slash, path = rest.partition("/")
+    host, _, path = rest.partition("/")
     if not path.strip("/"):
         path = WS_PATH.lstrip("/")
     return f"{scheme}://{host}/{path}"
@@ -179,6 +233,5 @@ def anomaly_of(msg: dict[str, Any]) -> Anomaly:
         value = msg.get(key)
         return None if value is None else float(value)
 
-    return Anomaly(
-        Kind(msg["kind"]), float(msg["t_start"]), float(msg["t_end"]), opt("bpm"), opt("baseline"), opt("delta")
-    )
+    kind, start, end = Kind(msg["kind"]), float(msg["t_start"]), float(msg["t_end"])
+    return Anomaly(kind, start, end, opt("bpm"), opt("baseline"), opt("delta"))

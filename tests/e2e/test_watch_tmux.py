@@ -321,6 +321,39 @@ def test_server_going_away_mid_replay_exits_1(tmp_path: Path, served: tuple[str,
     assert "# end:" in out.splitlines()[-1]
 
 
+def test_server_restart_mid_replay_resumes_without_gap_or_double(
+    tmp_path: Path, served: tuple[str, str, subprocess.Popen[str]]
+) -> None:
+    url, session_id, server = served
+    port = url.rsplit(":", 1)[1]
+    local = run_watch(tmp_path, "--session", session_id, "--no-pace", db="serve.sqlite3")
+    watcher = subprocess.Popen(
+        [*HRVIZ, "watch", "--server", url, "--session", session_id, "--speed", "60"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean_env(tmp_path),
+    )
+    assert watcher.stdout is not None
+    head = [watcher.stdout.readline().rstrip("\n") for _ in range(30)]
+    server.terminate()
+    server.wait(timeout=10)
+    again = subprocess.Popen(
+        [*HRVIZ, "serve", "--port", port, "--db", str(tmp_path / "serve.sqlite3")],
+        stderr=subprocess.DEVNULL,
+        env=clean_env(tmp_path),
+    )
+    try:
+        rest = watcher.stdout.read()  # not communicate(): it would skip what readline() buffered
+        watcher.wait(timeout=30)
+    finally:
+        again.terminate()
+        again.wait(timeout=10)
+    assert watcher.stderr is not None
+    assert watcher.returncode == 0, watcher.stderr.read()
+    assert head[1:] + rest.splitlines() == local.stdout.splitlines()[1:], "a reading was lost or doubled"
+
+
 @needs_tmux
 def test_server_mode_draws_the_chart_and_pause_reaches_the_server(
     tmux: Callable[[str], Tmux], served: tuple[str, str, subprocess.Popen[str]]
