@@ -23,3 +23,17 @@ def test_epoch_seconds_match_full_parsing(stamps: list[str]) -> None:
     (series,) = read_series(io.BytesIO(text.encode()), "x.csv")
     assert list(series.ts) == [datetime.fromisoformat(s).timestamp() for s in stamps]
     assert list(series.bpm) == [70.0 + i for i in range(len(stamps))]
+
+
+def test_minute_cache_across_minutes_dst_fall_back_and_naive_times() -> None:
+    """Rows of one minute reuse its epoch; a repeated local minute with another offset must not."""
+    stamps = [f"2026-10-25T02:59:{s:02d}+02:00" for s in range(55, 60)]
+    stamps += [f"2026-10-25T02:{m:02d}:{s:02d}+01:00" for m in (0, 1) for s in (0, 30, 59)]
+    stamps += ["2026-10-25T02:01:59.500+01:00", "2026-10-25T02:02:00+01:00"]
+    text = "time,bpm\n" + "".join(f"{s},70\n" for s in stamps)
+    (series,) = read_series(io.BytesIO(text.encode()), "x.csv")
+    assert list(series.ts) == [datetime.fromisoformat(s).timestamp() for s in stamps]
+    naive = [f"2024-01-01 10:{m:02d}:{s:02d}" for m in (0, 1) for s in range(0, 60, 7)]
+    (series,) = read_series(io.BytesIO(("time,bpm\n" + "".join(f"{s},70\n" for s in naive)).encode()), "n.csv")
+    epoch = datetime(1970, 1, 1)
+    assert list(series.ts) == [(datetime.fromisoformat(s) - epoch).total_seconds() for s in naive]
