@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 import plotext as plt
-from rich.console import Console, ConsoleOptions, Group, RenderResult
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 
@@ -275,7 +275,3 @@ class WatchScreen:
             return "bold " + RICH_COLOURS[next(k for k in MARKS if k in current.kinds)]
         return "bold grey62" if current.filled else "bold bright_green"
 
-
-def screen(view: WatchView) -> Group:
-    """The renderable handed to rich's Live (a Group so Live can re-measure it per frame)."""
-    return Group(WatchScreen(view))
