@@ -274,4 +274,3 @@ class WatchScreen:
         if mark is not None:
             return "bold " + RICH_COLOURS[next(k for k in MARKS if k in current.kinds)]
         return "bold grey62" if current.filled else "bold bright_green"
-
