@@ -8,6 +8,8 @@ from __future__ import annotations
 import typer
 
 from hrviz.commands import ingest as ingest_cmd
+from hrviz.commands import serve as serve_cmd
+from hrviz.commands import watch as watch_cmd
 
 app = typer.Typer(
     help="Replay heart-rate CSVs as a live chart, with spikes, drops and missing readings flagged.",
@@ -27,16 +29,5 @@ def main() -> None:
 
 
 app.command("ingest")(ingest_cmd.ingest)
-
-try:  # serve and watch land in their own modules
-    from hrviz.commands import serve as serve_cmd
-
-    app.command("serve")(serve_cmd.serve)
-except ImportError:  # pragma: no cover
-    pass
-try:
-    from hrviz.commands import watch as watch_cmd
-
-    app.command("watch")(watch_cmd.watch)
-except ImportError:  # pragma: no cover
-    pass
+app.command("serve")(serve_cmd.serve)
+app.command("watch")(watch_cmd.watch)

@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from hrviz.adapters.reader_process import ingest_file
 from hrviz.commands.common import (
     EXIT_ANOMALY,
     EXIT_ERROR,
@@ -25,7 +26,6 @@ from hrviz.commands.common import (
 )
 from hrviz.core.errors import InputError
 from hrviz.core.ingest import IngestOptions, publish_pending
-from hrviz.core.ingest import ingest as run_ingest
 from hrviz.core.model import Session
 from hrviz.wiring import load_detector_config, open_backends
 
@@ -61,6 +61,9 @@ def ingest(
     ] = None,
     low: Annotated[float | None, typer.Option(help="Below this bpm a value is impossible [default: 30]")] = None,
     high: Annotated[float | None, typer.Option(help="Above this bpm a value is impossible [default: 220]")] = None,
+    parallel: Annotated[
+        bool, typer.Option("--parallel/--no-parallel", help="Read big files in a second process.")
+    ] = True,
     db: DbOpt = None,
     mysql: MysqlOpt = None,
     kafka: KafkaOpt = None,
@@ -85,8 +88,8 @@ def ingest(
             sessions: list[Session] = []
             with fewer_gc_passes():
                 for path in files:
-                    with path.open("rb") as stream, progress_for(path, quiet=json_out) as on_progress:
-                        sessions += run_ingest(stream, str(path), backends.store, options, on_progress)
+                    with progress_for(path, quiet=json_out) as on_progress:
+                        sessions += ingest_file(path, backends.store, options, on_progress, parallel=parallel)
             report = publish_pending(backends.store, backends.queue)
         finally:
             backends.close()

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from itertools import chain
 from typing import BinaryIO
 
 from hrviz.core.detector import Detector, DetectorConfig
@@ -19,7 +20,7 @@ from hrviz.core.errors import InputError
 from hrviz.core.model import Anomaly, Session
 from hrviz.core.ports import Outbox, ReadingQueue, SessionStore
 from hrviz.core.reader import read_series
-from hrviz.core.series import Series
+from hrviz.core.series import CADENCE_SAMPLES, Series, cadence_of
 
 BATCH = 5000
 
@@ -78,9 +79,29 @@ def read_and_fingerprint(
         on_progress=on_progress,
     )
     hashing.drain()
+    return series, file_digest(hashing.digest, options)
+
+
+def file_digest(content: hashlib._Hash, options: IngestOptions) -> str:
+    """The file's bytes and the settings that shape its analysis, as one digest."""
     settings = repr((options.interval, sorted(asdict(options.detector).items()))).encode()
-    hashing.digest.update(b"\0" + settings)
-    return series, hashing.digest.hexdigest()
+    content.update(b"\0" + settings)
+    return content.hexdigest()
+
+
+def fingerprint(digest: str, subject: str | None) -> str:
+    """One session's identity: same bytes, same settings, same subject → same session."""
+    return hashlib.sha256(f"{digest}\0{subject}".encode()).hexdigest()
+
+
+def existing(store: SessionStore, fingerprint: str) -> Session | None:
+    """The stored session with this fingerprint, with its anomalies, marked as found again."""
+    found = store.find(fingerprint)
+    if found is None:
+        return None
+    found = store.get(found.id) or found
+    found.existing = True
+    return found
 
 
 def ingest(
@@ -95,54 +116,86 @@ def ingest(
     Raises :class:`InputError` before anything is written when the file cannot be used.
     """
     options = options or IngestOptions()
-    all_series, file_digest = read_and_fingerprint(stream, source, options, on_progress)
+    all_series, digest = read_and_fingerprint(stream, source, options, on_progress)
     for s in all_series:
         if not any(not math.isnan(b) for b in s.bpm):
             who = f" for subject {s.subject!r}" if s.subject is not None else ""
             raise InputError(source, f"no usable heart-rate values{who}: every value is blank or a placeholder")
     sessions = []
     for s in all_series:
-        fingerprint = hashlib.sha256(f"{file_digest}\0{s.subject}".encode()).hexdigest()
-        found = store.find(fingerprint)
+        print_ = fingerprint(digest, s.subject)
+        found = existing(store, print_)
         if found is not None:
-            found = store.get(found.id) or found  # with its anomalies, for the report
-            found.existing = True
             sessions.append(found)
             continue
-        sessions.append(_store_series(s, source, fingerprint, store, options.detector))
+        session = Session(
+            id=print_[:12], source=source, subject=s.subject, fingerprint=print_,
+            rows=s.rows, duplicates=s.duplicates, tz_offset_min=s.tz_offset_min,
+        )  # fmt: skip
+        samples = zip(s.ts, s.bpm, strict=True)  # NaN = missing
+        sessions.append(_store(session, samples, s.cadence(), store, options.detector))
     return sessions
 
 
-def _store_series(
-    series: Series, source: str, fingerprint: str, store: SessionStore, config: DetectorConfig
+def ingest_chunks(
+    chunks: Iterator[tuple[Sequence[float], Sequence[float]]],
+    totals: Callable[[], tuple[int, int, int | None]],
+    source: str,
+    digest: str,
+    store: SessionStore,
+    options: IngestOptions,
 ) -> Session:
-    session = Session(
-        id=fingerprint[:12],
-        source=source,
-        subject=series.subject,
-        fingerprint=fingerprint,
-        rows=series.rows,
-        duplicates=series.duplicates,
-        tz_offset_min=series.tz_offset_min,
-    )
-    cadence, usual_step = series.cadence() or (1.0, 0.0)
-    detector = Detector(config, cadence=cadence, usual_step=usual_step)
+    """Detect and store a single-subject file whose samples arrive in chunks while it is still being read.
+
+    ``totals()`` gives (rows, duplicates, tz_offset_min) once ``chunks`` is exhausted. The result is
+    exactly what :func:`ingest` stores for the same file: the cadence comes from the same first
+    :data:`CADENCE_SAMPLES` timestamps, the detector sees the same samples.
+    """
+    print_ = fingerprint(digest, None)
+    session = Session(id=print_[:12], source=source, subject=None, fingerprint=print_)
+    head: list[tuple[Sequence[float], Sequence[float]]] = []
+    head_ts: list[float] = []
+    for ts, bpm in chunks:
+        head.append((ts, bpm))
+        head_ts.extend(ts[: CADENCE_SAMPLES - len(head_ts)])
+        if len(head_ts) >= CADENCE_SAMPLES:
+            break
+    samples = chain.from_iterable(zip(ts, bpm, strict=True) for ts, bpm in chain(head, chunks))
+
+    def finalize(s: Session) -> None:
+        s.rows, s.duplicates, s.tz_offset_min = totals()
+
+    return _store(session, samples, cadence_of(head_ts), store, options.detector, finalize)
+
+
+def _store(
+    session: Session,
+    samples: Iterable[tuple[float, float]],
+    cadence: tuple[float, float] | None,
+    store: SessionStore,
+    config: DetectorConfig,
+    finalize: Callable[[Session], None] | None = None,
+) -> Session:
+    """Detect over ``samples`` and write the session in one transaction: all of it, or nothing."""
+    step, usual_step = cadence or (1.0, 0.0)
+    detector = Detector(config, cadence=step, usual_step=usual_step)
     writer = store.begin(session)
     try:
         anomalies: list[Anomaly] = []
-        last: float | None = None
-        for batch, events in detector.chunks(zip(series.ts, series.bpm, strict=True), BATCH):  # NaN = missing
+        for batch, events in detector.chunks(samples, BATCH):
             if batch:
                 writer.add_readings(batch)
+                if session.start is None:
+                    session.start = batch.ts[0]
                 session.readings += len(batch)
                 session.filled += batch.filled
-                last = batch.ts[-1]
+                session.end = batch.ts[-1]
             anomalies += events
+        if finalize is not None:
+            finalize(session)
         session.stats = detector.stats
         anomalies.sort(key=lambda a: (a.start, a.end))
         session.anomalies = anomalies
-        session.start = series.ts[0] if len(series) else None
-        session.end = last if last is not None else session.start
         writer.commit(session)
     except BaseException:
         writer.abort()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 
@@ -32,16 +32,22 @@ class Series:
             yield ts, None if math.isnan(bpm) else bpm
 
     def cadence(self) -> tuple[float, float] | None:
-        """The file's own rhythm: (median step, 90th-percentile step) between timestamps.
+        """The file's own rhythm, from its first :data:`CADENCE_SAMPLES` timestamps (see :func:`cadence_of`)."""
+        return cadence_of(self.ts[:CADENCE_SAMPLES])
 
-        The median is the grid missing readings are filled on; the 90th percentile tells how
-        irregular the device is normally (Fitbit steps 5, 10 or 15 s), so that its ordinary
-        rhythm is not reported as missing readings.
-        """
-        n = len(self.ts)
-        if n < 2:
-            return None
-        ts = self.ts
-        stride = max(1, n // 100_000)  # a strided sample keeps this cheap for huge files
-        steps = sorted(ts[i + 1] - ts[i] for i in range(0, n - 1, stride))
-        return steps[len(steps) // 2], steps[min(len(steps) - 1, int(len(steps) * 0.9))]
+
+CADENCE_SAMPLES = 65_536  # enough for a stable median; small enough to know before a big file is read
+
+
+def cadence_of(ts: Sequence[float]) -> tuple[float, float] | None:
+    """(median step, 90th-percentile step) between consecutive timestamps.
+
+    The median is the grid missing readings are filled on; the 90th percentile tells how
+    irregular the device is normally (Fitbit steps 5, 10 or 15 s), so that its ordinary
+    rhythm is not reported as missing readings. Taken from the start of the recording so that
+    a file streamed chunk by chunk and a file read whole get the same answer.
+    """
+    if len(ts) < 2:
+        return None
+    steps = sorted(ts[i + 1] - ts[i] for i in range(len(ts) - 1))
+    return steps[len(steps) // 2], steps[min(len(steps) - 1, int(len(steps) * 0.9))]

@@ -9,16 +9,17 @@ Entry point: :func:`read_series`. The work is split so each step can be read on 
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Callable
 from typing import BinaryIO
 
 from hrviz.core.errors import InputError
 from hrviz.core.reader.decode import TextSource
-from hrviz.core.reader.parse import parse_rows
+from hrviz.core.reader.parse import Unstreamable, parse_rows
 from hrviz.core.reader.sniff import Layout, sniff
 from hrviz.core.series import Series
 
-__all__ = ["read_series", "Layout"]
+__all__ = ["read_series", "Layout", "Unstreamable"]
 
 
 def read_series(
@@ -28,18 +29,36 @@ def read_series(
     interval: float = 1.0,
     subject: str | None = None,
     on_progress: Callable[[int], None] | None = None,
+    on_chunk: Callable[[array, array], None] | None = None,
+    chunk_rows: int = 65_536,
 ) -> list[Series]:
     """Read a heart-rate CSV into one :class:`Series` per subject, in order of first appearance.
 
     ``interval`` spaces the readings of files that carry no time at all. ``subject`` keeps only that
     subject of a multi-subject file. ``on_progress(bytes_consumed)`` is called every 64 KB or so.
     Raises :class:`InputError` (naming the line when one is to blame) for unusable input.
+
+    ``on_chunk``: for a single-subject file in time order, (ts, bpm) arrays are handed out as the
+    file is read and the returned Series holds only what was left (rows and duplicates still
+    count the whole file). A multi-subject layout, or a file that goes back in time after a chunk,
+    raises :class:`Unstreamable`: read it again without ``on_chunk``.
     """
     if interval <= 0:
         raise ValueError("interval must be positive")
     text = TextSource(stream, source, on_progress)
     layout = sniff(text.head, source, interval)
-    collectors, seen = parse_rows(text.head, text.rest(), layout, source, subject)
+    measured = False  # did a chunk already handed out hold a usable value?
+
+    def hand_out(ts: array, bpm: array) -> None:
+        nonlocal measured
+        measured = measured or any(v == v for v in bpm)  # v != v only for NaN
+        on_chunk(ts, bpm)  # type: ignore[misc]  # hand_out is only used when on_chunk is set
+
+    if on_chunk is not None and (layout.subject_col is not None or subject is not None):
+        raise Unstreamable(f"{source}: several subjects are read whole")
+    collectors, seen = parse_rows(
+        text.head, text.rest(), layout, source, subject, hand_out if on_chunk is not None else None, chunk_rows
+    )
     text.finish()
     if subject is not None and subject not in collectors:
         if layout.subject_col is None:
@@ -51,7 +70,7 @@ def read_series(
     series = [c.finish(layout.tz_offset_min) for c in collectors.values() if c.rows]
     if not series:
         raise InputError(source, "nothing parseable: no data row has a readable time and heart rate")
-    if all(math.isnan(v) for s in series for v in s.bpm):
+    if not measured and all(math.isnan(v) for s in series for v in s.bpm):
         column = layout.columns[layout.hr_col] if layout.hr_col < len(layout.columns) else "heart rate"
         raise InputError(source, f"nothing parseable: every {column!r} cell is blank, zero, negative or not a number")
     return series

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import itertools
 import math
+from array import array
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
@@ -71,10 +72,28 @@ def _time_parser(layout: Layout) -> tuple[Callable[[str], float] | None, int, in
     return parse, layout.time_cols[0], second
 
 
+class Unstreamable(Exception):
+    """Rows went back in time after chunks were already handed out: the caller must read it whole."""
+
+
 def parse_rows(
-    head: list[str], rest: Iterable[str], layout: Layout, source: str, subject: str | None
+    head: list[str],
+    rest: Iterable[str],
+    layout: Layout,
+    source: str,
+    subject: str | None,
+    on_chunk: Callable[[array, array], None] | None = None,
+    chunk_rows: int = 65_536,
 ) -> tuple[dict[str | None, Collector], list[str]]:
-    """Read every data row into per-subject collectors; returns them and every subject seen."""
+    """Read every data row into per-subject collectors; returns them and every subject seen.
+
+    With ``on_chunk`` (single-subject layouts only), every ``chunk_rows`` rows of a file that is in
+    time order so far are handed out as (ts, bpm) arrays and dropped here, so a consumer can work
+    while the rest is read; the collector keeps only the tail. Raises :class:`Unstreamable` if a
+    row then goes back in time.
+    """
+    if on_chunk is not None and (layout.subject_col is not None or subject is not None):
+        raise ValueError("chunks are for single-subject layouts")
     offset = layout.data_index
     reader = csv.reader(itertools.chain(head[offset:], rest), delimiter=layout.delimiter, skipinitialspace=True)
     parse_time, tcol, tcol2 = _time_parser(layout)
@@ -96,6 +115,8 @@ def parse_rows(
     ts_append, bpm_append = acc.ts.append, acc.bpm.append
     last, rows, duplicates, unsorted = acc.last, 0, 0, False
     key: str | None = None
+    next_chunk = chunk_rows if on_chunk is not None else 1 << 62
+    streamed = False
     bad = 0
     first_bad: tuple[int, str] | None = None
     first_row = True
@@ -181,9 +202,18 @@ def parse_rows(
                 ts_append(t)
                 bpm_append(v)
                 last = t
+                if rows >= next_chunk:
+                    next_chunk = rows + chunk_rows
+                    if not unsorted:
+                        on_chunk(acc.ts, acc.bpm)  # type: ignore[misc]  # set whenever next_chunk > 0
+                        acc.ts, acc.bpm = array("d"), array("d")
+                        ts_append, bpm_append = acc.ts.append, acc.bpm.append
+                        streamed = True
             elif t == last:
                 duplicates += 1
             else:
+                if streamed:
+                    raise Unstreamable(f"{source}: line {reader.line_num + offset} goes back in time")
                 unsorted = True
                 ts_append(t)
                 bpm_append(v)
