@@ -225,6 +225,13 @@ class SqliteStore:
         with self._lock:
             self._db.execute(MARK_SQL, mark_params(session_id, upto_seq, position))
 
+    def position(self, session_id: str) -> QueuePosition | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT queue_partition, queue_offset FROM sessions WHERE id = ?", (session_id,)
+            ).fetchone()
+        return None if row is None or row[0] is None or row[1] is None else QueuePosition(row[0], row[1])
+
     def close(self) -> None:
         with self._lock:
             self._db.close()

@@ -24,7 +24,6 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 
 from hrviz.adapters.replay_hub import HubRegistry
 from hrviz.adapters.ws_connection import Connection
-from hrviz.adapters.ws_positions import queue_position
 from hrviz.adapters.ws_static import allowed_origins, load_files, static_handler, web_dir
 from hrviz.adapters.ws_viewer import PacingStats
 from hrviz.core.errors import BackendUnavailable
@@ -88,7 +87,7 @@ class App:
         return b
 
     def _position_of(self, session_id: str) -> QueuePosition | None:
-        return queue_position(self.backends().store, session_id)
+        return self.backends().store.position(session_id)
 
     async def with_store(self, fn: Callable[[SessionStore], T]) -> T:
         """Run a store call in a worker thread, with that thread's store."""

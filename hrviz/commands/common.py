@@ -24,7 +24,7 @@ KafkaOpt = Annotated[
     str | None, typer.Option("--kafka", help="Use Kafka: bootstrap servers host:port", envvar="HRVIZ_KAFKA_BOOTSTRAP")
 ]
 ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", help="TOML file with a [detector] section.", envvar="HRVIZ_CONFIG")
+    Path | None, typer.Option("--config", help="TOML file with a \\[detector] section.", envvar="HRVIZ_CONFIG")
 ]
 
 EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_ANOMALY = 0, 1, 2, 3

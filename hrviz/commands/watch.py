@@ -20,7 +20,6 @@ from hrviz.adapters.console_report import progress_for
 from hrviz.adapters.terminal_feed import Feed, ReplayFeed
 from hrviz.adapters.terminal_plain import run_plain
 from hrviz.adapters.terminal_view import WatchView
-from hrviz.adapters.ws_positions import queue_position
 from hrviz.commands.common import (
     EXIT_ERROR,
     EXIT_INPUT,
@@ -121,7 +120,7 @@ def _readings(backends: Backends, session: Session) -> Iterator[Reading]:
     display starts, so that warning can go to stderr without tearing the chart.
     """
     try:
-        from_queue = iter(backends.queue.replay(session.id, queue_position(backends.store, session.id), 0))
+        from_queue = iter(backends.queue.replay(session.id, backends.store.position(session.id), 0))
         head = next(from_queue, None)
     except BackendUnavailable as err:
         print(f"hrviz: warning: {err}; replaying from the store", file=sys.stderr)

@@ -78,6 +78,13 @@ class SessionStore(Protocol):
         """Record that every reading up to ``upto_seq`` is acknowledged, and where they landed."""
         ...
 
+    def position(self, session_id: str) -> QueuePosition | None:
+        """Where the session's first record is in the queue, as recorded by ``mark_published``.
+
+        Kept in the store, not in a process's memory, so any ``serve`` can replay any session.
+        """
+        ...
+
     def close(self) -> None: ...
 
 

@@ -45,6 +45,9 @@ class MemoryStore:
         if position is not None and self.positions.get(session_id) is None:
             self.positions[session_id] = position
 
+    def position(self, session_id: str) -> QueuePosition | None:
+        return self.positions.get(session_id)
+
     def close(self) -> None:
         pass
 
