@@ -5,10 +5,11 @@
 
 Each method runs as its own subprocess on a fresh SQLite file, in interleaved rounds whose order
 rotates (so drift and cache effects hit all methods alike), after one unmeasured warm-up each.
-Wall time is measured around the whole subprocess (interpreter start and imports included); peak
-RSS by polling the process tree with psutil every 10 ms (``ru_maxrss`` from ``wait4`` is recorded
-too, as a cross-check). Prints a Markdown table of medians and the hrviz / pandas ratios, and
-writes every run to ``--json-out``.
+Wall time is measured around the whole subprocess (interpreter start and imports included), CPU
+time from ``wait4``; peak memory by polling the process tree with psutil every 10 ms, as the sum
+of RSS (the headline figure) and of PSS (fairer when hrviz forks a helper that shares pages);
+``ru_maxrss`` is recorded as a cross-check. Prints a Markdown table of medians and the hrviz /
+pandas ratios, and writes every run to ``--json-out``.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ class Run:
     seconds: float
     cpu_seconds: float  # user + system time of the child (less sensitive to a busy machine)
     load: float  # 1-minute load average when the run ended (other work on the machine)
-    peak_rss_mb: float  # psutil polling, every 10 ms, of the process and its children
+    peak_rss_mb: float  # psutil polling, every 10 ms, of the process and its children (summed)
+    peak_pss_mb: float  # the same for PSS: shared pages split between the processes sharing them
     maxrss_mb: float  # the kernel's ru_maxrss of the child, for comparison
     result: dict[str, object]
 
@@ -61,33 +63,42 @@ def commands(method: str, csv: Path, db: Path, hrviz: Path) -> list[str]:
 
 
 def clean_env(scratch: Path) -> dict[str, str]:
-    """The caller's environment minus anything that would send hrviz to another backend or config."""
+    """The caller's environment minus anything that would send hrviz to another backend or config.
+
+    Bytecode is cached under ``scratch`` (``PYTHONPYCACHEPREFIX``), so every method imports
+    compiled modules after the warm-up, as an installed program would, and the tree stays clean.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith("HRVIZ_")}
     env["HRVIZ_CONFIG"] = str(scratch / "no-config.toml")  # defaults only, whatever the user has
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(scratch / "pycache")
     return env
 
 
-def measure(argv: list[str], env: dict[str, str], out: Path, err: Path) -> tuple[float, float, float, float, int]:
-    """Run ``argv``; return (wall seconds, CPU seconds, psutil peak RSS bytes, ru_maxrss bytes, exit code).
+def measure(
+    argv: list[str], env: dict[str, str], out: Path, err: Path
+) -> tuple[float, float, float, float, float, int]:
+    """Run ``argv``; return (wall s, CPU s, peak RSS, peak PSS, ru_maxrss, exit code), memory in bytes.
 
-    ``ru_maxrss`` also counts the benchmark's own pages the child held between fork and exec, so it
-    overstates small processes by up to this script's RSS; psutil's figure is the one reported.
+    RSS and PSS are summed over the process tree at each 10 ms poll. For a program that forks
+    helpers the RSS sum counts pages they share more than once; PSS splits them fairly. CPU time
+    includes the children the program waited for. ``ru_maxrss`` (the largest single process, not
+    the tree) also counts the benchmark's own pages the child held between fork and exec.
     """
     with out.open("wb") as stdout, err.open("wb") as stderr:
         started = time.perf_counter()
         proc = Popen(argv, stdout=stdout, stderr=stderr, env=env)
         watched = psutil.Process(proc.pid)
-        peak = 0
+        peak = peak_pss = 0
         while True:
-            try:
-                rss = watched.memory_info().rss
-                for child in watched.children(recursive=True):
+            rss = pss = 0
+            with contextlib.suppress(psutil.Error):  # exited (zombie) between two polls
+                for member in [watched, *watched.children(recursive=True)]:
                     with contextlib.suppress(psutil.Error):
-                        rss += child.memory_info().rss
-                peak = max(peak, rss)
-            except psutil.Error:  # exited (zombie) between two polls
-                pass
+                        info = member.memory_full_info()
+                        rss += info.rss
+                        pss += info.pss
+            peak, peak_pss = max(peak, rss), max(peak_pss, pss)
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 seconds = time.perf_counter() - started
@@ -95,7 +106,7 @@ def measure(argv: list[str], env: dict[str, str], out: Path, err: Path) -> tuple
             time.sleep(POLL_SECONDS)
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, so Popen must not wait again
     cpu = usage.ru_utime + usage.ru_stime
-    return seconds, cpu, float(peak), usage.ru_maxrss * 1024.0, proc.returncode
+    return seconds, cpu, float(peak), float(peak_pss), usage.ru_maxrss * 1024.0, proc.returncode
 
 
 def summarize_result(method: str, stdout: str) -> dict[str, object]:
@@ -121,14 +132,14 @@ def run_once(method: str, round_no: int, csv: Path, hrviz: Path, scratch: Path) 
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     out, err = scratch / f"{method}.out", scratch / f"{method}.err"
-    seconds, cpu, peak, maxrss, code = measure(commands(method, csv, db, hrviz), clean_env(scratch), out, err)
+    seconds, cpu, peak, pss, maxrss, code = measure(commands(method, csv, db, hrviz), clean_env(scratch), out, err)
     if code != 0:
         raise SystemExit(f"{method} failed with exit code {code}:\n{err.read_text(errors='replace')[-2000:]}")
     result = summarize_result(method, out.read_text())
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     load = os.getloadavg()[0]
-    return Run(method, round_no, seconds, cpu, load, peak / 1e6, maxrss / 1e6, result)
+    return Run(method, round_no, seconds, cpu, load, peak / 1e6, pss / 1e6, maxrss / 1e6, result)
 
 
 def machine() -> dict[str, object]:
@@ -177,21 +188,22 @@ def report(runs: list[Run], rows: int, info: dict[str, object]) -> str:
         f"Machine: {info['cpu']}, {info['cpus']} CPUs, {info['ram_gb']} GB RAM, {info['os']}; "
         f"Python {info['python']}, pandas {info['pandas']}, SQLite {info['sqlite']}; hrviz at {info['hrviz_revision']}.",
         "",
-        "| method | wall time (s) | rows/s | CPU time (s) | peak RSS, psutil 10 ms (MB) | ru_maxrss (MB) "
-        "| wall times of the runs (s) | load avg |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |",
+        "| method | wall time (s) | rows/s | CPU time (s) | peak RSS, psutil 10 ms (MB) | peak PSS (MB) "
+        "| ru_maxrss (MB) | wall times of the runs (s) | load avg |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |",
     ]
     for method, rs in by.items():
         secs = median(rs, "seconds")
         each = ", ".join(f"{r.seconds:.2f}" for r in rs)
         lines.append(
             f"| {method} | {secs:.2f} | {rows / secs:,.0f} | {median(rs, 'cpu_seconds'):.2f} | "
-            f"{median(rs, 'peak_rss_mb'):.1f} | {median(rs, 'maxrss_mb'):.1f} | {each} | {median(rs, 'load'):.1f} |"
+            f"{median(rs, 'peak_rss_mb'):.1f} | {median(rs, 'peak_pss_mb'):.1f} | {median(rs, 'maxrss_mb'):.1f} | "
+            f"{each} | {median(rs, 'load'):.1f} |"
         )
     if "hrviz" in by:
         lines.append("")
-        lines.append("| ratio (medians) | wall time | CPU time | peak RSS | target | verdict |")
-        lines.append("| --- | ---: | ---: | ---: | --- | --- |")
+        lines.append("| ratio (medians) | wall time | CPU time | peak RSS | peak PSS | target | verdict (RSS) |")
+        lines.append("| --- | ---: | ---: | ---: | ---: | --- | --- |")
         h = by["hrviz"]
         for ref in ("pandas", "plain"):
             if ref not in by:
@@ -199,13 +211,14 @@ def report(runs: list[Run], rows: int, info: dict[str, object]) -> str:
             t = median(h, "seconds") / median(by[ref], "seconds")
             c = median(h, "cpu_seconds") / median(by[ref], "cpu_seconds")
             m = median(h, "peak_rss_mb") / median(by[ref], "peak_rss_mb")
+            p = median(h, "peak_pss_mb") / median(by[ref], "peak_pss_mb")
             if ref == "pandas":
                 target = f"time ≤ {TARGET_TIME_RATIO}×, RSS ≤ {TARGET_RSS_RATIO}×"
                 ok_t, ok_m = t <= TARGET_TIME_RATIO, m <= TARGET_RSS_RATIO
                 verdict = f"time {'met' if ok_t else 'MISSED'}, memory {'met' if ok_m else 'MISSED'}"
             else:
                 target, verdict = "(reference)", ""
-            lines.append(f"| hrviz / {ref} | {t:.2f}× | {c:.2f}× | {m:.2f}× | {target} | {verdict} |")
+            lines.append(f"| hrviz / {ref} | {t:.2f}× | {c:.2f}× | {m:.2f}× | {p:.2f}× | {target} | {verdict} |")
     return "\n".join(lines)
 
 
@@ -243,15 +256,16 @@ def main(argv: list[str] | None = None) -> int:
         for i in range(args.warmup):
             for method in methods:
                 run = run_once(method, -1 - i, csv, args.hrviz, scratch)
-                print(f"warm-up {method}: {run.seconds:.2f} s, {run.peak_rss_mb:.0f} MB", file=sys.stderr)
+                print(f"warm-up {method}: {run.seconds:.2f} s, {run.peak_rss_mb:.0f} MB RSS", file=sys.stderr)
         for i in range(args.runs):
             order = methods[i % len(methods) :] + methods[: i % len(methods)]  # rotate who goes first
             for method in order:
                 run = run_once(method, i, csv, args.hrviz, scratch)
                 runs.append(run)
                 print(
-                    f"round {i + 1}/{args.runs} {method}: {run.seconds:.2f} s, {run.peak_rss_mb:.0f} MB "
-                    f"(ru_maxrss {run.maxrss_mb:.0f} MB) {json.dumps(run.result)}",
+                    f"round {i + 1}/{args.runs} {method}: {run.seconds:.2f} s, {run.cpu_seconds:.2f} s CPU, "
+                    f"RSS {run.peak_rss_mb:.0f} MB, PSS {run.peak_pss_mb:.0f} MB (ru_maxrss {run.maxrss_mb:.0f} MB) "
+                    f"{json.dumps(run.result)}",
                     file=sys.stderr,
                 )
 
