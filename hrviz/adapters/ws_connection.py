@@ -20,6 +20,7 @@ from websockets.exceptions import ConnectionClosed
 from hrviz.adapters.ws_viewer import CLOSE_TOO_SLOW, Outbox, Player
 from hrviz.core import protocol
 from hrviz.core.errors import BackendUnavailable, InputError
+from hrviz.core.ingest import PublishReport
 from hrviz.core.model import Session
 from hrviz.core.protocol import Chunk, Control, ProtocolError, Replay, SetSpeed, Upload
 from hrviz.core.replay import SPEEDS
@@ -190,12 +191,24 @@ class Connection:
         finally:
             self.ingesting = False
             up.discard()
+        publishing = loop.create_task(self.app.publish_soon())
+        publishing.add_done_callback(self._published)
         self.send({"type": "uploaded", "name": up.name, "sessions": [s.as_dict() for s in sessions]})
         if sessions:
             try:
                 await self._play(sessions[0].id, 0, None, False)
             except ProtocolError as err:  # not a reply to a message: report it like one
                 self.out.put(protocol.error(err.code, err.message))
+
+    def _published(self, task: asyncio.Task[PublishReport]) -> None:
+        """Tell the uploader when its readings could not all reach the queue (they are stored)."""
+        if task.cancelled():
+            return
+        err = task.exception()
+        failed = str(err) if err is not None else task.result().failed
+        if failed:
+            message = f"stored, but publishing to the queue failed: {failed}; it resumes when the queue is back"
+            self.out.put(protocol.error("backend", message))
 
     # -- replay -----------------------------------------------------------------------------------
 

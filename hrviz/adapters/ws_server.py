@@ -13,6 +13,7 @@ import contextlib
 import logging
 import socket
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -22,11 +23,11 @@ from typing import TypeVar
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 
+from hrviz.adapters.local_queue import LocalQueue
 from hrviz.adapters.replay_hub import HubRegistry
 from hrviz.adapters.ws_connection import Connection
 from hrviz.adapters.ws_static import allowed_origins, load_files, static_handler, web_dir
 from hrviz.adapters.ws_viewer import PacingStats
-from hrviz.core.errors import BackendUnavailable
 from hrviz.core.ingest import IngestOptions, PublishReport, ingest, publish_pending
 from hrviz.core.model import Session
 from hrviz.core.ports import QueuePosition, SessionStore
@@ -38,6 +39,7 @@ T = TypeVar("T")
 MAX_MESSAGE = 1 << 20  # one frame: a 256 KB chunk is ~342 KB once in base64 JSON
 WRITE_LIMIT = 64 * 1024  # per-connection send buffer before ``send`` waits (the outbox absorbs the rest)
 LANES = 8
+POSITION_WAIT = 30.0  # seconds a replay waits for a just-uploaded session's first acknowledgement
 
 
 @dataclass
@@ -87,7 +89,19 @@ class App:
         return b
 
     def _position_of(self, session_id: str) -> QueuePosition | None:
-        return self.backends().store.position(session_id)
+        """Where the session starts in the queue; waits a little for a publication just begun.
+
+        Uploads start replaying while their readings are still being published (Kafka replay
+        follows a publication in progress), so the first acknowledgement may be a moment away.
+        """
+        b = self.backends()
+        position = b.store.position(session_id)
+        if position is None and not isinstance(b.queue, LocalQueue):
+            deadline = time.monotonic() + POSITION_WAIT
+            while position is None and time.monotonic() < deadline:
+                time.sleep(0.02)
+                position = b.store.position(session_id)
+        return position
 
     async def with_store(self, fn: Callable[[SessionStore], T]) -> T:
         """Run a store call in a worker thread, with that thread's store."""
@@ -97,13 +111,14 @@ class App:
         return await asyncio.get_running_loop().run_in_executor(self.ingest_pool, self._ingest, path, name, progress)
 
     def _ingest(self, path: str, name: str, progress: Callable[[int], None]) -> list[Session]:
+        """Store the file; publication follows in the background (see :meth:`publish_soon`)."""
         b = self.backends()
         with open(path, "rb") as stream:
-            sessions = ingest(stream, name, b.store, self.config.ingest, progress)
-        report = self.publish()
-        if report.failed:
-            raise BackendUnavailable(f"stored, but publishing to the queue failed: {report.failed}")
-        return sessions
+            return ingest(stream, name, b.store, self.config.ingest, progress)
+
+    async def publish_soon(self) -> PublishReport:
+        """Publish the outbox in the ingest pool; the caller need not wait for it to replay."""
+        return await asyncio.get_running_loop().run_in_executor(self.ingest_pool, self.publish)
 
     def publish(self) -> PublishReport:
         """The outbox, completed; one publisher at a time per process so nothing is sent twice."""
