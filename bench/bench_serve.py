@@ -311,6 +311,20 @@ def first_point(backend_kind: str, rows: int, runs: int) -> dict[str, Any]:
     return {"backend": backend_kind, "rows": rows, "bytes": path.stat().st_size, "runs": runs, **med}
 
 
+def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each numeric figure's median over the runs (the runs themselves are kept under "runs")."""
+    first = runs[0]
+    med: dict[str, Any] = {}
+    for key, value in first.items():
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            med[key] = statistics.median(r[key] for r in runs)
+        else:
+            med[key] = value
+    med["runs"] = len(runs)
+    med["server_pacing"] = [r.get("server_pacing") for r in runs]
+    return med
+
+
 # -- report ----------------------------------------------------------------------------------------
 
 
@@ -328,6 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--speed", type=float, action="append", help="replay speed(s) for fan-out (default 1)")
     p.add_argument("--seconds", type=float, default=30.0)
     p.add_argument("--clients", type=int, default=2, help="client processes")
+    p.add_argument("--repeat", type=int, default=1, help="fan-out runs per setting (medians are reported)")
     p.add_argument("--rows", type=int, default=100_000)
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--json-out", type=Path)
@@ -337,7 +352,11 @@ def main(argv: list[str] | None = None) -> int:
     if a.what in ("fanout", "all"):
         for backend in backends:
             for speed in a.speed or [1.0]:
-                r = fanout(backend, a.sessions, a.viewers, speed, a.seconds, a.clients)
+                runs = []
+                for _ in range(a.repeat):
+                    runs.append(fanout(backend, a.sessions, a.viewers, speed, a.seconds, a.clients))
+                    print(json.dumps(runs[-1]), flush=True)
+                r = median_of(runs)
                 print(json.dumps(r), flush=True)
                 out.append(r)
     if a.what in ("first-point", "all"):
