@@ -176,6 +176,7 @@ def machine() -> dict[str, object]:
 
 
 def median(runs: list[Run], attr: str) -> float:
+    """The median of one measured attribute over ``runs``."""
     return statistics.median(getattr(r, attr) for r in runs)
 
 
