@@ -8,7 +8,9 @@ every seq exactly once, in order.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -27,6 +29,7 @@ pytestmark = [pytest.mark.mysql, pytest.mark.kafka]
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "samples" / "demo_run.csv"
+PID_FILES = {"kafka": "kafka.pid", "mariadb": "mariadbd.pid"}  # as scripts/services.sh writes them
 
 
 @pytest.fixture
@@ -47,6 +50,15 @@ def hrviz_ingest(
     if popen:
         return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     return subprocess.run(cmd, capture_output=True, text=True, timeout=240, env=env)
+
+
+def kill_now(service: str) -> None:
+    """SIGKILL a server by its pid at once (the script's own kill adds bash start-up time, during
+    which the ingest could finish), then let the script notice and tidy its pid file."""
+    pid_file = services.SERVICES_SH.resolve().parent.parent / ".services" / service / f"{PID_FILES[service]}"
+    with contextlib.suppress(OSError, ValueError):
+        os.kill(int(pid_file.read_text().strip()), signal.SIGKILL)
+    services.services_cmd("kill", service)
 
 
 def big_csv(path: Path, rows: int) -> Path:
@@ -146,7 +158,7 @@ def test_kafka_killed_mid_publish_then_resume_loses_nothing(stack: tuple[str, st
                 mark = int(rows[0][0])  # type: ignore[call-overload]
                 break
             time.sleep(0.05)
-        services.services_cmd("kill", "kafka")
+        kill_now("kafka")
         if not 0 <= mark < 149_999:
             proc.kill()
             pytest.fail(f"the publish was not caught mid-way (mark {mark}): {proc.communicate()[1]}")
@@ -204,7 +216,7 @@ def test_mysql_killed_mid_ingest_leaves_no_half_session_and_reingest_works(
                 caught = True
                 break
             time.sleep(0.02)
-        services.services_cmd("kill", "mariadb")
+        kill_now("mariadb")
         assert caught, f"no LOAD DATA seen before the ingest ended (rc {proc.poll()})"
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == 1, err
