@@ -12,7 +12,6 @@ from typing import Annotated
 
 import typer
 
-from hrviz.adapters.reader_process import ingest_file
 from hrviz.commands.common import (
     EXIT_ANOMALY,
     EXIT_ERROR,
@@ -82,6 +81,7 @@ def ingest(
                 raise InputError(str(path), "no such file" if not path.exists() else "not a regular file")
         options = IngestOptions(interval=interval, subject=subject, detector=detector)
         from hrviz.adapters.console_report import progress_for  # rich only when a person is watching
+        from hrviz.adapters.reader_process import ingest_file  # multiprocessing: only when ingesting
 
         backends = open_backends(db, mysql, kafka)
         try:
