@@ -71,13 +71,15 @@ def reading_row(session_id: str, r: ReadingRow) -> tuple[object, ...]:
 
 
 def tsv_lines(batch: ReadingBatch) -> str:
-    """Readings as ``seq ts bpm filled kinds`` TSV for LOAD DATA; repr() keeps every float exact."""
-    return "".join(
-        [
-            f"{seq}\t{ts!r}\t{bpm!r}\t{1 if filled else 0}\t{','.join(kinds)}\n"
-            for seq, ts, bpm, filled, kinds in batch.rows()
-        ]
-    )
+    """Readings as ``seq ts bpm filled kinds`` TSV for LOAD DATA; repr() keeps every float exact.
+
+    Works on the batch's columns: most readings are plain measurements, and only the few marked
+    ones (filled, or part of an anomaly) need their flags and kinds looked up."""
+    first, ts, bpm = batch.first_seq, batch.ts, batch.bpm
+    lines = [f"{first + i}\t{t!r}\t{b!r}\t0\t\n" for i, (t, b) in enumerate(zip(ts, bpm, strict=True))]
+    for i, (filled, kinds) in batch.marks.items():
+        lines[i] = f"{first + i}\t{ts[i]!r}\t{bpm[i]!r}\t{1 if filled else 0}\t{','.join(kinds)}\n"
+    return "".join(lines)
 
 
 def reading_from_row(seq: int, ts: float, bpm: float, filled: int, kinds: str) -> Reading:
