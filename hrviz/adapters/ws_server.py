@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import socket
 import threading
@@ -141,7 +142,12 @@ def bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError as err:
+        sock.close()
+        hint = " (another hrviz serve? pick one with --port)" if err.errno == errno.EADDRINUSE else ""
+        raise OSError(f"cannot listen on {host}:{port}: {err.strerror}{hint}") from None
     sock.listen(512)
     sock.setblocking(False)
     return sock
@@ -196,12 +202,13 @@ class HrvizServer:
             self.server.close()
             await self.server.wait_closed()
         await self.app.hubs.close()
-        log.info(
-            "%s; %d connections, %d closed as too slow",
-            self.app.pacing.summary(),
-            self.app.counters["connections"],
-            self.app.counters["slow_closed"],
-        )
+        if self.server is not None:
+            log.info(
+                "%s; %d connections, %d closed as too slow",
+                self.app.pacing.summary(),
+                self.app.counters["connections"],
+                self.app.counters["slow_closed"],
+            )
         await asyncio.get_running_loop().run_in_executor(None, self.app.close)
 
     async def serve_forever(self) -> None:
