@@ -146,6 +146,7 @@ class Detector:
         ts_append, bpm_append, marks = batch.ts.append, batch.bpm.append, batch.marks
         events: list[Anomaly] = []
         slow: list[Reading] = []
+        slow_path = False
         limit = seq + size
         for ts, bpm in samples:
             if (
@@ -187,23 +188,21 @@ class Detector:
                     seq += 1
                     fill = bpm
                     last = ts
-                    if seq >= limit:
-                        self._account(batch)
-                        yield batch, events
-                        batch, events = ReadingBatch(seq), []
-                        ts_append, bpm_append, marks = batch.ts.append, batch.bpm.append, batch.marks
-                        limit = seq + size
-                    continue
-            # the slow path: hand the state to _step and take it back
-            self._last_ts, self._seq, self._fill, self._lo, self._hi = last, seq, fill, lo, hi
-            self._flat_bpm, self._flat_start, self._flat_end, self._flat_count = fb, fs, fe, fc
-            self._step(ts, bpm, slow, events)
-            for reading in slow:
-                batch.append(reading)
-            slow.clear()
-            last, seq, fill, lo, hi = self._last_ts, self._seq, self._fill, self._lo, self._hi
-            fb, fs, fe, fc = self._flat_bpm, self._flat_start, self._flat_end, self._flat_count
-            calm = self._missing is None and self._excursion is None and self._out_of_range is None
+                else:
+                    slow_path = True
+            else:
+                slow_path = True
+            if slow_path:  # hand the state to _step and take it back
+                slow_path = False
+                self._last_ts, self._seq, self._fill, self._lo, self._hi = last, seq, fill, lo, hi
+                self._flat_bpm, self._flat_start, self._flat_end, self._flat_count = fb, fs, fe, fc
+                self._step(ts, bpm, slow, events)
+                for reading in slow:
+                    batch.append(reading)
+                slow.clear()
+                last, seq, fill, lo, hi = self._last_ts, self._seq, self._fill, self._lo, self._hi
+                fb, fs, fe, fc = self._flat_bpm, self._flat_start, self._flat_end, self._flat_count
+                calm = self._missing is None and self._excursion is None and self._out_of_range is None
             if seq >= limit:
                 self._account(batch)
                 yield batch, events
