@@ -93,6 +93,13 @@ def test_demo_replays_live_with_anomalies_pause_and_speed(page: Any, serve: Serv
     paused_at = shown(page)
     page.wait_for_timeout(1500)
     assert shown(page) == paused_at
+    # the tooltip gives time, bpm and flags of the point under the pointer, as text
+    box = page.locator("#chart").bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.97, box["y"] + box["height"] / 2)
+    wait_until(page, lambda: page.is_visible("#tooltip"), what="the tooltip")
+    tip = page.text_content("#tooltip") or ""
+    assert re.search(r"\d\d:\d\d:\d\d", tip) and " bpm" in tip
+    shot(page, "03b-tooltip")
     page.click("#pause")
     wait_until(page, lambda: shown(page) > paused_at + 10, what="resumed readings")
     wait_until(page, lambda: "End of the recording" in (page.text_content("#message") or ""), timeout=20, what="end")
