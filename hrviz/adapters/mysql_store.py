@@ -306,6 +306,8 @@ class MysqlWriter:
             if self._error is None:
                 try:
                     self._load(*job)
+                except AttributeError as err:  # PyMySQL wrote to the socket it dropped: the server went away
+                    self._error = pymysql.err.OperationalError(2013, f"Lost connection during LOAD DATA ({err})")
                 except BaseException as err:  # noqa: BLE001 — handed to the caller's thread
                     self._error = err
 

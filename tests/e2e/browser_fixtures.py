@@ -91,7 +91,7 @@ def clean_env(**extra: str) -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("HRVIZ_")} | extra
 
 
-@pytest.fixture(scope="session", name="browser")
+@pytest.fixture(scope="module", name="browser")  # module: its event loop must be gone before asyncio tests run
 def browser_fixture() -> Iterator[Any]:
     if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
         pytest.skip(f"Debian's chromium is not installed at {CHROMIUM} (apt-get install -y chromium)")
