@@ -6,7 +6,6 @@ go to test-artifacts/.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 import uuid
@@ -32,7 +31,8 @@ from tests.e2e.browser_fixtures import (  # noqa: F401 — fixtures
 pytestmark = pytest.mark.browser
 
 DEMO = ROOT / "samples" / "demo_run.csv"
-REAL = Path(os.environ.get("HRVIZ_REAL_DATA", ROOT.parent / "shared" / "data" / "real"))
+from tests.real_data import REAL  # noqa: E402
+
 XSS = "<img src=x onerror=\"document.title='pwned'\">"
 
 

@@ -16,7 +16,7 @@ from hrviz.core.ingest import ingest
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "samples" / "demo_run.csv"
-REAL = Path(os.environ.get("HRVIZ_REAL_DATA", ROOT.parent / "shared" / "data" / "real"))
+from tests.real_data import REAL  # noqa: E402
 
 
 def hrviz(*args: str | Path, db: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -12,8 +11,7 @@ from hrviz.core.errors import InputError
 from hrviz.core.model import format_ts
 from hrviz.core.reader import read_series
 from hrviz.core.series import Series
-
-REAL = Path("/work/shared/data/real")
+from tests.real_data import REAL
 
 
 @dataclass(frozen=True)
