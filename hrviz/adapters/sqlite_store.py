@@ -33,7 +33,7 @@ from hrviz.adapters.rows import (
 from hrviz.core.model import Reading, ReadingBatch, Session
 from hrviz.core.ports import Outbox, QueuePosition
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 1
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
     id TEXT PRIMARY KEY,
@@ -115,45 +115,25 @@ class SqliteStore:
         self._migrate()
 
     def _migrate(self) -> None:
-        """Create the schema; older layouts (one row per reading, or 5-field blocks) are converted."""
+        """Create the schema in a new file; a file written by another schema version is refused."""
         with self._lock:
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version not in (0, SCHEMA_VERSION):
+                self._db.close()
+                raise ValueError(
+                    f"{self.path} was written by another hrviz (schema {version}, this one reads {SCHEMA_VERSION}); "
+                    "choose another file with --db"
+                )
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                old: list[tuple[str, list[Reading]]] = []
-                if version in (1, 2):
-                    old = self._old_readings(version)
-                    self._db.execute("DROP VIEW IF EXISTS readings")
-                    self._db.execute("DROP TABLE IF EXISTS readings")
-                    self._db.execute("DROP TABLE IF EXISTS reading_blocks")
                 for statement in SCHEMA.split(";"):
                     if statement.strip():
                         self._db.execute(statement)
-                for session_id, readings in old:
-                    for i in range(0, len(readings), 5000):
-                        self._db.execute(BLOCK_SQL, block_row(session_id, ReadingBatch.of(readings[i : i + 5000])))
                 self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-
-    def _old_readings(self, version: int) -> list[tuple[str, list[Reading]]]:
-        by_session: dict[str, list[Reading]] = {}
-        if version == 1:
-            for sid, seq, ts, bpm, filled, kinds in self._db.execute(
-                "SELECT session_id, seq, ts, bpm, filled, kinds FROM readings ORDER BY session_id, seq"
-            ):
-                by_session.setdefault(sid, []).append(
-                    Reading(seq, ts, bpm, bool(filled), tuple(kinds.split(",")) if kinds else ())
-                )
-        else:
-            for sid, data in self._db.execute(
-                "SELECT session_id, data FROM reading_blocks ORDER BY session_id, first_seq"
-            ):
-                for seq, ts, bpm, filled, kinds in json.loads(data):
-                    by_session.setdefault(sid, []).append(Reading(seq, ts, bpm, filled, tuple(kinds)))
-        return list(by_session.items())
 
     # -- writing ----------------------------------------------------------------------------------
 

@@ -170,3 +170,11 @@ def test_every_real_recording_ingests_into_sensible_sessions(tmp_path: Path, pat
         stored = list(store.readings(s.id))
         assert len(stored) == s.readings and all(a.ts < b.ts for a, b in zip(stored, stored[1:], strict=False))
     store.close()
+
+
+def test_a_store_file_of_another_schema_version_is_refused_not_misread(tmp_path: Path) -> None:
+    db = tmp_path / "future.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA user_version = 7")
+    done = hrviz(DEMO, db=db)
+    assert done.returncode == 1 and "schema 7" in done.stderr and "Traceback" not in done.stderr
