@@ -6,9 +6,8 @@ a file of millions of rows fits in a few tens of MB while it is sorted.
 
 from __future__ import annotations
 
-import math
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
@@ -25,11 +24,6 @@ class Series:
 
     def __len__(self) -> int:
         return len(self.ts)
-
-    def samples(self) -> Iterator[tuple[float, float | None]]:
-        """(ts, bpm) pairs, bpm None where the file had no usable value."""
-        for ts, bpm in zip(self.ts, self.bpm, strict=True):
-            yield ts, None if math.isnan(bpm) else bpm
 
     def cadence(self) -> tuple[float, float] | None:
         """The file's own rhythm, from its first :data:`CADENCE_SAMPLES` timestamps (see :func:`cadence_of`)."""
