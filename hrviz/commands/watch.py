@@ -32,7 +32,6 @@ from hrviz.commands.common import (
 )
 from hrviz.core.errors import BackendUnavailable, InputError
 from hrviz.core.ingest import IngestOptions, publish_pending
-from hrviz.core.ingest import ingest as run_ingest
 from hrviz.core.model import Reading, Session
 from hrviz.core.replay import SPEEDS
 from hrviz.wiring import Backends, load_detector_config, open_backends
@@ -93,8 +92,10 @@ def watch(
 
 def _ingest_file(path: Path, backends: Backends, options: IngestOptions, quiet: bool) -> Session:
     """Store the file like ``hrviz ingest`` does (same session id), then replay it from the store."""
-    with path.open("rb") as stream, progress_for(path, quiet=quiet) as on_progress:
-        sessions = run_ingest(stream, str(path), backends.store, options, on_progress)
+    from hrviz.adapters.reader_process import ingest_file  # the same path as `hrviz ingest`
+
+    with progress_for(path, quiet=quiet) as on_progress:
+        sessions = ingest_file(path, backends.store, options, on_progress)
     report = publish_pending(backends.store, backends.queue)  # as `hrviz ingest` would: serve sees it too
     if report.failed:
         print(f"hrviz: warning: stored, not yet published ({report.failed}); replaying from the store", file=sys.stderr)
