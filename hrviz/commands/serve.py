@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import signal
 import sys
@@ -56,10 +55,14 @@ def serve(
             allow_origins=tuple(allow_origin or ()),
             ingest=IngestOptions(detector=load_detector_config(config)),
         )
+        import asyncio  # here, not at the top: every other command would pay for it
+
         asyncio.run(_run(HrvizServer(cfg)))
 
 
 async def _run(server: HrvizServer) -> None:
+    import asyncio
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
