@@ -63,33 +63,31 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
-def fresh_mysql() -> tuple[str, str]:
-    """A new database on the bench MySQL server; returns (url, name)."""
+def _server_sql(statement: str) -> None:
+    """Run one statement on the bench MySQL server, outside any database."""
     import pymysql
 
     from hrviz.adapters.mysql_store import parse_url
 
-    name = f"hrviz_test_bench_{uuid.uuid4().hex[:8]}"  # the app user may create hrviz_test_* databases
     args = parse_url(MYSQL)
     args.pop("database")
     conn = pymysql.connect(**args, autocommit=True)
-    with conn.cursor() as cur:
-        cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-    conn.close()
+    try:
+        with conn.cursor() as cur:
+            cur.execute(statement)
+    finally:
+        conn.close()
+
+
+def fresh_mysql() -> tuple[str, str]:
+    """A new database on the bench MySQL server; returns (url, name)."""
+    name = f"hrviz_test_bench_{uuid.uuid4().hex[:8]}"  # the app user may create hrviz_test_* databases
+    _server_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
     return MYSQL.rsplit("/", 1)[0] + "/" + name, name
 
 
 def drop_mysql(name: str) -> None:
-    import pymysql
-
-    from hrviz.adapters.mysql_store import parse_url
-
-    args = parse_url(MYSQL)
-    args.pop("database")
-    conn = pymysql.connect(**args, autocommit=True)
-    with conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
-    conn.close()
+    _server_sql(f"DROP DATABASE IF EXISTS `{name}`")
 
 
 class Backend:
