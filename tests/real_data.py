@@ -22,3 +22,5 @@ def _find() -> Path:
 
 
 REAL = _find()
+FIT = REAL.parent / "fit"  # real FIT files + their decoded records (PROVENANCE.md there)
+TCX = REAL.parent / "tcx"  # real TCX files

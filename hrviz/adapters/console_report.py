@@ -46,6 +46,8 @@ def print_sessions(sessions: list[Session], console: Console | None = None) -> N
         title = f"[bold]{s.source}[/]" + (f"  subject [cyan]{s.subject}[/]" if s.subject else "")
         status = "[yellow]already stored[/]" if s.existing else "[green]stored[/]"
         console.print(f"{title}  session [bold]{s.id}[/]  {status}", highlight=False)
+        for warning in s.warnings:
+            console.print(f"[yellow]warning:[/] {warning}", highlight=False, markup=True)
         stats = s.stats.as_dict()
         facts = Table.grid(padding=(0, 2))
         facts.add_row("rows read", f"{s.rows:,}", "readings", f"{s.readings:,}", "filled", f"{s.filled:,}")

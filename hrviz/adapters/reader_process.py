@@ -27,6 +27,7 @@ from hrviz.core.errors import InputError
 from hrviz.core.ingest import IngestOptions, existing, file_digest, fingerprint, ingest, ingest_chunks
 from hrviz.core.model import Session
 from hrviz.core.ports import SessionStore
+from hrviz.core.reader.formats import CSV, PEEK, kind_of
 
 STREAM_FROM_BYTES = 8_000_000  # below this, a second process costs more than it saves
 
@@ -43,7 +44,10 @@ def ingest_file(
     """Ingest one file, on two processes when it is big enough to gain from it."""
     source = str(path)
     small = path.stat().st_size < stream_from_bytes
-    if not parallel or options.subject is not None or small:
+    with path.open("rb") as peek:
+        kind = kind_of(peek.read(PEEK))  # FIT, XML, JSON and gzip files are read whole, in this process
+    windowed = options.since is not None or options.until is not None
+    if not parallel or options.subject is not None or small or windowed or kind != CSV:
         with path.open("rb") as stream:
             return ingest(stream, source, store, options, on_progress)
     content = hashlib.sha256()

@@ -20,6 +20,7 @@ from hrviz.core.errors import InputError
 from hrviz.core.model import Anomaly, Session
 from hrviz.core.ports import Outbox, ReadingQueue, SessionStore
 from hrviz.core.reader import read_series
+from hrviz.core.reader.formats import clip
 from hrviz.core.series import CADENCE_SAMPLES, Series, cadence_of
 
 BATCH = 5000
@@ -29,6 +30,8 @@ BATCH = 5000
 class IngestOptions:
     interval: float = 1.0  # seconds between readings in files that carry no time
     subject: str | None = None  # pick one subject of a multi-subject file
+    since: float | None = None  # keep readings at or after this unix time (None: from the start)
+    until: float | None = None  # keep readings before this unix time (None: to the end)
     detector: DetectorConfig = field(default_factory=DetectorConfig)
 
 
@@ -77,14 +80,20 @@ def read_and_fingerprint(
         interval=options.interval,
         subject=options.subject,
         on_progress=on_progress,
+        window=(options.since, options.until),
     )
     hashing.drain()
+    if options.since is not None or options.until is not None:  # CSV files; the others are clipped as read
+        series = [s for s in (clip(s, (options.since, options.until)) for s in series) if len(s)]
+        if not series:
+            raise InputError(source, "no readings in the --since/--until window")
     return series, file_digest(hashing.digest, options)
 
 
 def file_digest(content: hashlib._Hash, options: IngestOptions) -> str:
     """The file's bytes and the settings that shape its analysis, as one digest."""
-    settings = repr((options.interval, sorted(asdict(options.detector).items()))).encode()
+    window = () if options.since is None and options.until is None else (options.since, options.until)
+    settings = repr((options.interval, sorted(asdict(options.detector).items()), *window)).encode()
     content.update(b"\0" + settings)
     return content.hexdigest()
 
@@ -126,11 +135,12 @@ def ingest(
         print_ = fingerprint(digest, s.subject)
         found = existing(store, print_)
         if found is not None:
+            found.warnings = list(s.warnings)
             sessions.append(found)
             continue
         session = Session(
             id=print_[:12], source=source, subject=s.subject, fingerprint=print_,
-            rows=s.rows, duplicates=s.duplicates, tz_offset_min=s.tz_offset_min,
+            rows=s.rows, duplicates=s.duplicates, tz_offset_min=s.tz_offset_min, warnings=list(s.warnings),
         )  # fmt: skip
         samples = zip(s.ts, s.bpm, strict=True)  # NaN = missing
         sessions.append(_store(session, samples, s.cadence(), store, options.detector))

@@ -156,6 +156,7 @@ class Session:
     stats: Stats = field(default_factory=Stats)
     anomalies: list[Anomaly] = field(default_factory=list)
     existing: bool = False
+    warnings: list[str] = field(default_factory=list)  # what the reader worked around; not stored
 
     def iso(self, ts: float | None) -> str | None:
         return format_ts(ts, self.tz_offset_min)
@@ -173,6 +174,7 @@ class Session:
             "start": self.iso(self.start),
             "end": self.iso(self.end),
             "existing": self.existing,
+            "warnings": list(self.warnings),
             "stats": self.stats.as_dict(),
             "anomalies": [anomaly_dict(a, self.tz_offset_min) for a in self.anomalies],
         }

@@ -21,6 +21,7 @@ class Series:
     rows: int = 0  # data rows read for this subject, before de-duplication
     duplicates: int = 0  # rows dropped because their timestamp was already seen
     tz_offset_min: int | None = None  # the file's UTC offset in minutes; None for naive times
+    warnings: list[str] = field(default_factory=list)  # damage the reader worked around (a truncated FIT)
 
     def __len__(self) -> int:
         return len(self.ts)

@@ -239,7 +239,7 @@ REFUSALS: list[tuple[str, bytes, str, int | None]] = [
         1,
     ),
     ("text-only", b"hello world\n", "no heart-rate column found", 1),
-    ("binary-nul", b"PK\x03\x04\x00\x00\x00binary", "binary file, not a CSV text (NUL byte at offset 4)", None),
+    ("binary-nul", b"MZ\x90\x00\x03\x00binary", "binary file, not a CSV text (NUL byte at offset 3)", None),
     ("binary-controls", bytes(range(1, 9)) * 200, "binary file", None),
     ("all-bpm-missing", f"time,bpm\n{T0},NA\n{T1},\n".encode(), "nothing parseable: every 'bpm' cell is blank", None),
     (

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import BinaryIO
 
 from hrviz.core.errors import InputError
+from hrviz.core.reader import formats
 from hrviz.core.reader.decode import TextSource
 from hrviz.core.reader.parse import Unstreamable, parse_rows
 from hrviz.core.reader.sniff import Layout, sniff
@@ -31,6 +32,7 @@ def read_series(
     on_progress: Callable[[int], None] | None = None,
     on_chunk: Callable[[array, array], None] | None = None,
     chunk_rows: int = 65_536,
+    window: tuple[float | None, float | None] = (None, None),
 ) -> list[Series]:
     """Read a heart-rate CSV into one :class:`Series` per subject, in order of first appearance.
 
@@ -42,9 +44,18 @@ def read_series(
     file is read and the returned Series holds only what was left (rows and duplicates still
     count the whole file). A multi-subject layout, or a file that goes back in time after a chunk,
     raises :class:`Unstreamable`: read it again without ``on_chunk``.
+
+    FIT, TCX, GPX, Apple Health, Takeout JSON and gzip are told by their content and read by
+    :mod:`formats` (``window`` = (since, until) in unix seconds is applied there while reading).
     """
     if interval <= 0:
         raise ValueError("interval must be positive")
+    kind, peeked = formats.unwrap(stream, source, on_progress)
+    if kind != formats.CSV:
+        if on_chunk is not None:
+            raise Unstreamable(f"{source}: a {kind} file is read whole")
+        return formats.read_kind(kind, peeked, source, subject=subject, window=window)
+    stream, on_progress = peeked, None  # the peeked stream reports the progress
     text = TextSource(stream, source, on_progress)
     layout = sniff(text.head, source, interval)
     measured = False  # did a chunk already handed out hold a usable value?

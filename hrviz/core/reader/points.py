@@ -1,0 +1,25 @@
+"""Timed points from a structured file (FIT, TCX, GPX, Apple Health, Takeout) into per-subject series.
+
+The same :class:`~hrviz.core.reader.collect.Collector` as the CSV reader, so the output is the same
+sorted, de-duplicated columns whatever the format.
+"""
+
+from __future__ import annotations
+
+from hrviz.core.reader.collect import Collector
+
+
+def add(c: Collector, t: float, bpm: float) -> None:
+    """One reading; consecutive equal times are duplicates, anything out of order is sorted later."""
+    c.rows += 1
+    if t > c.last:
+        c.ts.append(t)
+        c.bpm.append(bpm)
+        c.last = t
+    elif t == c.last:
+        c.duplicates += 1
+    else:
+        c.unsorted = True
+        c.ts.append(t)
+        c.bpm.append(bpm)
+        c.last = t
