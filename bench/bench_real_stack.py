@@ -38,8 +38,8 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from hrviz.adapters.kafka_queue import RecordEncoder  # noqa: E402
-from hrviz.adapters.mysql_store import MysqlStore, parse_url  # noqa: E402
+from hrviz.adapters.queue.kafka import RecordEncoder  # noqa: E402
+from hrviz.adapters.store.mysql import MysqlStore, parse_url  # noqa: E402
 
 PRODUCER_FLAGS = [  # what KafkaQueue uses, so kcat does the same work per record
     "-X", "enable.idempotence=true", "-X", "acks=all", "-X", "linger.ms=25", "-X", "batch.size=1000000",

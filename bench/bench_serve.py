@@ -67,7 +67,7 @@ def _server_sql(statement: str) -> None:
     """Run one statement on the bench MySQL server, outside any database."""
     import pymysql
 
-    from hrviz.adapters.mysql_store import parse_url
+    from hrviz.adapters.store.mysql import parse_url
 
     args = parse_url(MYSQL)
     args.pop("database")

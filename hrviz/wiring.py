@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 from platformdirs import user_config_dir, user_data_dir
 
 from hrviz.core.detector import DetectorConfig
-from hrviz.core.ports import ReadingQueue, SessionStore
+from hrviz.core.ports import Backends, ReadingQueue, SessionStore
 
 
 def default_db_path() -> Path:
@@ -25,29 +25,18 @@ def default_config_path() -> Path:
     return Path(os.environ.get("HRVIZ_CONFIG") or Path(user_config_dir("hrviz")) / "config.toml")
 
 
-@dataclass
-class Backends:
-    store: SessionStore
-    queue: ReadingQueue
-    description: str
-
-    def close(self) -> None:
-        self.queue.close()
-        self.store.close()
-
-
 def open_backends(db: Path | None, mysql: str | None, kafka: str | None) -> Backends:
     """Open the store and the queue; raises BackendUnavailable with one clear message."""
     mysql = mysql or os.environ.get("HRVIZ_MYSQL_URL") or None
     kafka = kafka or os.environ.get("HRVIZ_KAFKA_BOOTSTRAP") or None
     store: SessionStore
     if mysql:
-        from hrviz.adapters.mysql_store import MysqlStore
+        from hrviz.adapters.store.mysql import MysqlStore
 
         store = MysqlStore(mysql)
         where = f"MySQL {redact(mysql)}"
     else:
-        from hrviz.adapters.sqlite_store import SqliteStore
+        from hrviz.adapters.store.sqlite import SqliteStore
 
         path = db or default_db_path()
         store = SqliteStore(path)
@@ -55,19 +44,21 @@ def open_backends(db: Path | None, mysql: str | None, kafka: str | None) -> Back
     queue: ReadingQueue
     try:
         if kafka:
-            from hrviz.adapters.kafka_queue import KafkaQueue
+            from hrviz.adapters.queue.kafka import KafkaQueue
 
             queue = KafkaQueue(kafka)
             where += f" + Kafka {kafka}"
+            needs_position = True
         else:
-            from hrviz.adapters.local_queue import LocalQueue
+            from hrviz.adapters.queue.local import LocalQueue
 
             queue = LocalQueue(store)
             where += " + in-process queue"
+            needs_position = False
     except BaseException:
         store.close()
         raise
-    return Backends(store, queue, where)
+    return Backends(store, queue, where, replay_needs_position=needs_position)
 
 
 def redact(url: str) -> str:

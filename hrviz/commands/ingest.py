@@ -80,8 +80,8 @@ def ingest(
             if not path.is_file():
                 raise InputError(str(path), "no such file" if not path.exists() else "not a regular file")
         options = IngestOptions(interval=interval, subject=subject, detector=detector)
-        from hrviz.adapters.console_report import progress_for  # rich only when a person is watching
-        from hrviz.adapters.reader_process import ingest_file  # multiprocessing: only when ingesting
+        from hrviz.adapters.console.report import progress_for  # rich only when a person is watching
+        from hrviz.adapters.ingest.reader_process import ingest_file  # multiprocessing: only when ingesting
 
         backends = open_backends(db, mysql, kafka)
         try:
@@ -100,11 +100,11 @@ def ingest(
         json.dump(payload, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
-        from hrviz.adapters.console_report import print_sessions
+        from hrviz.adapters.console.report import print_sessions
 
         print_sessions(sessions)
     if report.failed:
-        from hrviz.adapters.console_report import print_publish_problem
+        from hrviz.adapters.console.report import print_publish_problem
 
         print_publish_problem(report)
         raise typer.Exit(EXIT_ERROR)

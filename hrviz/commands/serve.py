@@ -11,10 +11,10 @@ import typer
 
 from hrviz.commands.common import EXIT_INPUT, ConfigOpt, DbOpt, KafkaOpt, MysqlOpt, fail, friendly_errors
 from hrviz.core.ingest import IngestOptions, PublishReport
-from hrviz.wiring import load_detector_config
+from hrviz.wiring import load_detector_config, open_backends
 
 if TYPE_CHECKING:
-    from hrviz.adapters.ws_server import HrvizServer
+    from hrviz.adapters.serve.server import HrvizServer
 
 HostOpt = Annotated[str, typer.Option(help="Address to listen on; keep the default unless you mean to share it.")]
 
@@ -33,7 +33,7 @@ def serve(
     config: ConfigOpt = None,
 ) -> None:
     """Serve the replay page: drop a CSV in the browser and watch it live, anomalies flagged."""
-    from hrviz.adapters.ws_server import HrvizServer, ServerConfig
+    from hrviz.adapters.serve.server import HrvizServer, ServerConfig
 
     if max_upload_mb <= 0:
         fail(f"--max-upload-mb must be positive, not {max_upload_mb}", EXIT_INPUT)
@@ -48,16 +48,13 @@ def serve(
         cfg = ServerConfig(
             host=host,
             port=port,
-            db=db,
-            mysql=mysql,
-            kafka=kafka,
             max_upload=int(max_upload_mb * 2**20),
             allow_origins=tuple(allow_origin or ()),
             ingest=IngestOptions(detector=load_detector_config(config)),
         )
         import asyncio  # here, not at the top: every other command would pay for it
 
-        asyncio.run(_run(HrvizServer(cfg)))
+        asyncio.run(_run(HrvizServer(cfg, lambda: open_backends(db, mysql, kafka))))
 
 
 async def _run(server: HrvizServer) -> None:

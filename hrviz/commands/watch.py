@@ -16,10 +16,10 @@ from typing import Annotated
 
 import typer
 
-from hrviz.adapters.console_report import progress_for
-from hrviz.adapters.terminal_feed import Feed, ReplayFeed
-from hrviz.adapters.terminal_plain import run_plain
-from hrviz.adapters.terminal_view import WatchView
+from hrviz.adapters.console.report import progress_for
+from hrviz.adapters.watch.feed import Feed, ReplayFeed
+from hrviz.adapters.watch.plain import run_plain
+from hrviz.adapters.watch.view import WatchView
 from hrviz.commands.common import (
     EXIT_ERROR,
     EXIT_INPUT,
@@ -33,8 +33,9 @@ from hrviz.commands.common import (
 from hrviz.core.errors import BackendUnavailable, InputError
 from hrviz.core.ingest import IngestOptions, publish_pending
 from hrviz.core.model import Reading, Session
+from hrviz.core.ports import Backends
 from hrviz.core.replay import SPEEDS
-from hrviz.wiring import Backends, load_detector_config, open_backends
+from hrviz.wiring import load_detector_config, open_backends
 
 EXIT_INTERRUPTED = 130
 
@@ -92,7 +93,7 @@ def watch(
 
 def _ingest_file(path: Path, backends: Backends, options: IngestOptions, quiet: bool) -> Session:
     """Store the file like ``hrviz ingest`` does (same session id), then replay it from the store."""
-    from hrviz.adapters.reader_process import ingest_file  # the same path as `hrviz ingest`
+    from hrviz.adapters.ingest.reader_process import ingest_file  # the same path as `hrviz ingest`
 
     with progress_for(path, quiet=quiet) as on_progress:
         sessions = ingest_file(path, backends.store, options, on_progress)
@@ -145,7 +146,7 @@ def _then_store(
 
 def _follow(url: str, session_id: str, speed: float, window: float, chart: bool) -> None:
     """The server paces the replay (so --no-pace does not apply); keys become control messages."""
-    from hrviz.adapters.ws_follow import ServerFeed, UnknownSession
+    from hrviz.adapters.watch.follow import ServerFeed, UnknownSession
 
     try:
         feed = ServerFeed(url, session_id, speed)
@@ -174,7 +175,7 @@ def _run(feed: Feed, via: str, session: Session, window: float, chart: bool, tot
     view = WatchView(title=title, tz_offset_min=session.tz_offset_min, window=window, total=total)
     try:
         if chart:
-            from hrviz.adapters.terminal_live import live_console, run_live
+            from hrviz.adapters.watch.live import live_console, run_live
 
             run_live(feed, view, live_console(), sys.stdin.fileno())
         else:

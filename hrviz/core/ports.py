@@ -118,3 +118,17 @@ class ReadingQueue(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@dataclass
+class Backends:
+    """The store and the queue a command works with, as chosen by :mod:`hrviz.wiring`."""
+
+    store: SessionStore
+    queue: ReadingQueue
+    description: str
+    replay_needs_position: bool = False  # the queue replays from the recorded position (Kafka), not the store
+
+    def close(self) -> None:
+        self.queue.close()
+        self.store.close()

@@ -380,7 +380,7 @@ def real_stack(tmp_path: Path) -> Iterator[dict[str, str]]:
 
     import pymysql
 
-    from hrviz.adapters.mysql_store import parse_url
+    from hrviz.adapters.store.mysql import parse_url
     from tests import services
 
     base, bootstrap = services.require("mysql"), services.require("kafka")

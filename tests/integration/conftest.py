@@ -22,7 +22,7 @@ def fresh_database_url(base_url: str) -> str:
     """Create ``hrviz_test_<random>`` (the test user may create those) and return its URL."""
     import pymysql
 
-    from hrviz.adapters.mysql_store import parse_url
+    from hrviz.adapters.store.mysql import parse_url
 
     name = f"hrviz_test_{uuid.uuid4().hex[:10]}"
     args = parse_url(base_url)
@@ -38,7 +38,7 @@ def fresh_database_url(base_url: str) -> str:
 def drop_database(url: str) -> None:
     import pymysql
 
-    from hrviz.adapters.mysql_store import parse_url
+    from hrviz.adapters.store.mysql import parse_url
 
     args = parse_url(url)
     name = args.pop("database")

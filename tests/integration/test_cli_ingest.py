@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from hrviz.adapters.sqlite_store import SqliteStore
+from hrviz.adapters.store.sqlite import SqliteStore
 from hrviz.core.ingest import ingest
 
 ROOT = Path(__file__).resolve().parents[2]

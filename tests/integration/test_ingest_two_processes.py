@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from hrviz.adapters import reader_process
-from hrviz.adapters.reader_process import ingest_file
-from hrviz.adapters.sqlite_store import SqliteStore
+from hrviz.adapters.ingest import reader_process
+from hrviz.adapters.ingest.reader_process import ingest_file
+from hrviz.adapters.store.sqlite import SqliteStore
 from hrviz.core.errors import InputError
 from hrviz.core.ingest import IngestOptions
 from hrviz.core.reader import Unstreamable, read_series

@@ -21,8 +21,8 @@ from pathlib import Path
 import pymysql
 import pytest
 
-from hrviz.adapters.kafka_queue import KafkaQueue
-from hrviz.adapters.mysql_store import MysqlStore, parse_url
+from hrviz.adapters.queue.kafka import KafkaQueue
+from hrviz.adapters.store.mysql import MysqlStore, parse_url
 from tests import services
 
 pytestmark = [pytest.mark.mysql, pytest.mark.kafka]

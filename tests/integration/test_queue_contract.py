@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from hrviz.adapters.sqlite_store import SqliteStore
+from hrviz.adapters.store.sqlite import SqliteStore
 from hrviz.core.errors import BackendUnavailable
 from hrviz.core.ingest import publish_pending
 from hrviz.core.model import Reading, ReadingBatch, format_ts
@@ -35,11 +35,11 @@ def store(tmp_path: Path) -> Iterator[SqliteStore]:
 def queue(request: pytest.FixtureRequest, store: SqliteStore) -> Iterator[ReadingQueue]:
     q: ReadingQueue
     if request.param == "local":
-        from hrviz.adapters.local_queue import LocalQueue
+        from hrviz.adapters.queue.local import LocalQueue
 
         q = LocalQueue(store)
     else:
-        from hrviz.adapters.kafka_queue import KafkaQueue
+        from hrviz.adapters.queue.kafka import KafkaQueue
 
         q = KafkaQueue(services.require("kafka"), request.getfixturevalue("kafka_topic"), partitions=1)
     yield q
@@ -126,7 +126,7 @@ def test_several_sessions_replay_at_once(queue: ReadingQueue, store: SessionStor
 
 @pytest.fixture
 def kafka(kafka_topic: str) -> Iterator[ReadingQueue]:
-    from hrviz.adapters.kafka_queue import KafkaQueue
+    from hrviz.adapters.queue.kafka import KafkaQueue
 
     q = KafkaQueue(services.require("kafka"), kafka_topic)
     yield q
@@ -204,7 +204,7 @@ def test_kafka_replay_follows_a_publication_in_progress(kafka: ReadingQueue, sto
 def test_kafka_slow_viewer_does_not_stall_others_or_lose_records(
     kafka: ReadingQueue, store: SessionStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import hrviz.adapters.kafka_subscriber as sub
+    import hrviz.adapters.queue.kafka_subscriber as sub
 
     monkeypatch.setattr(sub, "BUFFER", 200)
     slow_r, fast_r = stored(store, "s-slow", 3_000), stored(store, "s-fast", 3_000)
@@ -220,7 +220,7 @@ def test_kafka_slow_viewer_does_not_stall_others_or_lose_records(
 
 
 def test_kafka_unreachable_broker_fails_publish_quickly_with_one_sentence(store: SessionStore) -> None:
-    from hrviz.adapters.kafka_queue import KafkaQueue
+    from hrviz.adapters.queue.kafka import KafkaQueue
 
     readings = stored(store, "s-down", 10)
     session = store.get("s-down")

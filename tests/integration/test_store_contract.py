@@ -25,7 +25,7 @@ Opener = Callable[[], SessionStore]
 @pytest.fixture(autouse=True)
 def small_load_statements(monkeypatch: pytest.MonkeyPatch) -> None:
     """Small sessions here: make the MySQL writer hand batches to its loader thread early anyway."""
-    import hrviz.adapters.mysql_store as mysql_store
+    import hrviz.adapters.store.mysql as mysql_store
 
     monkeypatch.setattr(mysql_store, "LOAD_ROWS", 1000)
 
@@ -35,7 +35,7 @@ def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Opene
     """A factory: each call opens one more store on the same (initially empty) location."""
     opened: list[SessionStore] = []
     if request.param == "sqlite":
-        from hrviz.adapters.sqlite_store import SqliteStore
+        from hrviz.adapters.store.sqlite import SqliteStore
 
         path = tmp_path / "contract.sqlite3"
 
@@ -43,7 +43,7 @@ def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Opene
             opened.append(SqliteStore(path))
             return opened[-1]
     else:
-        from hrviz.adapters.mysql_store import MysqlStore
+        from hrviz.adapters.store.mysql import MysqlStore
 
         url = request.getfixturevalue("mysql_url")
 
@@ -83,7 +83,7 @@ def test_round_trip_of_session_anomalies_and_readings(open_store: Opener) -> Non
 
 
 def test_readings_stream_in_pages_across_page_boundaries(open_store: Opener, monkeypatch: pytest.MonkeyPatch) -> None:
-    import hrviz.adapters.mysql_store as mysql_store
+    import hrviz.adapters.store.mysql as mysql_store
 
     monkeypatch.setattr(mysql_store, "PAGE", 1000)
     store = open_store()
@@ -172,7 +172,7 @@ def test_concurrent_readers_from_several_threads(open_store: Opener) -> None:
 
 
 def test_ingest_then_publish_then_reingest_end_to_end(open_store: Opener) -> None:
-    from hrviz.adapters.local_queue import LocalQueue
+    from hrviz.adapters.queue.local import LocalQueue
 
     store = open_store()
     with DEMO.open("rb") as f:
@@ -195,8 +195,8 @@ def test_ingest_then_publish_then_reingest_end_to_end(open_store: Opener) -> Non
 def test_mysql_creates_and_versions_its_schema_on_an_empty_database(mysql_url: str) -> None:
     import pymysql
 
-    from hrviz.adapters.mysql_schema import SCHEMA_VERSION, migrate
-    from hrviz.adapters.mysql_store import MysqlStore, parse_url
+    from hrviz.adapters.store.mysql import MysqlStore, parse_url
+    from hrviz.adapters.store.mysql_schema import SCHEMA_VERSION, migrate
 
     MysqlStore(mysql_url).close()
     conn = pymysql.connect(**parse_url(mysql_url))
@@ -214,7 +214,7 @@ def test_mysql_creates_and_versions_its_schema_on_an_empty_database(mysql_url: s
 def test_mysql_reconnects_after_the_server_closed_the_connection(mysql_url: str) -> None:
     import pymysql
 
-    from hrviz.adapters.mysql_store import MysqlStore, parse_url
+    from hrviz.adapters.store.mysql import MysqlStore, parse_url
 
     store = MysqlStore(mysql_url)
     write(store, n=10)
@@ -229,7 +229,7 @@ def test_mysql_reconnects_after_the_server_closed_the_connection(mysql_url: str)
 
 
 def test_mysql_unreachable_is_one_clear_error_within_seconds() -> None:
-    from hrviz.adapters.mysql_store import MysqlStore
+    from hrviz.adapters.store.mysql import MysqlStore
 
     started = time.monotonic()
     with pytest.raises(BackendUnavailable) as info:
@@ -241,7 +241,7 @@ def test_mysql_unreachable_is_one_clear_error_within_seconds() -> None:
 
 
 def test_mysql_wrong_password_is_reported_as_such(mysql_url: str) -> None:
-    from hrviz.adapters.mysql_store import MysqlStore
+    from hrviz.adapters.store.mysql import MysqlStore
 
     bad = mysql_url.replace(":hrviz-pw@", ":wrong@")
     with pytest.raises(BackendUnavailable, match="refused the login"):
@@ -249,7 +249,7 @@ def test_mysql_wrong_password_is_reported_as_such(mysql_url: str) -> None:
 
 
 def test_mysql_without_local_infile_falls_back_to_multirow_inserts(mysql_url: str) -> None:
-    from hrviz.adapters.mysql_store import MysqlStore
+    from hrviz.adapters.store.mysql import MysqlStore
 
     store = MysqlStore(mysql_url)
     assert store.load_data  # the test server allows LOCAL INFILE: the fast path is the default
@@ -261,7 +261,7 @@ def test_mysql_without_local_infile_falls_back_to_multirow_inserts(mysql_url: st
 
 def test_a_failed_batch_fails_the_session_and_leaves_nothing(mysql_url: str) -> None:
     """LOAD DATA LOCAL turns duplicate keys into warnings: the writer must notice and refuse."""
-    from hrviz.adapters.mysql_store import MysqlStore
+    from hrviz.adapters.store.mysql import MysqlStore
 
     store = MysqlStore(mysql_url)
     session = make_session("sess-bad", 3_000)
@@ -281,7 +281,7 @@ def test_a_failed_batch_fails_the_session_and_leaves_nothing(mysql_url: str) -> 
 
 
 def test_mysql_position_is_the_first_recorded_one(mysql_url: str) -> None:
-    from hrviz.adapters.mysql_store import MysqlStore
+    from hrviz.adapters.store.mysql import MysqlStore
 
     store = MysqlStore(mysql_url)
     write(store, n=10, sid="sess-pos")

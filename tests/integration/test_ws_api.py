@@ -14,7 +14,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -24,11 +24,13 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Origin
 
-from hrviz.adapters.local_queue import LocalQueue
-from hrviz.adapters.sqlite_store import SqliteStore
-from hrviz.adapters.ws_server import HrvizServer, ServerConfig
+from hrviz.adapters.queue.local import LocalQueue
+from hrviz.adapters.serve.server import HrvizServer, ServerConfig
+from hrviz.adapters.store.sqlite import SqliteStore
 from hrviz.core.errors import InputError
 from hrviz.core.ingest import ingest
+from hrviz.core.ports import Backends
+from hrviz.wiring import open_backends
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "samples" / "demo_run.csv"
@@ -37,9 +39,9 @@ DEMO = ROOT / "samples" / "demo_run.csv"
 class Running:
     """A server on a loop in a background thread."""
 
-    def __init__(self, config: ServerConfig) -> None:
+    def __init__(self, config: ServerConfig, open: Callable[[], Backends]) -> None:
         self.loop = asyncio.new_event_loop()
-        self.server = HrvizServer(config)
+        self.server = HrvizServer(config, open)
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self._thread.start()
         self.call(self.server.start())
@@ -65,9 +67,9 @@ class Running:
 def make_server(tmp_path: Path) -> Iterator[Any]:
     started: list[Running] = []
 
-    def make(**overrides: Any) -> Running:
-        config = ServerConfig(host="127.0.0.1", port=0, db=tmp_path / "hrviz.sqlite3", **overrides)
-        started.append(Running(config))
+    def make(mysql: str | None = None, kafka: str | None = None, **overrides: Any) -> Running:
+        config = ServerConfig(host="127.0.0.1", port=0, **overrides)
+        started.append(Running(config, lambda: open_backends(tmp_path / "hrviz.sqlite3", mysql, kafka)))
         return started[-1]
 
     yield make
@@ -383,7 +385,7 @@ def test_two_viewers_of_one_session_read_it_once(server: Running, monkeypatch: p
 
 def test_a_stalled_viewer_overflows_alone_and_never_blocks_the_others() -> None:
     """The outbox of a viewer whose socket never drains fills and reports; a healthy one is untouched."""
-    from hrviz.adapters import ws_viewer
+    from hrviz.adapters.serve import viewer as ws_viewer
 
     async def scenario() -> tuple[bool, int, bool]:
         stuck = asyncio.Event()

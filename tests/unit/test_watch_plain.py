@@ -7,11 +7,11 @@ import io
 import plotext as plt
 import pytest
 
-from hrviz.adapters.terminal_chart import WatchScreen, big_number, build_chart, tick_step, y_range
-from hrviz.adapters.terminal_feed import ReplayFeed
-from hrviz.adapters.terminal_live import handle_key
-from hrviz.adapters.terminal_plain import flags, format_line, format_summary, run_plain
-from hrviz.adapters.terminal_view import WatchView, split_segments
+from hrviz.adapters.watch.chart import WatchScreen, big_number, build_chart, tick_step, y_range
+from hrviz.adapters.watch.feed import ReplayFeed
+from hrviz.adapters.watch.live import handle_key
+from hrviz.adapters.watch.plain import flags, format_line, format_summary, run_plain
+from hrviz.adapters.watch.view import WatchView, split_segments
 from hrviz.core.model import Anomaly, Kind, Reading
 
 T0 = 1_773_469_800.0  # 2026-03-14T06:30:00Z = 07:30:00+01:00
@@ -205,7 +205,7 @@ def test_an_impossible_value_is_marked_on_the_edge_without_squashing_the_chart()
 
 
 def test_decimation_keeps_each_buckets_extremes_in_time_order() -> None:
-    from hrviz.adapters.terminal_chart import decimate
+    from hrviz.adapters.watch.chart import decimate
 
     run = [r(i, bpm) for i, bpm in enumerate([60, 61, 150, 62, 60, 59, 20, 61])]
     kept = decimate(run, 4.0)  # two buckets of four readings

@@ -5,7 +5,7 @@ producer is idempotent with ``acks=all``: a broker retry never doubles or reorde
 :meth:`KafkaQueue.publish` returns only once every record is acknowledged, moving the outbox mark
 through ``on_acked`` as contiguous acknowledgements advance. A broker that is down, or acks that
 do not come within ``message.timeout.ms``, end in :class:`BackendUnavailable`; what was acked
-stays acked, and the next ``publish_pending`` resumes from the mark. Replay: kafka_subscriber.py.
+stays acked, and the next ``publish_pending`` resumes from the mark. Replay: queue/kafka_subscriber.py.
 
 Record (docs/outbox.md): ``{"session", "seq", "ts" (ISO-8601, the file's offset), "t" (epoch
 seconds), "bpm", "filled", "kinds": [...]}``.
@@ -25,7 +25,7 @@ from typing import Any
 from confluent_kafka import KafkaError, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from hrviz.adapters.kafka_subscriber import SharedConsumer
+from hrviz.adapters.queue.kafka_subscriber import SharedConsumer
 from hrviz.core.errors import BackendUnavailable
 from hrviz.core.model import Reading, Session, format_ts
 from hrviz.core.ports import QueuePosition

@@ -39,7 +39,7 @@ IDLE_TIMEOUT = 30.0  # seconds without a single new reading before replay gives 
 
 
 def decode(value: bytes) -> tuple[str, Reading]:
-    """A record (see kafka_queue.py) back into (session id, Reading)."""
+    """A record (see queue/kafka.py) back into (session id, Reading)."""
     d = json.loads(value)
     reading = Reading(int(d["seq"]), float(d["t"]), float(d["bpm"]), bool(d["filled"]), tuple(d["kinds"]))
     return str(d["session"]), reading

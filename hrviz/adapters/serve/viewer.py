@@ -14,7 +14,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 
-from hrviz.adapters.replay_hub import SessionHub
+from hrviz.adapters.serve.hub import SessionHub
 from hrviz.core import protocol
 from hrviz.core.replay import EventCursor, ReplayClock
 

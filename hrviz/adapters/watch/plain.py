@@ -13,8 +13,8 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from hrviz.adapters.terminal_feed import Feed, Tick
-from hrviz.adapters.terminal_view import WatchView, describe_event
+from hrviz.adapters.watch.feed import Feed, Tick
+from hrviz.adapters.watch.view import WatchView, describe_event
 from hrviz.core.model import Anomaly, Reading, format_ts
 
 IDLE_POLL = 0.1  # seconds between polls when the feed has nothing scheduled (a server feed)

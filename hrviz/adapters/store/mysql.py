@@ -23,8 +23,8 @@ from typing import Any
 import pymysql
 from pymysql.connections import Connection
 
-from hrviz.adapters.mysql_schema import CANT_CONNECT, LOST, NO_LOCAL_INFILE, PAGE_SQL, migrate, parse_url
-from hrviz.adapters.rows import (
+from hrviz.adapters.store.mysql_schema import CANT_CONNECT, LOST, NO_LOCAL_INFILE, PAGE_SQL, migrate, parse_url
+from hrviz.adapters.store.rows import (
     SESSION_FIELDS,
     SUMMARY_FIELDS,
     anomaly_from_row,

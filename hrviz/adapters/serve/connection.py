@@ -12,23 +12,55 @@ import logging
 import os
 import tempfile
 import time
-from typing import TYPE_CHECKING, BinaryIO
+from collections import Counter
+from collections.abc import Callable
+from typing import BinaryIO, Protocol, TypeVar
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from hrviz.adapters.ws_viewer import CLOSE_TOO_SLOW, Outbox, Player
+from hrviz.adapters.serve.hub import HubRegistry
+from hrviz.adapters.serve.viewer import CLOSE_TOO_SLOW, Outbox, PacingStats, Player
 from hrviz.core import protocol
 from hrviz.core.errors import BackendUnavailable, InputError
 from hrviz.core.ingest import PublishReport
 from hrviz.core.model import Session
+from hrviz.core.ports import SessionStore
 from hrviz.core.protocol import Chunk, Control, ProtocolError, Replay, SetSpeed, Upload
 from hrviz.core.replay import SPEEDS
 
-if TYPE_CHECKING:
-    from hrviz.adapters.ws_server import App
-
 log = logging.getLogger("hrviz.serve")
+T = TypeVar("T")
+
+
+class Limits(Protocol):
+    @property
+    def max_upload(self) -> int: ...
+
+    @property
+    def temp_dir(self) -> str | None: ...
+
+
+class Shared(Protocol):
+    """What a connection uses of its server (:class:`hrviz.adapters.serve.server.App` provides it)."""
+
+    @property
+    def config(self) -> Limits: ...
+
+    @property
+    def counters(self) -> Counter[str]: ...
+
+    @property
+    def hubs(self) -> HubRegistry: ...
+
+    @property
+    def pacing(self) -> PacingStats: ...
+
+    async def with_store(self, fn: Callable[[SessionStore], T]) -> T: ...
+
+    async def ingest_file(self, path: str, name: str, progress: Callable[[int], None]) -> list[Session]: ...
+
+    async def publish_soon(self) -> PublishReport: ...
 
 
 class _PendingUpload:
@@ -49,7 +81,7 @@ class _PendingUpload:
 class Connection:
     """State of one client: at most one upload in flight and one session playing."""
 
-    def __init__(self, app: App, ws: ServerConnection) -> None:
+    def __init__(self, app: Shared, ws: ServerConnection) -> None:
         self.app = app
         self.ws = ws
         self.out = Outbox(ws.send, self._too_slow)

@@ -2,7 +2,7 @@
 
 Parsing (about 1.3 s per million rows) and detection plus storage (about the same) are both
 CPU-bound Python, so a thread would not help; a lean child interpreter
-(:mod:`hrviz.adapters.reader_worker`) parses and streams the (ts, bpm) columns back through a pipe
+(:mod:`hrviz.adapters.ingest.reader_worker`) parses and streams the (ts, bpm) columns back through a pipe
 as raw doubles, chunk by chunk, and the core's :func:`hrviz.core.ingest.ingest_chunks` consumes
 them as they come. The result is the same session as a single-process ingest (a test holds them
 equal). Files that cannot be streamed — several subjects, rows out of time order — are read the
@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import hrviz
-from hrviz.adapters.reader_worker import CHUNK, DONE, ERROR, HEADER, PROGRESS, WHOLE
+from hrviz.adapters.ingest.reader_worker import CHUNK, DONE, ERROR, HEADER, PROGRESS, WHOLE
 from hrviz.core.errors import InputError
 from hrviz.core.ingest import IngestOptions, existing, file_digest, fingerprint, ingest, ingest_chunks
 from hrviz.core.model import Session
@@ -88,7 +88,7 @@ class _Child:
         command = [
             sys.executable,
             "-m",
-            "hrviz.adapters.reader_worker",
+            "hrviz.adapters.ingest.reader_worker",
             str(path),
             repr(options.interval),
             str(chunk_rows),

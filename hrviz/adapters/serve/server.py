@@ -24,15 +24,13 @@ from typing import TypeVar
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 
-from hrviz.adapters.local_queue import LocalQueue
-from hrviz.adapters.replay_hub import HubRegistry
-from hrviz.adapters.ws_connection import Connection
-from hrviz.adapters.ws_static import allowed_origins, load_files, static_handler, web_dir
-from hrviz.adapters.ws_viewer import PacingStats
+from hrviz.adapters.serve.connection import Connection
+from hrviz.adapters.serve.hub import HubRegistry
+from hrviz.adapters.serve.static import allowed_origins, load_files, static_handler, web_dir
+from hrviz.adapters.serve.viewer import PacingStats
 from hrviz.core.ingest import IngestOptions, PublishReport, ingest, publish_pending
 from hrviz.core.model import Session
-from hrviz.core.ports import QueuePosition, SessionStore
-from hrviz.wiring import Backends, open_backends
+from hrviz.core.ports import Backends, QueuePosition, SessionStore
 
 log = logging.getLogger("hrviz.serve")
 T = TypeVar("T")
@@ -47,9 +45,6 @@ POSITION_WAIT = 30.0  # seconds a replay waits for a just-uploaded session's fir
 class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 8765
-    db: Path | None = None
-    mysql: str | None = None
-    kafka: str | None = None
     max_upload: int = 50 * 2**20
     allow_origins: Sequence[str] = ()
     ingest: IngestOptions = field(default_factory=IngestOptions)
@@ -62,10 +57,15 @@ class _LocalBackends(threading.local):
 
 
 class App:
-    """Everything one server process shares between its connections."""
+    """Everything one server process shares between its connections.
 
-    def __init__(self, config: ServerConfig) -> None:
+    ``open_backends`` (from the composition root, :mod:`hrviz.wiring`) opens a store and a queue;
+    it is called once per thread that needs them.
+    """
+
+    def __init__(self, config: ServerConfig, open_backends: Callable[[], Backends]) -> None:
         self.config = config
+        self._open_backends = open_backends
         self._local = _LocalBackends()
         self._opened: list[Backends] = []
         self._opened_lock = threading.Lock()
@@ -83,8 +83,7 @@ class App:
         """This thread's store and queue, opened on first use."""
         b = self._local.backends
         if b is None:
-            cfg = self.config
-            b = self._local.backends = open_backends(cfg.db, cfg.mysql, cfg.kafka)
+            b = self._local.backends = self._open_backends()
             with self._opened_lock:
                 self._opened.append(b)
         return b
@@ -97,7 +96,7 @@ class App:
         """
         b = self.backends()
         position = b.store.position(session_id)
-        if position is None and not isinstance(b.queue, LocalQueue):
+        if position is None and b.replay_needs_position:
             deadline = time.monotonic() + POSITION_WAIT
             while position is None and time.monotonic() < deadline:
                 time.sleep(0.02)
@@ -156,9 +155,9 @@ def bind(host: str, port: int) -> socket.socket:
 class HrvizServer:
     """Start with :meth:`start`, stop with :meth:`stop`; ``port`` is the bound port."""
 
-    def __init__(self, config: ServerConfig) -> None:
+    def __init__(self, config: ServerConfig, open_backends: Callable[[], Backends]) -> None:
         self.config = config
-        self.app = App(config)
+        self.app = App(config, open_backends)
         self.port = 0
         self.server: Server | None = None
         self._sweeper: asyncio.Task[None] | None = None

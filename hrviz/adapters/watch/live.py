@@ -17,11 +17,11 @@ from types import FrameType
 from rich.console import Console
 from rich.live import Live
 
-from hrviz.adapters.terminal_chart import WatchScreen
-from hrviz.adapters.terminal_feed import Feed
-from hrviz.adapters.terminal_keys import KeyReader
-from hrviz.adapters.terminal_plain import apply
-from hrviz.adapters.terminal_view import WatchView
+from hrviz.adapters.watch.chart import WatchScreen
+from hrviz.adapters.watch.feed import Feed
+from hrviz.adapters.watch.keys import KeyReader
+from hrviz.adapters.watch.plain import apply
+from hrviz.adapters.watch.view import WatchView
 from hrviz.core.replay import faster, slower
 
 IDLE_WAIT = 0.25  # seconds between resize checks while nothing else is due (paused, ended)

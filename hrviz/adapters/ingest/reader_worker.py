@@ -1,4 +1,4 @@
-"""The reader half of a two-process ingest, run as ``python -m hrviz.adapters.reader_worker``.
+"""The reader half of a two-process ingest, run as ``python -m hrviz.adapters.ingest.reader_worker``.
 
 A fresh interpreter that imports the reader and nothing else (about 15 MB, where a fork of the
 CLI would carry its 30): it parses PATH and writes frames to stdout — one byte of kind, eight of

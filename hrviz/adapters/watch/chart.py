@@ -14,7 +14,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 
-from hrviz.adapters.terminal_view import Segment, WatchView, describe_event
+from hrviz.adapters.watch.view import Segment, WatchView, describe_event
 from hrviz.core.model import Kind, Reading
 
 PANEL_ROWS = 6  # big bpm digits (5) + their label row; the events column shows 5

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from hrviz.adapters.rows import (
+from hrviz.adapters.store.rows import (
     anomaly_from_row,
     anomaly_rows,
     mark_params,

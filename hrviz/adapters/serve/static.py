@@ -20,6 +20,8 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 from websockets.typing import Origin
 
+import hrviz
+
 WS_PATH = "/ws"
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -44,7 +46,7 @@ def web_dir() -> Path:
     override = os.environ.get("HRVIZ_WEB_DIR")
     if override:
         return Path(override)
-    package = Path(__file__).resolve().parent.parent
+    package = Path(hrviz.__file__).resolve().parent
     for candidate in (package / "web", package.parent / "web"):
         if (candidate / "index.html").is_file():
             return candidate

@@ -20,7 +20,7 @@ from typing import Any
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.sync.client import ClientConnection, connect
 
-from hrviz.adapters.terminal_feed import Tick
+from hrviz.adapters.watch.feed import Tick
 from hrviz.core.errors import BackendUnavailable
 from hrviz.core.model import Anomaly, Kind, Reading
 from hrviz.core.replay import SPEEDS
@@ -37,7 +37,7 @@ class UnknownSession(LookupError):
 
 
 class ServerFeed:
-    """A :class:`hrviz.adapters.terminal_feed.Feed` over a websocket connection (renewed if dropped)."""
+    """A :class:`hrviz.adapters.watch.feed.Feed` over a websocket connection (renewed if dropped)."""
 
     def __init__(self, url: str, session_id: str, speed: float = 1.0) -> None:
         self.url = url

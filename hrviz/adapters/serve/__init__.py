@@ -1,0 +1,6 @@
+"""``hrviz serve``: the page over HTTP and the JSON-over-WebSocket API (docs/api.md) on one port.
+
+``server`` listens and holds what connections share; ``connection`` is one client's messages;
+``viewer`` paces one replay to one client; ``hub`` reads a session from the queue once for all
+its viewers; ``static`` serves web/.
+"""
