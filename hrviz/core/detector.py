@@ -1,44 +1,49 @@
 """The streaming anomaly detector: sans-I/O, one sample in, readings and events out.
 
-The same object serves batch ingest and live replay. It keeps only a few seconds of state (the
-recent level, the open runs), so memory does not grow with the recording. The rules and the
-reasons behind them are in docs/anomalies.md.
+The same object serves batch ingest (:meth:`Detector.chunks`) and one-at-a-time feeding
+(:meth:`Detector.feed`), and both run the very same loop (:meth:`Detector._consume`), so every rule
+has one home. Memory stays small whatever the recording's length: a few recent level readings, the
+open runs, the rolling cadence (``hrviz/core/cadence.py``), and at most the few readings of an
+excursion whose outcome (it came back: a spike; it stayed: a new level) is not known yet.
 
-It is on the hot path of ingest (a million samples a file is ordinary), so the common case — an
-ordinary in-range reading near the recent level — costs a handful of comparisons: two floats bound
-the recent level from below and above, and the median is only computed when a reading is far
-enough from them to possibly be a spike or a drop.
+The loop is on ingest's hot path (a million samples a file is ordinary), so an ordinary reading
+— on the file's rhythm, close to the level, nothing open — is checked by a handful of comparisons
+that are *necessary conditions* for "nothing happens" and then only book-kept; every decision is
+taken in :meth:`Detector._step`. The rules and their reasons: docs/anomalies.md.
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 
-from hrviz.core.model import Anomaly, Kind, Reading, ReadingBatch, Stats
+from hrviz.core.cadence import RETUNE, Cadence
+from hrviz.core.model import Anomaly, Kind, Reading, ReadingBatch, Stats, counts_in_stats
 
 Output = Reading | Anomaly
+Sample = tuple[float, float | None]
 Kinds = tuple[str, ...]
 _NONE: Kinds = ()
 _MISSING: Kinds = (str(Kind.MISSING),)
 _OUT_OF_RANGE: Kinds = (str(Kind.OUT_OF_RANGE),)
-_SPIKE: Kinds = (str(Kind.SPIKE),)
-_DROP: Kinds = (str(Kind.DROP),)
 _FLATLINE: Kinds = (str(Kind.FLATLINE),)
+_EXCURSION = {str(Kind.SPIKE), str(Kind.DROP)}
+FLAT_USUAL_FACTOR = 3  # a stuck value repeats at least this many times longer than the source's usual runs
+GAP_FOLLOW = 3  # steps after a long absence that tell a hole from a change of rhythm
 
 
 @dataclass(frozen=True, slots=True)
 class DetectorConfig:
     """Thresholds; the defaults follow the original design (30 bpm) and physiology."""
 
-    delta: float = 30.0  # bpm a spike / drop must move away from the recent level
-    rise_within: float = 5.0  # ... within at most this many seconds
-    level_span: float = 30.0  # seconds of measured readings that make up "the recent level"
-    excursion_max: float = 60.0  # an excursion longer than this is a new level, not a spike
-    max_fill: float = 60.0  # absences up to this long are filled; longer ones are gaps
-    missing_factor: float = 1.5  # a step over this many normal intervals has missing readings
+    delta: float = 30.0  # bpm a spike / drop must move away from the local level
+    excursion_readings: int = 3  # a spike / drop is at most this many readings away ...
+    excursion_seconds: float = 10.0  # ... or this long, whichever allows more; longer is a new level
+    level_readings: int = 5  # the local level is the median of this many recent readings
+    max_fill: float = 60.0  # absences up to this long are filled; longer ones are never filled
+    missing_factor: float = 1.5  # a step over this many local cadences has missing readings
     low: float = 30.0  # below: physiologically impossible
     high: float = 220.0  # above: physiologically impossible
     flatline_seconds: float = 60.0
@@ -54,172 +59,187 @@ class _Run:
     end: float
     bpm: float | None = None
     baseline: float | None = None
-    count: int = 1
 
     def event(self) -> Anomaly:
         delta = None
-        if self.baseline is not None and self.bpm is not None:
+        if self.kind in (Kind.SPIKE, Kind.DROP) and self.baseline is not None and self.bpm is not None:
             delta = round(self.bpm - self.baseline, 2)
         return Anomaly(self.kind, self.start, self.end, self.bpm, self.baseline, delta)
 
 
-class Detector:
-    """Feed samples in time order with :meth:`feed`; call :meth:`finish` at the end.
+@dataclass(slots=True)
+class _Excursion(_Run):
+    values: list[float] = field(default_factory=list)  # the measured readings away from the level
 
-    ``cadence`` is the file's normal interval in seconds (its median step): filled readings are
-    placed on that grid. ``usual_step`` is the longest step the device takes in its ordinary
-    rhythm (the 90th percentile); a step is "missing readings" only beyond both, and a gap only
-    beyond ``max_fill`` *and* that threshold, so a device that samples every 2 minutes is not
-    reported as one long series of gaps. ``stats`` holds min / mean / max of the measured,
-    in-range readings so far.
+
+@dataclass(slots=True)
+class _Hole:
+    """A long absence whose verdict waits for the next steps: a gap, or the file slowing down."""
+
+    start: float
+    end: float
+    step: float  # the local cadence before it
+    follow: list[float] = field(default_factory=list)
+
+    def verdict(self) -> Anomaly | None:
+        """A gap unless the file carried on at about this slow rhythm (then it is the rhythm)."""
+        if self.follow:
+            usual = sorted(self.follow)[(len(self.follow) - 1) // 2]
+            if usual * 3 >= self.end - self.start:
+                return None
+        return Anomaly(Kind.GAP, self.start, self.end, baseline=self.step)
+
+
+class Detector:
+    """Feed samples in time order with :meth:`feed` (then :meth:`finish`), or all at once with :meth:`chunks`.
+
+    ``cadence`` and ``usual_step`` are the first estimate of the file's rhythm (median and 90th
+    percentile step of its head); the detector then follows the rhythm as it changes. ``stats``
+    holds min / mean / max of the measured, in-range readings emitted so far.
     """
 
     def __init__(self, config: DetectorConfig | None = None, cadence: float = 1.0, usual_step: float = 0.0) -> None:
         self.config = cfg = config or DetectorConfig()
-        self.cadence = cadence if cadence > 0 else 1.0
+        self.cadence = Cadence(cfg.missing_factor, cfg.max_fill)
+        self.cadence.start(cadence, usual_step)
         self.stats = Stats()
-        self._missing_after = max(cfg.missing_factor * self.cadence, 1.5 * usual_step)
-        self._gap_after = max(cfg.max_fill, self._missing_after)
-        self._seq = 0
-        self._last_ts: float | None = None
+        self._seq = 0  # the next reading's seq
+        self._last: float | None = None
         self._fill: float | None = None  # the last measured in-range value: what gets repeated
-        self._level: deque[tuple[float, float]] = deque()  # recent measured, normal readings
-        # lo <= min(level) and hi >= max(level): widened on append, made exact only when a reading
-        # comes within reach of them (trimming old readings only ever makes the bounds looser)
-        self._lo = math.inf
-        self._hi = -math.inf
+        self._level: deque[float] = deque(maxlen=max(cfg.level_readings, 1))
+        self._lo, self._hi = math.inf, -math.inf  # bounds of the level, loose after old values left
         self._missing: _Run | None = None
-        self._excursion: _Run | None = None
+        self._excursion: _Excursion | None = None
+        self._held: list[Reading] = []  # readings emitted during an open excursion, released when it closes
         self._out_of_range: _Run | None = None
-        # the current run of identical values, as plain attributes: it changes on most readings
+        self._holes: list[_Hole] = []
+        # the current run of identical values: plain attributes, it changes on most readings
         self._flat_bpm: float | None = None
-        self._flat_start = 0.0
-        self._flat_end = 0.0
+        self._flat_start = self._flat_end = 0.0
         self._flat_count = 0
-        # thresholds copied out of the config: attribute lookups on the hot path add up
-        self._low, self._high, self._delta = cfg.low, cfg.high, cfg.delta
-        self._flat_n, self._flat_s = cfg.flatline_readings, cfg.flatline_seconds
-        self._span, self._within = cfg.level_span, cfg.rise_within
+        self._runs: deque[int] = deque(maxlen=32)  # lengths of the last runs of identical values
+        self._min_level = min(3, cfg.level_readings)
 
     # -- public -----------------------------------------------------------------------------------
 
     def feed(self, ts: float, bpm: float | None) -> list[Output]:
-        """One sample (``bpm`` None or NaN when the file had no value); what it completes."""
-        readings: list[Reading] = []
-        events: list[Anomaly] = []
-        self._step(ts, bpm, readings, events)
-        for r in readings:
-            if not r.filled and _OUT_OF_RANGE[0] not in r.kinds:
-                self.stats.add(r.bpm)
-        if not events:
-            return list(readings)
-        return sorted([*readings, *events], key=_order)
+        """One sample (``bpm`` None or NaN when the file had no value); the outputs it completes."""
+        batch, events = ReadingBatch(self._next_out()), list[Anomaly]()
+        self._consume(iter(((ts, bpm),)), batch, events, math.inf)
+        self._account(batch)
+        return _merge(batch, events)
 
     def finish(self) -> list[Output]:
-        """Close the runs still open at the end of the recording."""
-        events: list[Anomaly] = []
-        self._close_all(events)
-        return list(events)
+        """Close what is still open at the end of the recording."""
+        batch, events = ReadingBatch(self._next_out()), list[Anomaly]()
+        self._finish(batch.append, events)
+        self._account(batch)
+        return _merge(batch, events)
 
-    def run(self, samples: Iterable[tuple[float, float | None]]) -> Iterator[Output]:
+    def run(self, samples: Iterable[Sample]) -> Iterator[Output]:
         """Batch convenience: every output for ``samples``, then those of :meth:`finish`."""
         for ts, bpm in samples:
             yield from self.feed(ts, bpm)
         yield from self.finish()
 
-    def chunks(
-        self, samples: Iterable[tuple[float, float | None]], size: int = 5000
-    ) -> Iterator[tuple[ReadingBatch, list[Anomaly]]]:
-        """The fast path for ingest: readings in batches of about ``size``, with the events closed meanwhile.
+    def chunks(self, samples: Iterable[Sample], size: int = 5000) -> Iterator[tuple[ReadingBatch, list[Anomaly]]]:
+        """Ingest's path: readings in batches of about ``size``, with the events closed meanwhile.
 
-        Gives exactly what :meth:`feed` gives (a property test holds them equal). The common case —
-        a measured, in-range reading on the normal rhythm, close to the recent level, with no run
-        open — is handled inline on local variables; anything else goes through :meth:`_step`.
+        Then the end of the recording is closed, as :meth:`finish` does; the last batch may be empty.
         """
-        level = self._level
-        low, high, delta, span, within = self._low, self._high, self._delta, self._span, self._within
-        flat_n, flat_s, missing_after = self._flat_n, self._flat_s, self._missing_after
-        last, seq, fill, lo, hi = self._last_ts, self._seq, self._fill, self._lo, self._hi
-        fb, fs, fe, fc = self._flat_bpm, self._flat_start, self._flat_end, self._flat_count
-        calm = self._missing is None and self._excursion is None and self._out_of_range is None
-        batch = ReadingBatch(seq)
-        ts_append, bpm_append, marks = batch.ts.append, batch.bpm.append, batch.marks
-        events: list[Anomaly] = []
-        slow: list[Reading] = []
-        slow_path = False
-        limit = seq + size
-        for ts, bpm in samples:
+        it = iter(samples)
+        while True:
+            batch, events = ReadingBatch(self._next_out()), list[Anomaly]()
+            done = self._consume(it, batch, events, self._seq + size)
+            if done:
+                self._finish(batch.append, events)
+            self._account(batch)
+            yield batch, events
+            if done:
+                return
+
+    # -- the loop ---------------------------------------------------------------------------------
+
+    def _consume(self, it: Iterator[Sample], batch: ReadingBatch, events: list[Anomaly], limit: float) -> bool:
+        """Run samples into ``batch`` until ``limit`` seqs were made; True when ``it`` is exhausted."""
+        cad, level, runs_append = self.cadence, self._level, self._runs.append
+        steps = cad.steps
+        low, high, delta = self.config.low, self.config.high, self.config.delta
+        flat_n = self.config.flatline_readings
+        append_ts, append_bpm, append = batch.ts.append, batch.bpm.append, batch.append
+        out: list[Reading] = []
+        last, seq, fill, lo, hi, fb, fs, fe, fc = self._load()
+        missing_after, calm = cad.missing_after, self._calm()
+        for ts, bpm in it:
             if (
                 calm
                 and last is not None
                 and bpm is not None
                 and low <= bpm <= high  # False for NaN too
                 and 0 < ts - last <= missing_after
-            ):
-                horizon = ts - span
-                while level and level[0][0] < horizon:
-                    level.popleft()
-                near = True
-                if bpm - lo >= delta or hi - bpm >= delta:  # within reach of the bounds: make them exact
-                    if level:
-                        lo, hi = min(v for _, v in level), max(v for _, v in level)
-                    else:
-                        lo, hi = math.inf, -math.inf
-                    near = not (
-                        len(level) >= 2 and ts - level[-1][0] <= within and (bpm - lo >= delta or hi - bpm >= delta)
-                    )
-                if near:
-                    if bpm == fb:
-                        fe = ts
-                        fc += 1
-                    else:
-                        if fb is not None and fc >= flat_n and fe - fs >= flat_s:
-                            events.append(Anomaly(Kind.FLATLINE, fs, fe, fb))
-                        fb, fs, fe, fc = bpm, ts, ts, 1
-                    if fc >= flat_n and ts - fs >= flat_s:
-                        marks[seq - batch.first_seq] = (False, _FLATLINE)
-                    level.append((ts, bpm))
-                    if bpm < lo:
-                        lo = bpm
-                    if bpm > hi:
-                        hi = bpm
-                    ts_append(ts)
-                    bpm_append(bpm)
-                    seq += 1
-                    fill = bpm
-                    last = ts
+                and bpm - lo < delta  # so within delta of any median of the level
+                and hi - bpm < delta
+                and fc + 1 < flat_n  # no run of identical values can qualify yet
+            ):  # an ordinary reading: nothing to decide, only to record
+                if bpm == fb:
+                    fe = ts
+                    fc += 1
                 else:
-                    slow_path = True
+                    if fc:
+                        runs_append(fc)
+                    fb, fs, fe, fc = bpm, ts, ts, 1
+                level.append(bpm)
+                if bpm < lo:
+                    lo = bpm
+                if bpm > hi:
+                    hi = bpm
+                steps.append(ts - last)
+                if len(steps) >= RETUNE:
+                    cad.retune(ts)
+                    missing_after = cad.missing_after
+                append_ts(ts)
+                append_bpm(bpm)
+                seq += 1
+                fill = bpm
+                last = ts
             else:
-                slow_path = True
-            if slow_path:  # hand the state to _step and take it back
-                slow_path = False
-                self._last_ts, self._seq, self._fill, self._lo, self._hi = last, seq, fill, lo, hi
-                self._flat_bpm, self._flat_start, self._flat_end, self._flat_count = fb, fs, fe, fc
-                self._step(ts, bpm, slow, events)
-                for reading in slow:
-                    batch.append(reading)
-                slow.clear()
-                last, seq, fill, lo, hi = self._last_ts, self._seq, self._fill, self._lo, self._hi
-                fb, fs, fe, fc = self._flat_bpm, self._flat_start, self._flat_end, self._flat_count
-                calm = self._missing is None and self._excursion is None and self._out_of_range is None
+                self._save(last, seq, fill, lo, hi, fb, fs, fe, fc)
+                self._step(ts, bpm, out, events)
+                for reading in out:
+                    append(reading)
+                out.clear()
+                last, seq, fill, lo, hi, fb, fs, fe, fc = self._load()
+                missing_after, calm = cad.missing_after, self._calm()
             if seq >= limit:
-                self._account(batch)
-                yield batch, events
-                batch, events = ReadingBatch(seq), []
-                ts_append, bpm_append, marks = batch.ts.append, batch.bpm.append, batch.marks
-                limit = seq + size
-        self._last_ts, self._seq, self._fill, self._lo, self._hi = last, seq, fill, lo, hi
+                self._save(last, seq, fill, lo, hi, fb, fs, fe, fc)
+                return False
+        self._save(last, seq, fill, lo, hi, fb, fs, fe, fc)
+        return True
+
+    def _load(self) -> tuple[float | None, int, float | None, float, float, float | None, float, float, int]:
+        """The state the hot loop keeps in local variables (one home for the swap)."""
+        return (self._last, self._seq, self._fill, self._lo, self._hi,
+                self._flat_bpm, self._flat_start, self._flat_end, self._flat_count)  # fmt: skip
+
+    def _save(
+        self, last: float | None, seq: int, fill: float | None, lo: float, hi: float,
+        fb: float | None, fs: float, fe: float, fc: int,
+    ) -> None:  # fmt: skip
+        self._last, self._seq, self._fill, self._lo, self._hi = last, seq, fill, lo, hi
         self._flat_bpm, self._flat_start, self._flat_end, self._flat_count = fb, fs, fe, fc
-        self._close_all(events)
-        self._account(batch)
-        yield batch, events
+
+    def _calm(self) -> bool:
+        return self._missing is None and self._excursion is None and self._out_of_range is None and not self._holes
+
+    def _next_out(self) -> int:
+        """Seq of the next reading to come out (held readings have been numbered already)."""
+        return self._seq - len(self._held)
 
     def _account(self, batch: ReadingBatch) -> None:
         """Fold a batch's measured, in-range readings into the stats, with C-speed builtins."""
         values = batch.bpm
         if batch.marks:
-            skip = {i for i, (filled, kinds) in batch.marks.items() if filled or _OUT_OF_RANGE[0] in kinds}
+            skip = {i for i, (filled, kinds) in batch.marks.items() if not counts_in_stats(filled, kinds)}
             if skip:
                 values = [v for i, v in enumerate(values) if i not in skip]
         if values:
@@ -229,160 +249,207 @@ class Detector:
             stats.min = min(stats.min, min(values))
             stats.max = max(stats.max, max(values))
 
-    # -- one sample -------------------------------------------------------------------------------
+    # -- one sample: every rule -------------------------------------------------------------------
 
-    def _step(self, ts: float, bpm: float | None, readings: list[Reading], events: list[Anomaly]) -> None:
-        last = self._last_ts
-        if last is not None:
+    def _step(self, ts: float, bpm: float | None, out: list[Reading], events: list[Anomaly]) -> None:
+        last, cad = self._last, self.cadence
+        if last is None:
+            cad.note(ts)
+        else:
             if ts <= last:  # the reader sorts and de-duplicates; never fail on a stray row
                 return
             step = ts - last
-            if step > self._missing_after:
-                if step > self._gap_after:
-                    self._gap(last, ts, events)
-                else:
-                    self._fill_between(last, ts, readings)
-        self._last_ts = ts
+            for hole in self._holes:
+                hole.follow.append(step)
+            if self._holes and len(self._holes[0].follow) >= GAP_FOLLOW:
+                self._judge_holes(events)
+            if step > cad.missing_after:
+                if step > cad.gap_after:
+                    self._hole(last, ts, out, events)
+                elif step <= self.config.max_fill:
+                    self._fill_between(last, ts, out)
+            cad.add(step, ts)
+        self._last = ts
         if bpm is None or bpm != bpm:  # None or NaN
-            self._missing_cell(ts, readings)
+            self._missing_cell(ts, out)
             return
         if self._missing is not None:
             events.append(self._missing.event())
             self._missing = None
-        # flatline: the very same value, long enough and often enough
-        if bpm == self._flat_bpm:
-            self._flat_end = ts
-            self._flat_count += 1
-            is_flat = self._flat_count >= self._flat_n and ts - self._flat_start >= self._flat_s
-        else:
-            if self._flat_bpm is not None:
-                self._close_flat(events)
-            self._flat_bpm, self._flat_start, self._flat_end, self._flat_count = bpm, ts, ts, 1
-            is_flat = self._flat_n <= 1 and self._flat_s <= 0
-        if bpm < self._low or bpm > self._high:
-            self._impossible(ts, bpm, events)
-            readings.append(Reading(self._seq, ts, bpm, False, _OUT_OF_RANGE + _FLATLINE if is_flat else _OUT_OF_RANGE))
-            self._seq += 1
+        is_flat = self._flatline(ts, bpm, events)
+        if bpm < self.config.low or bpm > self.config.high:
+            self._impossible(ts, bpm)
+            self._emit(Reading(self._seq, ts, bpm, False, _OUT_OF_RANGE + _FLATLINE if is_flat else _OUT_OF_RANGE), out)
             return
         if self._out_of_range is not None:
             events.append(self._out_of_range.event())
             self._out_of_range = None
-        kinds = self._level_kinds(ts, bpm) if self._excursion is None else self._excursion_kinds(ts, bpm, events)
-        if is_flat:
-            kinds = kinds + _FLATLINE
         self._fill = bpm
-        readings.append(Reading(self._seq, ts, bpm, False, kinds))
+        kinds = _NONE
+        if self._excursion is not None:
+            kinds = self._excursion_goes_on(ts, bpm, out, events)
+        if self._excursion is None and not kinds:
+            kinds = self._level_or_departure(ts, bpm)
+        self._emit(Reading(self._seq, ts, bpm, False, kinds + _FLATLINE if is_flat else kinds), out)
+
+    def _emit(self, reading: Reading, out: list[Reading]) -> None:
+        (self._held if self._excursion is not None else out).append(reading)
         self._seq += 1
 
     # -- absences ---------------------------------------------------------------------------------
 
-    def _gap(self, last: float, ts: float, events: list[Anomaly]) -> None:
-        self._close_all(events)
-        events.append(Anomaly(Kind.GAP, last, ts))
-        self._reset_level()  # spikes and drops are never measured across a gap
+    def _hole(self, last: float, ts: float, out: list[Reading], events: list[Anomaly]) -> None:
+        """Too long to fill: close everything (nothing is measured across it); a gap if the file goes on."""
+        self._close_runs(out, events)
+        self._reset_level()
+        self._holes.append(_Hole(last, ts, self.cadence.step))
 
-    def _fill_between(self, last: float, ts: float, readings: list[Reading]) -> None:
-        missing = round((ts - last) / self.cadence) - 1
-        if missing < 1:
-            return
-        step = (ts - last) / (missing + 1)
-        for i in range(1, missing + 1):
-            self._missing_cell(last + i * step, readings)
+    def _judge_holes(self, events: list[Anomaly]) -> None:
+        for hole in self._holes:
+            gap = hole.verdict()
+            if gap is not None:
+                events.append(gap)
+        self._holes.clear()
 
-    def _missing_cell(self, ts: float, readings: list[Reading]) -> None:
+    def _fill_between(self, last: float, ts: float, out: list[Reading]) -> None:
+        """Readings on the local cadence's grid, as many as fit before ``ts``."""
+        step = self.cadence.step
+        n = round((ts - last) / step) - 1
+        for i in range(1, n + 1):
+            self._missing_cell(last + i * step, out)
+
+    def _missing_cell(self, ts: float, out: list[Reading]) -> None:
         run = self._missing
         if run is None:
-            self._missing = _Run(Kind.MISSING, ts, ts, self._fill)
+            self._missing = _Run(Kind.MISSING, ts, ts, self._fill, self.cadence.step)
         else:
             run.end = ts
-            run.count += 1
         if self._fill is not None:  # nothing to repeat before the first measurement
-            readings.append(Reading(self._seq, ts, self._fill, True, _MISSING))
-            self._seq += 1
+            self._emit(Reading(self._seq, ts, self._fill, True, _MISSING), out)
 
     # -- measurements -----------------------------------------------------------------------------
 
-    def _impossible(self, ts: float, bpm: float, events: list[Anomaly]) -> None:
-        cfg = self.config
+    def _flatline(self, ts: float, bpm: float, events: list[Anomaly]) -> bool:
+        """The very same value, long enough and often enough; True when this reading is part of one."""
+        if bpm == self._flat_bpm:
+            self._flat_end = ts
+            self._flat_count += 1
+        else:
+            count = self._flat_count
+            self._close_flat(events)
+            if count:
+                self._runs.append(count)
+            self._flat_bpm, self._flat_start, self._flat_end, self._flat_count = bpm, ts, ts, 1
+        return self._flat_qualifies()
+
+    def _flat_qualifies(self) -> bool:
+        """Long enough, often enough, and far longer than this source's usual runs of one value."""
+        cfg, n = self.config, self._flat_count
+        if n < cfg.flatline_readings or self._flat_end - self._flat_start < cfg.flatline_seconds:
+            return False
+        runs = self._runs
+        return not runs or n >= FLAT_USUAL_FACTOR * sum(runs) / len(runs)
+
+    def _close_flat(self, events: list[Anomaly]) -> None:
+        if self._flat_bpm is not None and self._flat_qualifies():
+            events.append(Anomaly(Kind.FLATLINE, self._flat_start, self._flat_end, self._flat_bpm))
+        self._flat_bpm, self._flat_count = None, 0
+
+    def _impossible(self, ts: float, bpm: float) -> None:
+        """One event per run of impossible values, carrying the most extreme of them."""
         run = self._out_of_range
         if run is None:
             self._out_of_range = _Run(Kind.OUT_OF_RANGE, ts, ts, bpm)
             return
         run.end = ts
-        middle = (cfg.low + cfg.high) / 2
+        middle = (self.config.low + self.config.high) / 2
         if abs(bpm - middle) > abs((run.bpm or middle) - middle):
-            run.bpm = bpm  # report the most extreme value of the run
+            run.bpm = bpm
 
-    def _excursion_kinds(self, ts: float, bpm: float, events: list[Anomaly]) -> tuple[str, ...]:
-        """Inside an excursion: one event per excursion, however long, and its return is part of it."""
-        cfg = self.config
+    def _level_or_departure(self, ts: float, bpm: float) -> Kinds:
+        """Does this reading leave the local level by ``delta``? If not, it becomes part of the level."""
+        level, delta = self._level, self.config.delta
+        if len(level) >= self._min_level:
+            self._lo, self._hi = min(level), max(level)
+            if bpm - self._lo >= delta or self._hi - bpm >= delta:
+                baseline = _median(level)
+                kind = Kind.SPIKE if bpm - baseline >= delta else Kind.DROP if baseline - bpm >= delta else None
+                if kind is not None:
+                    self._excursion = _Excursion(kind, ts, ts, bpm, baseline, values=[bpm])
+                    return (str(kind),)
+        level.append(bpm)
+        self._lo, self._hi = min(self._lo, bpm), max(self._hi, bpm)
+        return _NONE
+
+    def _excursion_goes_on(self, ts: float, bpm: float, out: list[Reading], events: list[Anomaly]) -> Kinds:
+        """Inside an excursion: back near the level (a spike / drop), or away too long (a new level)."""
         exc = self._excursion
         assert exc is not None and exc.baseline is not None and exc.bpm is not None
-        if abs(bpm - exc.baseline) < cfg.delta / 2:  # back near the level: the excursion is over
+        away = (bpm - exc.baseline) if exc.kind is Kind.SPIKE else (exc.baseline - bpm)
+        if away < self.config.delta / 2:  # back (or past the level the other way): it was an excursion
             events.append(exc.event())
-            self._excursion = None
-            return self._level_kinds(ts, bpm)
-        if ts - exc.start > cfg.excursion_max:  # it stayed there: a new level, not a spike
-            events.append(exc.event())
-            self._excursion = None
-            self._reset_level()
-            return self._level_kinds(ts, bpm)
-        exc.end = ts
-        if (bpm > exc.bpm) if exc.kind is Kind.SPIKE else (bpm < exc.bpm):
-            exc.bpm = bpm
-        return _SPIKE if exc.kind is Kind.SPIKE else _DROP
-
-    def _level_kinds(self, ts: float, bpm: float) -> tuple[str, ...]:
-        """Outside an excursion: does this reading start one? If not, it joins the recent level."""
-        level = self._level
-        horizon = ts - self._span
-        while level and level[0][0] < horizon:
-            level.popleft()
-        if len(level) >= 2 and ts - level[-1][0] <= self._within:
-            kinds = self._maybe_excursion(ts, bpm)
-            if kinds:
-                return kinds
-        level.append((ts, bpm))
-        self._lo = min(self._lo, bpm)
-        self._hi = max(self._hi, bpm)
-        return _NONE
-
-    def _maybe_excursion(self, ts: float, bpm: float) -> tuple[str, ...]:
+            self._release(out, keep=True)
+            return _NONE
         cfg = self.config
-        values = sorted(v for _, v in self._level)
-        baseline = values[len(values) // 2]
-        recent = [v for t, v in self._level if t >= ts - cfg.rise_within]
-        if bpm - baseline >= cfg.delta and bpm - min(recent) >= cfg.delta:
-            self._excursion = _Run(Kind.SPIKE, ts, ts, bpm, baseline)
-            return _SPIKE
-        if baseline - bpm >= cfg.delta and max(recent) - bpm >= cfg.delta:
-            self._excursion = _Run(Kind.DROP, ts, ts, bpm, baseline)
-            return _DROP
-        return _NONE
+        if len(exc.values) >= cfg.excursion_readings and ts - exc.start > cfg.excursion_seconds:
+            # it stays there: a new level (exercise starting, say), not a spike
+            self._release(out, keep=False)
+            self._reset_level()
+            self._level.extend(exc.values)
+            self._lo, self._hi = min(exc.values), max(exc.values)
+            return _NONE
+        exc.end = ts
+        exc.values.append(bpm)
+        if away > ((exc.bpm - exc.baseline) if exc.kind is Kind.SPIKE else (exc.baseline - exc.bpm)):
+            exc.bpm = bpm
+        return (str(exc.kind),)
+
+    def _release(self, out: list[Reading], keep: bool) -> None:
+        """Let the held readings out, marked as the excursion they were (``keep``) or as plain readings."""
+        held = self._held
+        if keep:
+            out.extend(held)
+        else:
+            out.extend(r._replace(kinds=tuple(k for k in r.kinds if k not in _EXCURSION)) for r in held)
+        held.clear()
+        self._excursion = None
 
     def _reset_level(self) -> None:
         self._level.clear()
         self._lo, self._hi = math.inf, -math.inf
 
-    def _close_flat(self, events: list[Anomaly]) -> None:
-        if self._flat_count >= self._flat_n and self._flat_end - self._flat_start >= self._flat_s:
-            events.append(Anomaly(Kind.FLATLINE, self._flat_start, self._flat_end, self._flat_bpm))
-        self._flat_bpm = None
+    # -- closing ----------------------------------------------------------------------------------
 
-    def _close_all(self, events: list[Anomaly]) -> None:
+    def _close_runs(self, out: list[Reading], events: list[Anomaly]) -> None:
+        """Close every open run; an excursion that never came back is no spike, its readings go out plain."""
         if self._missing is not None:
             events.append(self._missing.event())
         if self._excursion is not None:
-            events.append(self._excursion.event())
+            self._release(out, keep=False)
         if self._out_of_range is not None:
             events.append(self._out_of_range.event())
-        if self._flat_bpm is not None:
-            self._close_flat(events)
-        self._missing = self._excursion = self._out_of_range = None
+        self._close_flat(events)
+        self._missing = self._out_of_range = None
+
+    def _finish(self, append: Callable[[Reading], None], events: list[Anomaly]) -> None:
+        out: list[Reading] = []
+        self._close_runs(out, events)
+        self._judge_holes(events)
+        if self._last is not None:
+            self.cadence.note(self._last)
+        for reading in out:
+            append(reading)
 
 
-def _order(item: Output) -> tuple[float, int]:
-    """Outputs of one feed in time order; at equal times an event before the reading it precedes."""
-    if isinstance(item, Reading):
-        return (item.ts, 1)
-    return (item.end, 0)
+def _median(values: Iterable[float]) -> float:
+    ordered = sorted(values)
+    n = len(ordered)
+    return ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
+
+
+def _merge(batch: ReadingBatch, events: list[Anomaly]) -> list[Output]:
+    """Outputs in time order; at equal times an event before the reading it precedes."""
+    readings: list[Output] = list(batch)
+    if not events:
+        return readings
+    return sorted([*readings, *events], key=lambda o: (o.ts, 1) if isinstance(o, Reading) else (o.end, 0))

@@ -17,6 +17,7 @@ from typing import BinaryIO
 
 from hrviz.core.detector import Detector, DetectorConfig
 from hrviz.core.errors import InputError
+from hrviz.core.explain import cadence_report
 from hrviz.core.model import Anomaly, Session
 from hrviz.core.ports import Outbox, ReadingQueue, SessionStore
 from hrviz.core.reader import read_series
@@ -204,6 +205,7 @@ def _store(
         if finalize is not None:
             finalize(session)
         session.stats = detector.stats
+        session.cadence = cadence_report(detector.cadence, step, config.max_fill, session.iso)
         anomalies.sort(key=lambda a: (a.start, a.end))
         session.anomalies = anomalies
         writer.commit(session)

@@ -14,6 +14,8 @@ from enum import StrEnum
 from itertools import repeat
 from typing import NamedTuple
 
+from hrviz.core.explain import sentence, severity
+
 
 class Kind(StrEnum):
     """The anomaly kinds; see docs/anomalies.md for the rules behind each."""
@@ -99,6 +101,11 @@ class ReadingBatch:
         return batch if batch is not None else cls(0)
 
 
+def counts_in_stats(filled: bool, kinds: tuple[str, ...]) -> bool:
+    """Stats are over measured values only: filled and impossible readings would skew them."""
+    return not filled and "out_of_range" not in kinds
+
+
 @dataclass(frozen=True, slots=True)
 class Anomaly:
     """One anomaly event: a run of missing readings, a gap, one excursion, a stuck sensor."""
@@ -157,6 +164,7 @@ class Session:
     anomalies: list[Anomaly] = field(default_factory=list)
     existing: bool = False
     warnings: list[str] = field(default_factory=list)  # what the reader worked around; not stored
+    cadence: dict[str, object] | None = None  # the rhythm found (explain.cadence_report); known at ingest only
 
     def iso(self, ts: float | None) -> str | None:
         return format_ts(ts, self.tz_offset_min)
@@ -176,6 +184,7 @@ class Session:
             "existing": self.existing,
             "warnings": list(self.warnings),
             "stats": self.stats.as_dict(),
+            "cadence": self.cadence,
             "anomalies": [anomaly_dict(a, self.tz_offset_min) for a in self.anomalies],
         }
 
@@ -201,4 +210,6 @@ def anomaly_dict(a: Anomaly, tz_offset_min: int | None) -> dict[str, object]:
         "bpm": a.bpm,
         "baseline": a.baseline,
         "delta": a.delta,
+        "severity": round(severity(a), 2),
+        "sentence": sentence(a),
     }

@@ -55,7 +55,8 @@ def test_json_output_has_the_documented_shape(tmp_path: Path) -> None:
     kinds = sorted({a["kind"] for a in session["anomalies"]})
     assert kinds == ["drop", "flatline", "gap", "missing", "out_of_range", "spike"]
     for a in session["anomalies"]:
-        assert set(a) == {"kind", "start", "end", "bpm", "baseline", "delta"}
+        assert set(a) == {"kind", "start", "end", "bpm", "baseline", "delta", "severity", "sentence"}
+        assert 0 <= a["severity"] <= 1 and a["sentence"]
     spike = next(a for a in session["anomalies"] if a["kind"] == "spike")
     assert spike["delta"] >= 30 and spike["baseline"] is not None
 

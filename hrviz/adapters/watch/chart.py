@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from hrviz.adapters.watch.view import Segment, WatchView, describe_event
-from hrviz.core.model import Kind, Reading
+from hrviz.core.model import Kind, Reading, counts_in_stats
 
 PANEL_ROWS = 6  # big bpm digits (5) + their label row; the events column shows 5
 MIN_CHART = (30, 6)  # below this a chart is unreadable: say so instead
@@ -102,7 +102,7 @@ def runs(segment: Segment) -> tuple[list[list[Reading]], list[Reading]]:
     filled: list[Reading] = []
     current: list[Reading] = []
     for r in segment.readings:
-        if r.filled or str(Kind.OUT_OF_RANGE) in r.kinds:
+        if not counts_in_stats(r.filled, r.kinds):  # a line joins measured values only
             if r.filled:
                 filled.append(r)
             if current:

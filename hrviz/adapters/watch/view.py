@@ -10,7 +10,7 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from hrviz.core.model import Anomaly, Kind, Reading, Stats, format_ts
+from hrviz.core.model import Anomaly, Reading, Stats, counts_in_stats, format_ts
 
 MAX_EVENTS = 200  # the panel shows a handful; keeping a bounded history is plenty
 BREAK_FACTOR = 2.0  # a step longer than this many normal intervals is a gap: never bridged
@@ -53,7 +53,7 @@ class WatchView:
                 self.cadence = step
         self.points.append(reading)
         self.shown += 1
-        if counts_in_stats(reading):
+        if counts_in_stats(reading.filled, reading.kinds):
             self.stats.add(reading.bpm)
         horizon = reading.ts - self.window
         while self.points and self.points[0].ts < horizon:
@@ -72,11 +72,6 @@ class WatchView:
 
     def segments(self) -> list[Segment]:
         return split_segments(self.points, self.cadence)
-
-
-def counts_in_stats(reading: Reading) -> bool:
-    """Stats are over measured values only: filled and impossible readings would skew them."""
-    return not reading.filled and str(Kind.OUT_OF_RANGE) not in reading.kinds
 
 
 def split_segments(readings: Iterable[Reading], cadence: float | None = None) -> list[Segment]:

@@ -1,0 +1,135 @@
+"""Events for people: a severity (0–1) and one plain sentence, built from an event's stored fields.
+
+Computed on demand rather than stored, so a session read back from either store explains itself
+exactly as it did at ingest, and the CLI, ``--json``, the page and the terminal all say the same
+words. The scale of ``severity`` is documented in docs/anomalies.md; numbers are written the way
+people read them (``3 s``, ``14 min``, ``2 h 5 min``; bpm with the decimals the file had, never
+invented ones).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # model imports this module; the names are only needed for type hints
+    from hrviz.core.cadence import Cadence
+    from hrviz.core.model import Anomaly
+
+PLAUSIBLE = (30.0, 220.0)  # the default range: how far outside it a value is says how implausible it is
+DEFAULT_STEP = 60.0  # a gap whose cadence is unknown is judged against one reading a minute
+
+
+def duration(seconds: float) -> str:
+    """``0.5 s``, ``3 s``, ``2 min 30 s``, ``14 min``, ``2 h 5 min``, ``3 d 4 h``."""
+    if seconds < 10 and seconds != round(seconds):
+        return f"{_trim(f'{seconds:.1f}')} s"
+    s = round(seconds)
+    if s < 60:
+        return f"{s} s"
+    if s < 600:
+        m, rest = divmod(s, 60)
+        return f"{m} min {rest} s" if rest else f"{m} min"
+    m = round(s / 60)
+    if m < 60:
+        return f"{m} min"
+    if m < 48 * 60:
+        h, rest = divmod(m, 60)
+        return f"{h} h {rest} min" if rest else f"{h} h"
+    h = round(m / 60)
+    d, rest = divmod(h, 24)
+    return f"{d} d {rest} h" if rest else f"{d} d"
+
+
+def bpm(value: float) -> str:
+    """A heart rate as the file had it: up to two decimals, none when it is whole."""
+    return _trim(f"{value:.2f}")
+
+
+def severity(a: Anomaly) -> float:
+    """0 (harmless) to 1 (most alarming): see docs/anomalies.md for the scale of each kind."""
+    kind, span = str(a.kind), a.end - a.start
+    if kind in ("spike", "drop") and a.delta is not None:
+        return _clamp(abs(a.delta) / max(a.baseline or 0.0, 1.0))  # the change against the baseline
+    if kind == "gap":
+        return _clamp(math.log10(max(span / (a.baseline or DEFAULT_STEP), 1.0)) / 3)  # 1000× the cadence: 1
+    if kind == "missing":
+        return min(0.5, 0.1 + _count(a) / 100)
+    if kind == "out_of_range" and a.bpm is not None:
+        low, high = PLAUSIBLE
+        return 0.8 + 0.2 * _clamp(max(low - a.bpm, a.bpm - high, 0.0) / 50)
+    if kind == "flatline":
+        return _clamp(0.3 + 0.7 * span / 600)
+    return 0.0
+
+
+def sentence(a: Anomaly) -> str:
+    """What happened, in one sentence."""
+    kind, span = str(a.kind), a.end - a.start
+    if kind in ("spike", "drop") and a.delta is not None and a.baseline is not None and a.bpm is not None:
+        verb = "Rose" if kind == "spike" else "Fell"
+        how_long = "for one reading" if span <= 0 else f"for {duration(span)}"
+        change = f"{verb} {bpm(abs(a.delta))} bpm from a {bpm(a.baseline)} bpm baseline to {bpm(a.bpm)} bpm"
+        return f"{change} {how_long}, then came back"
+    if kind == "gap":
+        rhythm = f" where this file has one every {duration(a.baseline)}" if a.baseline else ""
+        return f"No readings for {duration(span)}{rhythm}"
+    if kind == "missing":
+        n = _count(a)
+        what = "1 reading" if n == 1 else f"{n} readings"
+        rhythm = f" where this file has one every {duration(a.baseline)}" if a.baseline else ""
+        fill = f"; filled with {bpm(a.bpm)} bpm" if a.bpm is not None else "; nothing before them to fill with"
+        return f"{what} missing{rhythm}{fill}"
+    if kind == "out_of_range" and a.bpm is not None:
+        how = "fast" if a.bpm > sum(PLAUSIBLE) / 2 else "slowly"
+        how_long = "one reading" if span <= 0 else f"for {duration(span)}"
+        return f"Impossible value {bpm(a.bpm)} bpm ({how_long}): no human heart beats that {how}"
+    if kind == "flatline" and a.bpm is not None:
+        return f"Stuck at exactly {bpm(a.bpm)} bpm for {duration(span)}: a real heart rate wobbles"
+    return kind
+
+
+def most_significant(anomalies: Iterable[Anomaly]) -> list[Anomaly]:
+    """Highest severity first; ties in time order."""
+    return sorted(anomalies, key=lambda a: (-severity(a), a.start, a.end))
+
+
+def cadence_report(cadence: Cadence, first_step: float, max_fill: float, iso: object) -> dict[str, object]:
+    """``{"median_s": 5, "segments": [...]}``: the rhythm found, and the rules it kept from applying.
+
+    ``iso`` formats a timestamp the way the session shows times (a callable).
+    """
+    segments = []
+    for seg in cadence.segments:
+        notes = []
+        if max(cadence.missing_factor * seg.step, 1.5 * seg.usual) >= max_fill:
+            notes.append(
+                f"missing readings: not looked for, one reading every {duration(seg.step)} is already "
+                f"as long as --max-fill ({duration(max_fill)}); only holes that are long for this part are gaps"
+            )
+        segments.append({
+            "start": iso(seg.start),  # type: ignore[operator]
+            "end": iso(seg.end),  # type: ignore[operator]
+            "every_s": _round(seg.step),
+            "usual_max_s": _round(seg.usual),
+            "notes": notes,
+        })  # fmt: skip
+    return {"median_s": _round(first_step), "segments": segments}
+
+
+def _count(a: Anomaly) -> int:
+    step = a.baseline or 1.0
+    return round((a.end - a.start) / step) + 1
+
+
+def _clamp(x: float) -> float:
+    return min(1.0, max(0.0, x))
+
+
+def _trim(text: str) -> str:
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _round(x: float) -> float | int:
+    return int(x) if x == int(x) else round(x, 3)
