@@ -27,7 +27,31 @@ ConfigOpt = Annotated[
     Path | None, typer.Option("--config", help="TOML file with a \\[detector] section.", envvar="HRVIZ_CONFIG")
 ]
 
+SinceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--since",
+        help="Only readings at or after this time: 2024-01-31 or 2024-01-31T06:00[+01:00] (UTC if no offset).",
+    ),
+]
+UntilOpt = Annotated[
+    str | None, typer.Option("--until", help="Only readings before this time (same forms as --since).")
+]
+
 EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_ANOMALY = 0, 1, 2, 3
+
+
+def parse_when(text: str | None, flag: str) -> float | None:
+    """``--since``/``--until`` as unix seconds; a date or time without an offset is UTC."""
+    if text is None:
+        return None
+    from datetime import UTC, datetime
+
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        fail(f"{flag} {text!r}: not a date or time (use 2024-01-31 or 2024-01-31T06:00:00+01:00)", EXIT_INPUT)
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
 
 def fail(message: str, code: int) -> NoReturn:

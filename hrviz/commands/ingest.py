@@ -20,8 +20,11 @@ from hrviz.commands.common import (
     DbOpt,
     KafkaOpt,
     MysqlOpt,
+    SinceOpt,
+    UntilOpt,
     fail,
     friendly_errors,
+    parse_when,
 )
 from hrviz.core.errors import InputError
 from hrviz.core.ingest import IngestOptions, publish_pending
@@ -44,7 +47,14 @@ def fewer_gc_passes() -> Iterator[None]:
 
 
 def ingest(
-    files: Annotated[list[Path] | None, typer.Argument(help="CSV files to ingest.", show_default=False)] = None,
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Files to ingest: CSV, FIT, TCX, GPX, Apple Health export.zip/.xml, Fitbit JSON, .gz; "
+            "a zip or a folder ingests each file in it.",
+            show_default=False,
+        ),
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout, nothing else.")] = False,
     fail_on_anomaly: Annotated[
         bool, typer.Option("--fail-on-anomaly", help="Exit 3 when any anomaly was found (for CI scripts).")
@@ -53,6 +63,8 @@ def ingest(
         bool, typer.Option("--resume", help="Finish publishing sessions an earlier run could not publish.")
     ] = False,
     subject: Annotated[str | None, typer.Option(help="Ingest only this subject of a multi-subject file.")] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
     interval: Annotated[float, typer.Option(help="Seconds between readings in files without times.")] = 1.0,
     delta: Annotated[float | None, typer.Option(help="bpm change that makes a spike or drop [default: 30]")] = None,
     max_fill: Annotated[
@@ -68,33 +80,39 @@ def ingest(
     kafka: KafkaOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Parse, validate, detect anomalies, store and publish heart-rate CSV files."""
+    """Parse, validate, detect anomalies, store and publish heart-rate files."""
     files = files or []
     if not files and not resume:
-        fail("give at least one CSV file (or --resume)", EXIT_INPUT)
+        fail("give at least one file (or --resume)", EXIT_INPUT)
     if interval <= 0:
         fail(f"--interval must be positive, not {interval}", EXIT_INPUT)
     with friendly_errors():
         detector = load_detector_config(config, delta=delta, max_fill=max_fill, low=low, high=high)
         for path in files:
-            if not path.is_file():
+            if not path.is_file() and not path.is_dir():
                 raise InputError(str(path), "no such file" if not path.exists() else "not a regular file")
-        options = IngestOptions(interval=interval, subject=subject, detector=detector)
+        window = parse_when(since, "--since"), parse_when(until, "--until")
+        options = IngestOptions(interval=interval, subject=subject, detector=detector, since=window[0], until=window[1])
         from hrviz.adapters.console.report import progress_for  # rich only when a person is watching
-        from hrviz.adapters.ingest.reader_process import ingest_file  # multiprocessing: only when ingesting
+        from hrviz.adapters.ingest.archives import ingest_path  # zip, folders; multiprocessing: only when ingesting
 
         backends = open_backends(db, mysql, kafka)
         try:
             sessions: list[Session] = []
+            skipped: list[tuple[str, str]] = []
             with fewer_gc_passes():
                 for path in files:
                     with progress_for(path, quiet=json_out) as on_progress:
-                        sessions += ingest_file(path, backends.store, options, on_progress, parallel=parallel)
+                        done = ingest_path(path, backends.store, options, on_progress, parallel=parallel)
+                    sessions += done.sessions
+                    skipped += done.skipped
             report = publish_pending(backends.store, backends.queue)
         finally:
             backends.close()
     if json_out:
         payload: dict[str, object] = {"sessions": [s.as_dict() for s in sessions]}
+        if skipped:
+            payload["skipped"] = [{"file": name, "reason": why} for name, why in skipped]
         if report.failed:
             payload["error"] = f"stored, but publishing is incomplete: {report.failed}"
         json.dump(payload, sys.stdout, ensure_ascii=False)
@@ -103,6 +121,8 @@ def ingest(
         from hrviz.adapters.console.report import print_sessions
 
         print_sessions(sessions)
+        for name, why in skipped:
+            print(f"hrviz: warning: skipped {name}: {why}", file=sys.stderr)
     if report.failed:
         from hrviz.adapters.console.report import print_publish_problem
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from hrviz.commands.common import EXIT_INPUT, ConfigOpt, DbOpt, KafkaOpt, MysqlOpt, fail, friendly_errors
-from hrviz.core.ingest import IngestOptions, PublishReport
+from hrviz.core.ingest import Ingested, IngestOptions, PublishReport
+from hrviz.core.ports import SessionStore
 from hrviz.wiring import load_detector_config, open_backends
 
 if TYPE_CHECKING:
@@ -51,10 +54,20 @@ def serve(
             max_upload=int(max_upload_mb * 2**20),
             allow_origins=tuple(allow_origin or ()),
             ingest=IngestOptions(detector=load_detector_config(config)),
+            ingest_path=_upload,
         )
         import asyncio  # here, not at the top: every other command would pay for it
 
         asyncio.run(_run(HrvizServer(cfg, lambda: open_backends(db, mysql, kafka))))
+
+
+def _upload(
+    path: Path, name: str, store: SessionStore, options: IngestOptions, progress: Callable[[int], None]
+) -> Ingested:
+    """An upload as `hrviz ingest` reads a path: any format, every file of a zip (one process)."""
+    from hrviz.adapters.ingest.archives import ingest_path
+
+    return ingest_path(path, store, options, progress, parallel=False, source=name)
 
 
 async def _run(server: HrvizServer) -> None:

@@ -27,8 +27,11 @@ from hrviz.commands.common import (
     DbOpt,
     KafkaOpt,
     MysqlOpt,
+    SinceOpt,
+    UntilOpt,
     fail,
     friendly_errors,
+    parse_when,
 )
 from hrviz.core.errors import BackendUnavailable, InputError
 from hrviz.core.ingest import IngestOptions, publish_pending
@@ -41,7 +44,12 @@ EXIT_INTERRUPTED = 130
 
 
 def watch(
-    file: Annotated[Path | None, typer.Argument(help="CSV file to replay.", show_default=False)] = None,
+    file: Annotated[
+        Path | None,
+        typer.Argument(
+            help="File to replay: CSV, FIT, TCX, GPX, Apple Health, Fitbit JSON, .gz, .zip.", show_default=False
+        ),
+    ] = None,
     session: Annotated[str | None, typer.Option("--session", help="Replay this stored session instead.")] = None,
     server: Annotated[
         str | None, typer.Option("--server", help="Follow --session on a running `hrviz serve` (ws://HOST:PORT).")
@@ -54,6 +62,8 @@ def watch(
     plain: Annotated[bool, typer.Option("--plain", help="One line per reading even on a terminal.")] = False,
     subject: Annotated[str | None, typer.Option(help="The subject to replay from a multi-subject file.")] = None,
     interval: Annotated[float, typer.Option(help="Seconds between readings in files without times.")] = 1.0,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
     db: DbOpt = None,
     mysql: MysqlOpt = None,
     kafka: KafkaOpt = None,
@@ -61,7 +71,7 @@ def watch(
 ) -> None:
     """Replay heart-rate readings as a live chart (keys: space pause, +/- speed, q quit)."""
     if (file is None) == (session is None):
-        fail("give a CSV file, or --session ID (with --server, --db, --mysql or --kafka)", EXIT_INPUT)
+        fail("give a file, or --session ID (with --server, --db, --mysql or --kafka)", EXIT_INPUT)
     if server and file is not None:
         fail("--server follows a stored session: give --session ID, not a file", EXIT_INPUT)
     if speed <= 0 or window <= 0 or interval <= 0:
@@ -70,7 +80,7 @@ def watch(
         fail(f"with --server, --speed must be one of {', '.join(f'{s:g}' for s in SPEEDS)}", EXIT_INPUT)
     chart = not plain and sys.stdout.isatty()
     with friendly_errors():
-        if file is not None and not file.is_file():  # before any store is opened: the user's mistake first
+        if file is not None and not file.is_file() and not file.is_dir():  # the user's mistake before any store
             raise InputError(str(file), "no such file" if not file.exists() else "not a regular file")
         if server:
             assert session is not None
@@ -80,7 +90,10 @@ def watch(
         try:
             if file is not None:
                 detector = load_detector_config(config)
-                options = IngestOptions(interval=interval, subject=subject, detector=detector)
+                bounds = parse_when(since, "--since"), parse_when(until, "--until")
+                options = IngestOptions(
+                    interval=interval, subject=subject, detector=detector, since=bounds[0], until=bounds[1]
+                )
                 found = _ingest_file(file, backends, options, quiet=not chart)
             else:
                 assert session is not None
@@ -93,13 +106,21 @@ def watch(
 
 def _ingest_file(path: Path, backends: Backends, options: IngestOptions, quiet: bool) -> Session:
     """Store the file like ``hrviz ingest`` does (same session id), then replay it from the store."""
-    from hrviz.adapters.ingest.reader_process import ingest_file  # the same path as `hrviz ingest`
+    from hrviz.adapters.ingest.archives import ingest_path  # the same path as `hrviz ingest`
 
     with progress_for(path, quiet=quiet) as on_progress:
-        sessions = ingest_file(path, backends.store, options, on_progress)
+        done = ingest_path(path, backends.store, options, on_progress)
+    sessions = done.sessions
+    for name, why in done.skipped:
+        print(f"hrviz: warning: skipped {name}: {why}", file=sys.stderr)
+    for warning in sessions[0].warnings if len(sessions) == 1 else ():
+        print(f"hrviz: warning: {path}: {warning}", file=sys.stderr)
     report = publish_pending(backends.store, backends.queue)  # as `hrviz ingest` would: serve sees it too
     if report.failed:
         print(f"hrviz: warning: stored, not yet published ({report.failed}); replaying from the store", file=sys.stderr)
+    if len(sessions) > 1 and len({s.source for s in sessions}) > 1:
+        names = ", ".join(s.source for s in sessions[:5])
+        fail(f"{path} holds several files ({names}, …); watch one of them (or --session ID)", EXIT_INPUT)
     if len(sessions) > 1:
         subjects = ", ".join(repr(s.subject) for s in sessions)
         fail(f"{path} holds several subjects ({subjects}); pick one with --subject", EXIT_INPUT)

@@ -37,6 +37,14 @@ class IngestOptions:
 
 
 @dataclass(slots=True)
+class Ingested:
+    """What ingesting a path gave: its sessions, and the files of an archive that were skipped (name, why)."""
+
+    sessions: list[Session] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class PublishReport:
     """What :func:`publish_pending` achieved; ``failed`` holds the queue's error, if any."""
 

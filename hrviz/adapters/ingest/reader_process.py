@@ -40,9 +40,12 @@ def ingest_file(
     parallel: bool = True,
     stream_from_bytes: int = STREAM_FROM_BYTES,
     chunk_rows: int = 16_384,
+    source: str | None = None,
 ) -> list[Session]:
-    """Ingest one file, on two processes when it is big enough to gain from it."""
-    source = str(path)
+    """Ingest one file, on two processes when it is big enough to gain from it.
+
+    ``source`` names the sessions (the path by default; serve passes the uploaded file's name)."""
+    source = str(path) if source is None else source
     small = path.stat().st_size < stream_from_bytes
     with path.open("rb") as peek:
         kind = kind_of(peek.read(PEEK))  # FIT, XML, JSON and gzip files are read whole, in this process

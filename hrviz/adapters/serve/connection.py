@@ -23,7 +23,7 @@ from hrviz.adapters.serve.hub import HubRegistry
 from hrviz.adapters.serve.viewer import CLOSE_TOO_SLOW, Outbox, PacingStats, Player
 from hrviz.core import protocol
 from hrviz.core.errors import BackendUnavailable, InputError
-from hrviz.core.ingest import PublishReport
+from hrviz.core.ingest import Ingested, PublishReport
 from hrviz.core.model import Session
 from hrviz.core.ports import SessionStore
 from hrviz.core.protocol import Chunk, Control, ProtocolError, Replay, SetSpeed, Upload
@@ -58,7 +58,7 @@ class Shared(Protocol):
 
     async def with_store(self, fn: Callable[[SessionStore], T]) -> T: ...
 
-    async def ingest_file(self, path: str, name: str, progress: Callable[[int], None]) -> list[Session]: ...
+    async def ingest_file(self, path: str, name: str, progress: Callable[[int], None]) -> Ingested: ...
 
     async def publish_soon(self) -> PublishReport: ...
 
@@ -68,7 +68,7 @@ class _PendingUpload:
         self.name = name
         self.size = size
         self.received = 0
-        fd, self.path = tempfile.mkstemp(prefix="hrviz-upload-", suffix=".csv", dir=temp_dir)
+        fd, self.path = tempfile.mkstemp(prefix="hrviz-upload-", dir=temp_dir)  # the content tells the format
         self.file: BinaryIO = os.fdopen(fd, "wb")
 
     def discard(self) -> None:
@@ -208,7 +208,8 @@ class Connection:
 
         try:
             started = time.monotonic()
-            sessions: list[Session] = await self.app.ingest_file(up.path, up.name, progress)
+            result = await self.app.ingest_file(up.path, up.name, progress)
+            sessions: list[Session] = result.sessions
             log.info("ingested %s in %.2f s", up.name, time.monotonic() - started)
         except InputError as err:
             self.out.put(protocol.error("bad_file", str(err), line=err.line, file=up.name))
@@ -225,7 +226,10 @@ class Connection:
             up.discard()
         publishing = loop.create_task(self.app.publish_soon())
         publishing.add_done_callback(self._published)
-        self.send({"type": "uploaded", "name": up.name, "sessions": [s.as_dict() for s in sessions]})
+        skipped = [{"file": name, "reason": why} for name, why in result.skipped]
+        self.send(
+            {"type": "uploaded", "name": up.name, "sessions": [s.as_dict() for s in sessions], "skipped": skipped}
+        )
         if sessions:
             try:
                 await self._play(sessions[0].id, 0, None, False)

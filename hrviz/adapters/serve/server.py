@@ -28,8 +28,7 @@ from hrviz.adapters.serve.connection import Connection
 from hrviz.adapters.serve.hub import HubRegistry
 from hrviz.adapters.serve.static import allowed_origins, load_files, static_handler, web_dir
 from hrviz.adapters.serve.viewer import PacingStats
-from hrviz.core.ingest import IngestOptions, PublishReport, ingest, publish_pending
-from hrviz.core.model import Session
+from hrviz.core.ingest import Ingested, IngestOptions, PublishReport, ingest, publish_pending
 from hrviz.core.ports import Backends, QueuePosition, SessionStore
 
 log = logging.getLogger("hrviz.serve")
@@ -50,6 +49,9 @@ class ServerConfig:
     ingest: IngestOptions = field(default_factory=IngestOptions)
     web: Path | None = None
     temp_dir: str | None = None
+    # (path, name, store, options, progress) -> what was stored: the command passes the one that also
+    # opens zip archives (adapters.ingest.archives); the default reads the upload as one file.
+    ingest_path: Callable[[Path, str, SessionStore, IngestOptions, Callable[[int], None]], Ingested] | None = None
 
 
 class _LocalBackends(threading.local):
@@ -107,14 +109,17 @@ class App:
         """Run a store call in a worker thread, with that thread's store."""
         return await asyncio.get_running_loop().run_in_executor(self.meta_pool, lambda: fn(self.backends().store))
 
-    async def ingest_file(self, path: str, name: str, progress: Callable[[int], None]) -> list[Session]:
+    async def ingest_file(self, path: str, name: str, progress: Callable[[int], None]) -> Ingested:
         return await asyncio.get_running_loop().run_in_executor(self.ingest_pool, self._ingest, path, name, progress)
 
-    def _ingest(self, path: str, name: str, progress: Callable[[int], None]) -> list[Session]:
-        """Store the file; publication follows in the background (see :meth:`publish_soon`)."""
+    def _ingest(self, path: str, name: str, progress: Callable[[int], None]) -> Ingested:
+        """Store the file (any format, or every file of a zip); publication follows in the background
+        (see :meth:`publish_soon`)."""
         b = self.backends()
+        if self.config.ingest_path is not None:
+            return self.config.ingest_path(Path(path), name, b.store, self.config.ingest, progress)
         with open(path, "rb") as stream:
-            return ingest(stream, name, b.store, self.config.ingest, progress)
+            return Ingested(ingest(stream, name, b.store, self.config.ingest, progress))
 
     async def publish_soon(self) -> PublishReport:
         """Publish the outbox in the ingest pool; the caller need not wait for it to replay."""

@@ -4,7 +4,7 @@ Content decides, never the name: a FIT file has ``.FIT`` at byte 8, gzip starts 
 ``PK\\x03\\x04``; XML files are told by their root element (``TrainingCenterDatabase``, ``gpx``,
 ``HealthData``, whatever the namespace prefix) and Takeout's Fitbit JSON by its ``dateTime``/``bpm``
 entries. Anything else is left to the CSV reader. Zip archives hold several files and are opened
-by the caller (:mod:`hrviz.adapters.archives`); here a zip is refused with that hint.
+by the caller (:mod:`hrviz.adapters.ingest.archives`); here a zip is refused with that hint.
 """
 
 from __future__ import annotations

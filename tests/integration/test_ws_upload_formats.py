@@ -1,0 +1,57 @@
+"""Uploading FIT, a zip of activities and a broken FIT through the WebSocket API (docs/api.md)."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zipfile
+from typing import Any
+
+import pytest
+
+from hrviz.commands.serve import _upload
+from tests.integration.test_ws_api import Running, client, make_server, until, upload  # noqa: F401
+from tests.real_data import FIT
+
+pytestmark = pytest.mark.skipif(not FIT.is_dir(), reason=f"{FIT} is absent: needs the shared data folder")
+
+
+@pytest.fixture
+def server(make_server: Any) -> Running:  # noqa: F811
+    """The server as `hrviz serve` configures it: uploads read like `hrviz ingest` reads a path."""
+    return make_server(ingest_path=_upload)
+
+
+def test_a_fit_upload_in_binary_chunks_is_stored_and_replayed(server: Running) -> None:
+    data = (FIT / "garmin-fenix-5-run.fit").read_bytes()
+    with client(server) as ws:
+        upload(ws, data, name="morning-run.fit", chunk=1000)
+        up, _ = until(ws, "uploaded")
+        (session,) = up["sessions"]
+        assert session["source"] == "morning-run.fit" and session["rows"] == 21 and up["skipped"] == []
+        replay, _ = until(ws, "replay")
+        assert replay["session"]["start"] == "2017-06-11T07:34:09-07:00"
+        first, _ = until(ws, "reading")
+        assert first["seq"] == 0 and first["bpm"] == 61
+
+
+def test_a_zip_upload_gives_a_session_per_file_named_after_it(server: Running) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr("a.fit.gz", gzip.compress((FIT / "garmin-fenix-5-bike.fit").read_bytes()))
+        z.writestr("b.fit", (FIT / "garmin-edge-820-bike.fit").read_bytes())
+        z.writestr("c.fit", (FIT / "MonitoringFile.fit").read_bytes())
+    with client(server) as ws:
+        upload(ws, buffer.getvalue(), name="rides.zip")
+        up, _ = until(ws, "uploaded")
+        assert [s["source"] for s in up["sessions"]] == ["rides.zip/a.fit.gz", "rides.zip/b.fit"]
+        ((name, reason),) = [(s["file"], s["reason"]) for s in up["skipped"]]
+        assert name == "rides.zip/c.fit" and "monitoring_b" in reason
+
+
+def test_a_broken_fit_upload_gets_a_bad_file_error_naming_it(server: Running) -> None:
+    with client(server) as ws:
+        upload(ws, (FIT / "activity-settings-corruptheader.fit").read_bytes(), name="settings.fit")
+        err, _ = until(ws, "error")
+        assert err["code"] == "bad_file" and err["file"] == "settings.fit"
+        assert err["message"] == "settings.fit: corrupt FIT header at byte 771 (a chained file)"
