@@ -179,7 +179,7 @@ function addReading(r) {
   counter.textContent = String(state.shown);
   counter.dataset.lastSeq = String(r.seq);
   counter.dataset.seqErrors = String(state.seqErrors);
-  if (!r.filled && !r.kinds.includes("out_of_range")) {
+  if (countsInStats(r)) {
     const st = state.stats;
     st.n += 1;
     st.sum += r.bpm;
@@ -188,6 +188,11 @@ function addReading(r) {
     updateStats();
   }
   if (r.seq % 5 === 0) savePosition();
+}
+
+// the rule of hrviz/core/model.py counts_in_stats: filled and impossible values are no measurements
+function countsInStats(r) {
+  return !r.filled && !r.kinds.includes("out_of_range");
 }
 
 function updateStats() {

@@ -102,7 +102,10 @@ class ReadingBatch:
 
 
 def counts_in_stats(filled: bool, kinds: tuple[str, ...]) -> bool:
-    """Stats are over measured values only: filled and impossible readings would skew them."""
+    """Stats are over measured values only: filled and impossible readings would skew them.
+
+    The one home of this rule (the chart's lines join these readings only); web/app.js mirrors it.
+    """
     return not filled and "out_of_range" not in kinds
 
 
