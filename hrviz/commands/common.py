@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated, NoReturn
 
 import typer
 
 from hrviz.core.errors import BackendUnavailable, InputError
-
-T = TypeVar("T")
 
 DbOpt = Annotated[Path | None, typer.Option("--db", help="SQLite file of the embedded store.", envvar="HRVIZ_DB")]
 MysqlOpt = Annotated[
@@ -78,9 +76,3 @@ def friendly_errors() -> Iterator[None]:
         if os.environ.get("HRVIZ_DEBUG"):
             raise
         fail(f"unexpected {type(err).__name__}: {err} (HRVIZ_DEBUG=1 shows the traceback)", EXIT_ERROR)
-
-
-def guarded(fn: Callable[[], T]) -> T:
-    with friendly_errors():
-        return fn()
-    raise AssertionError("unreachable")  # pragma: no cover

@@ -398,10 +398,10 @@ def test_a_stalled_viewer_overflows_alone_and_never_blocks_the_others() -> None:
         async def fine(msg: str) -> None:
             delivered.append(msg)
 
-        slow = ws_viewer.Outbox(never, lambda: overflowed.append("slow"))
-        fast = ws_viewer.Outbox(fine, lambda: overflowed.append("fast"))
+        slow = ws_viewer.SendQueue(never, lambda: overflowed.append("slow"))
+        fast = ws_viewer.SendQueue(fine, lambda: overflowed.append("fast"))
         started = time.monotonic()
-        for i in range(ws_viewer.OUTBOX + 5):
+        for i in range(ws_viewer.SEND_QUEUE + 5):
             slow.put(str(i))  # never awaits: the producer is not held by the slow socket
             fast.put(str(i))
             await asyncio.sleep(0)
@@ -413,7 +413,7 @@ def test_a_stalled_viewer_overflows_alone_and_never_blocks_the_others() -> None:
 
     only_slow, delivered, quick = asyncio.run(scenario())
     assert only_slow and quick
-    assert delivered == ws_viewer.OUTBOX + 5
+    assert delivered == ws_viewer.SEND_QUEUE + 5
 
 
 # -- state lives in the store and the queue --------------------------------------------------------

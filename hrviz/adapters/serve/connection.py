@@ -1,7 +1,7 @@
 """One WebSocket client: its uploads, its replay, its controls (docs/api.md, message by message).
 
 The receive loop only parses and dispatches; everything slow happens elsewhere: file writes and
-ingest in worker threads, readings in the :class:`Player` task, sending in the outbox's task.
+ingest in worker threads, readings in the :class:`Player` task, sending in the send queue's task.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from hrviz.adapters.serve.hub import HubRegistry
-from hrviz.adapters.serve.viewer import CLOSE_TOO_SLOW, Outbox, PacingStats, Player
+from hrviz.adapters.serve.viewer import CLOSE_TOO_SLOW, PacingStats, Player, SendQueue
 from hrviz.core import protocol
 from hrviz.core.errors import BackendUnavailable, InputError
 from hrviz.core.ingest import Ingested, PublishReport
@@ -84,7 +84,7 @@ class Connection:
     def __init__(self, app: Shared, ws: ServerConnection) -> None:
         self.app = app
         self.ws = ws
-        self.out = Outbox(ws.send, self._too_slow)
+        self.out = SendQueue(ws.send, self._too_slow)
         self.player: Player | None = None
         self.upload: _PendingUpload | None = None
         self.ingesting = False

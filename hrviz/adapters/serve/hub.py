@@ -19,12 +19,13 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
 
 from hrviz.core import protocol
+from hrviz.core.errors import BackendUnavailable
 from hrviz.core.model import Kind, Reading, Session
 from hrviz.core.ports import QueuePosition, ReadingQueue, SessionStore
 
 log = logging.getLogger("hrviz.serve")
 
-PAGE = 2000  # readings fetched per worker-thread call
+PER_CALL = 2000  # readings fetched per worker-thread call
 READ_AHEAD = 4000  # readings kept ready beyond the furthest viewer: > 60 s even at 60x
 IDLE_SECONDS = 60.0  # how long a hub without viewers is kept for reconnects
 
@@ -51,7 +52,6 @@ class SessionHub:
         self.error: str | None = None
         self.viewers = 0
         self.idle_since = time.monotonic()
-        self.pages_read = 0  # for tests and the bench: a hub reads each page once
 
     @property
     def loaded(self) -> int:
@@ -109,9 +109,8 @@ class SessionHub:
         page: list[tuple[int, float, str]] = []
         for r in self._iter:
             page.append((r.seq, r.ts, protocol.reading(r, tz, r.ts in gaps)))
-            if len(page) >= PAGE:
+            if len(page) >= PER_CALL:
                 break
-        self.pages_read += 1
         return page
 
     def _append(self, page: list[tuple[int, float, str]]) -> None:
@@ -119,11 +118,11 @@ class SessionHub:
             if seq < self.loaded:
                 continue  # a redelivered record: the queue is at-least-once
             if seq > self.loaded:
-                raise RuntimeError(f"the queue skipped readings {self.loaded}..{seq - 1}")
+                raise BackendUnavailable(f"the queue skipped readings {self.loaded}..{seq - 1}")
             self.messages.append(message)
             self.ts.append(ts)
         if not page and self.loaded < self.total:
-            raise RuntimeError(f"the queue holds {self.loaded} of the session's {self.total} readings")
+            raise BackendUnavailable(f"the queue holds {self.loaded} of the session's {self.total} readings")
         self._wake()
 
     def _wake(self) -> None:
@@ -161,9 +160,6 @@ class HubRegistry:
 
     def __len__(self) -> int:
         return len(self._hubs)
-
-    def get(self, session_id: str) -> SessionHub | None:
-        return self._hubs.get(session_id)
 
     async def acquire(self, session_id: str) -> SessionHub | None:
         """The session's hub, opened on first use (None for an unknown session)."""

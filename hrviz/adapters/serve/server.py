@@ -35,7 +35,7 @@ log = logging.getLogger("hrviz.serve")
 T = TypeVar("T")
 
 MAX_MESSAGE = 1 << 20  # one frame: a 256 KB chunk is ~342 KB once in base64 JSON
-WRITE_LIMIT = 64 * 1024  # per-connection send buffer before ``send`` waits (the outbox absorbs the rest)
+WRITE_LIMIT = 64 * 1024  # per-connection send buffer before ``send`` waits (the send queue absorbs the rest)
 LANES = 8
 POSITION_WAIT = 30.0  # seconds a replay waits for a just-uploaded session's first acknowledgement
 
@@ -214,10 +214,6 @@ class HrvizServer:
                 self.app.counters["slow_closed"],
             )
         await asyncio.get_running_loop().run_in_executor(None, self.app.close)
-
-    async def serve_forever(self) -> None:
-        assert self.server is not None
-        await self.server.serve_forever()
 
 
 __all__ = ["HrvizServer", "ServerConfig"]

@@ -1,7 +1,7 @@
-"""One viewer: its own replay clock and cursor over a shared hub, and its own bounded outbox.
+"""One viewer: its own replay clock and cursor over a shared hub, and its own bounded send queue.
 
-Why a bounded outbox and a separate sender task: the replay loop never awaits the socket, so a
-slow or dead viewer cannot delay anyone; when its outbox overflows it is disconnected (it will
+Why a bounded send queue and a separate sender task: the replay loop never awaits the socket, so a
+slow or dead viewer cannot delay anyone; when its send queue overflows it is disconnected (it will
 reconnect and ``resume_from`` where it was) instead of making the server buffer without limit.
 """
 
@@ -20,15 +20,15 @@ from hrviz.core.replay import EventCursor, ReplayClock
 
 log = logging.getLogger("hrviz.serve")
 
-OUTBOX = 1024  # messages; ~17 s of 60x replay: only a stalled connection fills it
+SEND_QUEUE = 1024  # messages; ~17 s of 60x replay: only a stalled connection fills it
 CLOSE_TOO_SLOW = 1013  # "try again later": the page reconnects and resumes
 
 
-class Outbox:
+class SendQueue:
     """Messages for one connection, written by one sender task in order."""
 
     def __init__(self, send: Callable[[str], Awaitable[None]], on_overflow: Callable[[], None]) -> None:
-        self._queue: asyncio.Queue[str] = asyncio.Queue(OUTBOX)
+        self._queue: asyncio.Queue[str] = asyncio.Queue(SEND_QUEUE)
         self._send = send
         self._on_overflow = on_overflow
         self.overflowed = False
@@ -74,14 +74,14 @@ class PacingStats:
 
 
 class Player:
-    """Replays one hub to one outbox at this viewer's pace; controls wake it at once."""
+    """Replays one hub to one send queue at this viewer's pace; controls wake it at once."""
 
     def __init__(
-        self, hub: SessionHub, outbox: Outbox, from_seq: int, speed: float, paused: bool, pacing: PacingStats
+        self, hub: SessionHub, out: SendQueue, from_seq: int, speed: float, paused: bool, pacing: PacingStats
     ) -> None:
         self.hub = hub
         self._pacing = pacing
-        self._out = outbox
+        self._out = out
         self.clock = ReplayClock(speed=speed, paused=paused)
         self.next_seq = min(from_seq, hub.total)
         self._cursor = EventCursor(hub.session.anomalies)

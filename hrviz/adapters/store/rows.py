@@ -30,7 +30,6 @@ SESSION_FIELDS = (
     "stat_max",
 )
 SUMMARY_FIELDS = SESSION_FIELDS[4:]  # what commit() rewrites once the whole file is read
-ANOMALY_FIELDS = ("session_id", "idx", "kind", "start_ts", "end_ts", "bpm", "baseline", "delta")
 
 
 def session_row(s: Session) -> tuple[object, ...]:
@@ -80,10 +79,6 @@ def tsv_lines(batch: ReadingBatch) -> str:
     for i, (filled, kinds) in batch.marks.items():
         lines[i] = f"{first + i}\t{ts[i]!r}\t{bpm[i]!r}\t{1 if filled else 0}\t{','.join(kinds)}\n"
     return "".join(lines)
-
-
-def reading_from_row(seq: int, ts: float, bpm: float, filled: int, kinds: str) -> Reading:
-    return Reading(seq, ts, bpm, bool(filled), tuple(kinds.split(",")) if kinds else ())
 
 
 def anomaly_rows(session_id: str, anomalies: Sequence[Anomaly]) -> list[tuple[object, ...]]:

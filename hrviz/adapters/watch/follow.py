@@ -29,7 +29,7 @@ WS_PATH = "/ws"
 OPEN_TIMEOUT = 5.0  # seconds to connect and hear back about the session
 POLL = 0.05  # seconds between polls of the message queue (the UI also waits on keys)
 RECONNECT_DELAYS = (0.5, 1.0, 2.0, 4.0)  # backoff before each attempt; then the loss is final
-LOST = "the server closed the connection"
+CONNECTION_LOST = "the server closed the connection"
 
 
 class UnknownSession(LookupError):
@@ -100,7 +100,7 @@ class ServerFeed:
             if self._closing.is_set() or self._ended:
                 break
             if not self._reconnect():
-                self._queue.put({"type": "_status", "message": LOST})
+                self._queue.put({"type": "_status", "message": CONNECTION_LOST})
                 break
         self._queue.put(None)
 

@@ -21,7 +21,6 @@ from hrviz.core.reader.timestamps import (
     is_date_only,
 )
 
-DELIMITERS = (",", ";", "\t", "|")
 HR_LOW, HR_HIGH = 25.0, 250.0
 EXPECTED = "expected one named bpm, hr, heart_rate, heartRate, pulse, value, … or numeric values 25–250"
 _SAMPLE_ROWS = 200
