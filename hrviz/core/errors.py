@@ -3,6 +3,30 @@
 from __future__ import annotations
 
 
+def printable(name: str) -> str:
+    """A file name fit for a one-line message: the bytes of an undecodable name as ``\\xff``,
+    lone surrogates and control characters (a newline in a name) escaped, the rest as typed."""
+    if name.isprintable() and not _has_surrogates(name):
+        return name
+    out = []
+    for c in name:
+        if "\udc80" <= c <= "\udcff":  # a byte that was not UTF-8 (os.fsdecode's surrogateescape)
+            out.append(f"\\x{ord(c) - 0xDC00:02x}")
+        elif c.isprintable() and not "\ud800" <= c <= "\udfff":
+            out.append(c)
+        else:
+            out.append(c.encode("unicode_escape").decode("ascii"))
+    return "".join(out)
+
+
+def _has_surrogates(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 class InputError(Exception):
     """A file hrviz cannot use: carries the file, the line (when one is to blame) and what was wrong.
 
@@ -13,7 +37,8 @@ class InputError(Exception):
         self.source = source
         self.message = message
         self.line = line
-        where = f"{source}, line {line}" if line is not None else source
+        name = printable(source)
+        where = f"{name}, line {line}" if line is not None else name
         super().__init__(f"{where}: {message}")
 
 

@@ -22,6 +22,7 @@ from hrviz.core.model import Anomaly, Session
 from hrviz.core.ports import Outbox, ReadingQueue, SessionStore
 from hrviz.core.reader import read_series
 from hrviz.core.reader.formats import clip
+from hrviz.core.reader.timestamps import LATEST, year_of
 from hrviz.core.series import CADENCE_SAMPLES, Series, cadence_of
 
 BATCH = 5000
@@ -79,6 +80,15 @@ class HashingStream:
             pass
 
 
+def check_source(source: str) -> None:
+    """Refuse a file whose name is not text (bytes that are not UTF-8, lone surrogates): it could
+    be neither stored nor shown as the session's source. Checked before anything is read."""
+    try:
+        source.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(source, "the file name is not valid UTF-8; rename the file") from None
+
+
 def read_and_fingerprint(
     stream: BinaryIO, source: str, options: IngestOptions, on_progress: Callable[[int], None] | None = None
 ) -> tuple[list[Series], str]:
@@ -134,22 +144,29 @@ def ingest(
     Raises :class:`InputError` before anything is written when the file cannot be used.
     """
     options = options or IngestOptions()
+    check_source(source)
     all_series, digest = read_and_fingerprint(stream, source, options, on_progress)
     for s in all_series:
         if not any(not math.isnan(b) for b in s.bpm):
             who = f" for subject {s.subject!r}" if s.subject is not None else ""
             raise InputError(source, f"no usable heart-rate values{who}: every value is blank or a placeholder")
+        if len(s) and not (s.ts[0] >= 0 and s.ts[-1] < LATEST):  # every reader's rows, whatever the format
+            raise InputError(
+                source, f"times out of range: {year_of(s.ts[0])} to {year_of(s.ts[-1])} (hrviz stores 1970–2099)"
+            )
     sessions = []
     for s in all_series:
         print_ = fingerprint(digest, s.subject)
         found = existing(store, print_)
         if found is not None:
             found.warnings = list(s.warnings)
+            found.skipped, found.skipped_lines = s.skipped, list(s.skipped_lines)
             sessions.append(found)
             continue
         session = Session(
             id=print_[:12], source=source, subject=s.subject, fingerprint=print_,
             rows=s.rows, duplicates=s.duplicates, tz_offset_min=s.tz_offset_min, warnings=list(s.warnings),
+            skipped=s.skipped, skipped_lines=list(s.skipped_lines),
         )  # fmt: skip
         samples = zip(s.ts, s.bpm, strict=True)  # NaN = missing
         sessions.append(_store(session, samples, s.cadence(), store, options.detector))
@@ -158,7 +175,7 @@ def ingest(
 
 def ingest_chunks(
     chunks: Iterator[tuple[Sequence[float], Sequence[float]]],
-    totals: Callable[[], tuple[int, int, int | None]],
+    totals: Callable[[], Series],
     source: str,
     digest: str,
     store: SessionStore,
@@ -166,10 +183,12 @@ def ingest_chunks(
 ) -> Session:
     """Detect and store a single-subject file whose samples arrive in chunks while it is still being read.
 
-    ``totals()`` gives (rows, duplicates, tz_offset_min) once ``chunks`` is exhausted. The result is
+    ``totals()`` gives the file's counts (rows, duplicates, tz_offset_min, skipped rows) as a
+    :class:`Series` without samples, once ``chunks`` is exhausted. The result is
     exactly what :func:`ingest` stores for the same file: the cadence comes from the same first
     :data:`CADENCE_SAMPLES` timestamps, the detector sees the same samples.
     """
+    check_source(source)
     print_ = fingerprint(digest, None)
     session = Session(id=print_[:12], source=source, subject=None, fingerprint=print_)
     head: list[tuple[Sequence[float], Sequence[float]]] = []
@@ -182,7 +201,9 @@ def ingest_chunks(
     samples = chain.from_iterable(zip(ts, bpm, strict=True) for ts, bpm in chain(head, chunks))
 
     def finalize(s: Session) -> None:
-        s.rows, s.duplicates, s.tz_offset_min = totals()
+        counts = totals()
+        s.rows, s.duplicates, s.tz_offset_min = counts.rows, counts.duplicates, counts.tz_offset_min
+        s.skipped, s.skipped_lines = counts.skipped, list(counts.skipped_lines)
 
     return _store(session, samples, cadence_of(head_ts), store, options.detector, finalize)
 

@@ -168,6 +168,10 @@ class Session:
     existing: bool = False
     warnings: list[str] = field(default_factory=list)  # what the reader worked around; not stored
     cadence: dict[str, object] | None = None  # the rhythm found (explain.cadence_report); known at ingest only
+    # Rows the read left out for an unusable time, and the first few of their lines: a report of
+    # this read (docs/formats.md, "Bad rows"), not stored, so 0 for a listed session.
+    skipped: int = 0
+    skipped_lines: list[int] = field(default_factory=list)
 
     def iso(self, ts: float | None) -> str | None:
         return format_ts(ts, self.tz_offset_min)
@@ -186,6 +190,8 @@ class Session:
             "end": self.iso(self.end),
             "existing": self.existing,
             "warnings": list(self.warnings),
+            "skipped": self.skipped,
+            "skipped_lines": self.skipped_lines,
             "stats": self.stats.as_dict(),
             "cadence": self.cadence,
             "anomalies": [anomaly_dict(a, self.tz_offset_min) for a in self.anomalies],

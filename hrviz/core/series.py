@@ -22,6 +22,8 @@ class Series:
     duplicates: int = 0  # rows dropped because their timestamp was already seen
     tz_offset_min: int | None = None  # the file's UTC offset in minutes; None for naive times
     warnings: list[str] = field(default_factory=list)  # damage the reader worked around (a truncated FIT)
+    skipped: int = 0  # rows left out for an unusable time (docs/formats.md, "Bad rows")
+    skipped_lines: tuple[int, ...] = ()  # the first few of their line numbers
 
     def __len__(self) -> int:
         return len(self.ts)

@@ -90,6 +90,16 @@ BAD_FILES = [
     ("header.csv", b"timestamp,bpm\n", "header"),
     ("binary.csv", bytes(range(256)) * 10, "binary"),
     ("nohr.csv", b"name,city\nann,paris\nbob,rome\n", "no heart-rate column"),
+    # issue 8: each of these was exit 1 (a traceback, or "unexpected Error"), some stored anyway
+    (
+        "mixed_tz.csv",
+        "".join(f"2026-01-01T10:00:{i:02d}{'+01:00' if i % 2 else ''},70\n" for i in range(40)).encode(),
+        "line 2: the time '2026-01-01t10:00:01+01:00' in column 'column 1' has a utc offset",
+    ),
+    ("far_epoch.csv", b"time,bpm\n" + b"".join(b"%d,70\n" % (253402300800 + i) for i in range(50)), "out of range"),
+    ("long_line.csv", b"time,bpm\n1767225600,70\n1767225601," + b"7" * 10_000_000 + b"\n", "line 3"),
+    ("wide.csv", b"time,bpm\n1767225600,70\n" + b",".join([b"1"] * 100_000) + b"\n", "line 3: 100,000 fields"),
+    ("first_row_1e300.csv", b"time,bpm\n1e300,70\n1767225601,71\n", "line 2"),
 ]
 
 
@@ -106,6 +116,36 @@ def test_bad_input_exits_2_with_one_clear_message_and_stores_nothing(
     assert str(bad) in done.stderr and message in done.stderr.lower()
     assert len(done.stderr.strip().splitlines()) == 1
     assert session_count(db) == 0
+
+
+def test_a_file_name_that_is_not_utf8_is_bad_input_printed_escaped(tmp_path: Path) -> None:
+    bad = Path(os.fsdecode(bytes(tmp_path) + b"/bad\xff\xfe.csv"))
+    bad.write_bytes(DEMO.read_bytes())
+    db = tmp_path / "h.db"
+    done = hrviz(bad, db=db)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "bad\\xff\\xfe.csv: the file name is not valid UTF-8" in done.stderr
+    assert session_count(db) == 0
+
+
+def test_a_stray_row_is_skipped_reported_and_the_session_lists(tmp_path: Path) -> None:
+    stray = tmp_path / "stray.csv"
+    rows = [str(1_767_225_600 + i) for i in range(3_000)]
+    rows[1_234] = "1767225602000"  # milliseconds in a seconds file: year 57971 before the fix
+    stray.write_text("time,bpm\n" + "".join(f"{t},{60 + i % 9}\n" for i, t in enumerate(rows)))
+    db = tmp_path / "h.db"
+    done = hrviz(stray, "--json", db=db)
+    assert done.returncode == 0, done.stderr
+    (session,) = json.loads(done.stdout)["sessions"]
+    assert (session["skipped"], session["skipped_lines"]) == (1, [1_236])
+    assert (session["start"], session["end"]) == ("2026-01-01T00:00:00Z", "2026-01-01T00:49:59Z")
+    human = hrviz(stray, db=tmp_path / "other.db")
+    assert "skipped 1 row(s) with an unusable time (line 1236" in human.stdout
+    store = SqliteStore(db)
+    try:
+        assert [s.as_dict()["end"] for s in store.list_sessions()] == ["2026-01-01T00:49:59Z"]
+    finally:
+        store.close()
 
 
 def test_a_bad_file_among_good_ones_stores_nothing_from_it(tmp_path: Path) -> None:

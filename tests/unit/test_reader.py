@@ -262,7 +262,7 @@ REFUSALS: list[tuple[str, bytes, str, int | None]] = [
             + "".join(f"2024-01-01 00:{i // 60:02d}:{i % 60:02d},60\n" for i in range(300))
             + "".join(f"bad{i},60\n" for i in range(40))
         ).encode(),
-        "cannot read the time 'bad0' in column 'time' (40 of 340 rows have unreadable times)",
+        "cannot read the time 'bad0' in column 'time' (40 of 340 rows have unusable times)",
         302,
     ),
 ]

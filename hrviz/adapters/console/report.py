@@ -54,6 +54,12 @@ def print_sessions(sessions: list[Session], console: Console | None = None) -> N
         facts.add_row("from", s.iso(s.start) or "-", "to", s.iso(s.end) or "-", "duplicates", f"{s.duplicates:,}")
         facts.add_row("min", _num(stats["min"]), "mean", _num(stats["mean"]), "max", _num(stats["max"]))
         console.print(facts)
+        if s.skipped:
+            lines = ", ".join(str(n) for n in s.skipped_lines) + (", …" if s.skipped > len(s.skipped_lines) else "")
+            console.print(
+                f"[yellow]skipped {s.skipped:,} row(s) with an unusable time[/] (line {lines}; see docs/formats.md)",
+                highlight=False,
+            )
         counts = Counter(str(a.kind) for a in s.anomalies)
         if not counts:
             console.print("no anomalies\n")

@@ -28,6 +28,7 @@ from hrviz.core.ingest import IngestOptions, existing, file_digest, fingerprint,
 from hrviz.core.model import Session
 from hrviz.core.ports import SessionStore
 from hrviz.core.reader.formats import CSV, PEEK, kind_of
+from hrviz.core.series import Series
 
 STREAM_FROM_BYTES = 8_000_000  # below this, a second process costs more than it saves
 
@@ -101,7 +102,7 @@ class _Child:
         )
         self._pipe = self._process.stdout
         self._pushed: tuple[bytes | None, bytes] | None = None
-        self._totals: tuple[int, int, int | None] | None = None
+        self._totals: Series | None = None
 
     def next_message(self) -> tuple[bytes | None, bytes]:
         if self._pushed is not None:
@@ -131,8 +132,15 @@ class _Child:
                 if on_progress is not None:
                     on_progress(struct.unpack("<q", body)[0])
             elif kind == DONE:
-                rows, duplicates, tz = json.loads(body)
-                self._totals = (rows, duplicates, tz)
+                rows, duplicates, tz, skipped, lines = json.loads(body)
+                self._totals = Series(
+                    None,
+                    rows=rows,
+                    duplicates=duplicates,
+                    tz_offset_min=tz,
+                    skipped=skipped,
+                    skipped_lines=tuple(lines),
+                )
                 return
             elif kind == ERROR:
                 source, message, line = json.loads(body)
@@ -140,7 +148,7 @@ class _Child:
             else:  # out of order after chunks, or the child died
                 raise _Fallback()
 
-    def totals(self) -> tuple[int, int, int | None]:
+    def totals(self) -> Series:
         assert self._totals is not None, "totals() before the last chunk"
         return self._totals
 

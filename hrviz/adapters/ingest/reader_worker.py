@@ -3,8 +3,9 @@
 A fresh interpreter that imports the reader and nothing else (about 15 MB, where a fork of the
 CLI would carry its 30): it parses PATH and writes frames to stdout — one byte of kind, eight of
 length, then the payload: ``C`` a chunk (ts then bpm, raw doubles), ``P`` progress (bytes read),
-``D`` done (JSON rows, duplicates, tz offset), ``E`` an input error (JSON source, message, line),
-``W`` "read it whole" (several subjects, or rows going back in time after a chunk).
+``D`` done (JSON rows, duplicates, tz offset, skipped rows and their first lines), ``E`` an input
+error (JSON source, message, line), ``W`` "read it whole" (several subjects, or a row going back
+in time: such files are sorted by one reader holding them whole).
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ def run(path: Path, interval: float, chunk_rows: int, out: BinaryIO) -> None:
     (tail,) = series
     if len(tail):
         send(tail.ts, tail.bpm)
-    frame(out, DONE, json.dumps([tail.rows, tail.duplicates, tail.tz_offset_min]).encode())
+    counts = [tail.rows, tail.duplicates, tail.tz_offset_min, tail.skipped, list(tail.skipped_lines)]
+    frame(out, DONE, json.dumps(counts).encode())
 
 
 if __name__ == "__main__":

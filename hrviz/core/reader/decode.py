@@ -91,6 +91,10 @@ class TextSource:
             line = self._text.readline(_MAX_LINE)
             if not line:
                 break
+            if len(line) == _MAX_LINE and not line.endswith(("\n", "\r")):
+                raise InputError(
+                    source, f"a line over {_MAX_LINE:,} characters long: not a CSV row", len(self.head) + 1
+                )
             self.head.append(line)
             size += len(line)
 

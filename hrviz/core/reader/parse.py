@@ -16,16 +16,20 @@ from datetime import datetime
 from hrviz.core.errors import InputError
 from hrviz.core.reader.collect import Collector
 from hrviz.core.reader.names import is_hr_type
-from hrviz.core.reader.sniff import Layout
-from hrviz.core.reader.timestamps import ISO
+from hrviz.core.reader.sniff import Layout, malformed
+from hrviz.core.reader.timestamps import EARLIEST, ISO, LATEST, absolute, year_of
 
 EPOCH = datetime(1970, 1, 1)
 NAN = math.nan
 INF = math.inf
-# Isolated rows whose time cannot be read are skipped; more than this many (and more than
-# BAD_SHARE of the rows) means the layout was misread, so the file is refused instead.
+MIXED = -math.inf  # an ISO time whose UTC offset (or lack of one) differs from the first data row's
+# Rows with an unusable time are skipped (and reported) while they are a few strays in a file that
+# reads fine around them: up to BAD_ROWS_TOLERATED or BAD_SHARE of the rows, whichever is more,
+# and never over BAD_SHARE_MAX of them. Beyond that the layout was misread or the file is mixed,
+# so it is refused instead (docs/formats.md, "Bad rows").
 BAD_ROWS_TOLERATED = 10
 BAD_SHARE = 0.01
+BAD_SHARE_MAX = 0.05
 _TIME_ERRORS = (ValueError, IndexError, TypeError, OverflowError)
 
 
@@ -73,7 +77,23 @@ def _time_parser(layout: Layout) -> tuple[Callable[[str], float] | None, int, in
 
 
 class Unstreamable(Exception):
-    """Rows went back in time after chunks were already handed out: the caller must read it whole."""
+    """Rows went back in time while chunks were being handed out: the caller must read it whole."""
+
+
+def _why(layout: Layout, cell: str, t: float, aware: bool, where: str = "") -> str:
+    """What is wrong with one row's time, for messages (``where`` goes after the column's name)."""
+    fmt = layout.time_format
+    if fmt is None or not layout.time_cols:
+        return f"the time of reading{where} falls in {year_of(t)}, after 2099 (from the start plus the interval)"
+    column = " + ".join(repr(layout.columns[c]) for c in layout.time_cols)
+    what = f"the time {cell!r} in column {column}{where}"
+    if t != t:
+        return f"cannot read {what}"
+    if t == MIXED and fmt is ISO:
+        return f"{what} has {'no' if aware else 'a'} UTC offset, unlike the first data row"
+    read_as = f"read as {fmt.name}, " if fmt.name.startswith("unix") else ""
+    window = "in 1980–2099" if absolute(fmt) else "before 2100"
+    return f"{what} is out of range ({read_as}{year_of(t)}; times must fall {window})"
 
 
 def parse_rows(
@@ -87,10 +107,14 @@ def parse_rows(
 ) -> tuple[dict[str | None, Collector], list[str]]:
     """Read every data row into per-subject collectors; returns them and every subject seen.
 
+    A row whose time is unreadable, outside the plausible window (1980–2099 for dates and unix
+    times) or, for ISO times, aware where the first data row is naive (or the reverse) is a bad
+    row: skipped and counted while they are few, else the file is refused (see the constants).
+
     With ``on_chunk`` (single-subject layouts only), every ``chunk_rows`` rows of a file that is in
     time order so far are handed out as (ts, bpm) arrays and dropped here, so a consumer can work
-    while the rest is read; the collector keeps only the tail. Raises :class:`Unstreamable` if a
-    row then goes back in time.
+    while the rest is read; the collector keeps only the tail. Raises :class:`Unstreamable` as soon
+    as a row goes back in time: such files are sorted by one reader that holds them whole.
     """
     if on_chunk is not None and (layout.subject_col is not None or subject is not None):
         raise ValueError("chunks are for single-subject layouts")
@@ -101,7 +125,9 @@ def parse_rows(
     scol = -1 if layout.subject_col is None else layout.subject_col
     ycol = -1 if layout.type_col is None else layout.type_col
     start, interval = layout.start, layout.interval
+    low, high = (EARLIEST if absolute(layout.time_format) else 0.0), LATEST
     iso = layout.time_format is ISO and tcol2 < 0
+    aware = layout.tz_offset_min is not None  # for ISO: the first data row had a UTC offset
     fromiso = datetime.fromisoformat
     suffix, suffix_seconds, cut = "", 0.0, None  # the first offset seen, e.g. "+01:00", once known
     collectors: dict[str | None, Collector] = {}
@@ -113,12 +139,12 @@ def parse_rows(
     # The current subject's state lives in locals (the hot path); it is swapped in and out of its
     # Collector only when the subject changes, which in practice is once per subject.
     ts_append, bpm_append = acc.ts.append, acc.bpm.append
-    last, rows, duplicates, unsorted = acc.last, 0, 0, False
+    late_ts_append, late_bpm_append = acc.late_ts.append, acc.late_bpm.append
+    last, rows, duplicates = acc.last, 0, 0
     key: str | None = None
     next_chunk = chunk_rows if on_chunk is not None else 1 << 62
-    streamed = False
     bad = 0
-    first_bad: tuple[int, str] | None = None
+    first_bad: tuple[int, str, float] | None = None
     first_row = True
     try:
         for row in reader:
@@ -147,47 +173,51 @@ def parse_rows(
                         if subject is not None and name != subject:
                             continue
                         found = collectors[name] = Collector(name)
-                    acc.last, acc.rows, acc.duplicates, acc.unsorted = last, rows, duplicates, unsorted
+                    acc.last, acc.rows, acc.duplicates = last, rows, duplicates
                     acc, key = found, name
                     ts_append, bpm_append = acc.ts.append, acc.bpm.append
-                    last, rows, duplicates, unsorted = acc.last, acc.rows, acc.duplicates, acc.unsorted
+                    late_ts_append, late_bpm_append = acc.late_ts.append, acc.late_bpm.append
+                    last, rows, duplicates = acc.last, acc.rows, acc.duplicates
             if iso:  # the common case, inlined: one C parse, no Python call
                 try:
                     cell = row[tcol]
                     if suffix and cell.endswith(suffix):  # the file's own offset: naive arithmetic is 2× faster
                         t = (fromiso(cell[:cut]) - EPOCH).total_seconds() - suffix_seconds
                     else:
-                        dt = fromiso(cell)
+                        try:
+                            dt = fromiso(cell)
+                        except ValueError:
+                            dt = fromiso(cell.strip().replace("/", "-"))
                         if dt.tzinfo is None:
-                            t = (dt - EPOCH).total_seconds()
-                        else:
+                            t = MIXED if aware else (dt - EPOCH).total_seconds()
+                        elif aware:
                             t = dt.timestamp()
                             if not suffix:
                                 suffix, suffix_seconds = _offset_suffix(cell, dt)
                                 cut = -len(suffix) if suffix else None
+                        else:
+                            t = MIXED
                 except _TIME_ERRORS:
                     t = NAN
-            if not iso or t != t:
+            elif parse_time is None:
+                t = start + rows * interval
+            else:
                 try:
-                    if parse_time is None:
-                        t = start + rows * interval
-                    else:
-                        t = parse_time(row[tcol] if tcol2 < 0 else f"{row[tcol].strip()} {row[tcol2].strip()}")
+                    t = parse_time(row[tcol] if tcol2 < 0 else f"{row[tcol].strip()} {row[tcol2].strip()}")
                 except _TIME_ERRORS:
-                    if not any(c.strip() for c in row):
-                        continue
-                    cell = row[tcol] if tcol < len(row) else ""
-                    line = reader.line_num + offset
-                    if first_row:
-                        raise InputError(
-                            source,
-                            f"cannot read the time {cell!r} in column {layout.columns[tcol]!r} of the first data row",
-                            line,
-                        ) from None
-                    bad += 1
-                    if first_bad is None:
-                        first_bad = (line, cell)
+                    t = NAN
+            if not low <= t < high:  # unreadable (NaN), implausible, or an offset unlike the file's
+                if not any(c.strip() for c in row):
                     continue
+                cell = " ".join(row[c] for c in layout.time_cols if c < len(row))
+                line = reader.line_num + offset
+                if first_row:
+                    raise InputError(source, _why(layout, cell, t, aware, " of the first data row"), line) from None
+                bad += 1
+                if first_bad is None:
+                    first_bad = (line, cell, t)
+                acc.skip(line)
+                continue
             first_row = False
             try:
                 v = float(row[hcol])
@@ -204,32 +234,23 @@ def parse_rows(
                 last = t
                 if rows >= next_chunk:
                     next_chunk = rows + chunk_rows
-                    if not unsorted:
-                        on_chunk(acc.ts, acc.bpm)  # type: ignore[misc]  # set whenever next_chunk > 0
-                        acc.ts, acc.bpm = array("d"), array("d")
-                        ts_append, bpm_append = acc.ts.append, acc.bpm.append
-                        streamed = True
+                    on_chunk(acc.ts, acc.bpm)  # type: ignore[misc]  # set whenever next_chunk > 0
+                    acc.ts, acc.bpm = array("d"), array("d")
+                    ts_append, bpm_append = acc.ts.append, acc.bpm.append
             elif t == last:
                 duplicates += 1
-            else:
-                if streamed:
+            else:  # a straggler: sorted into place by Collector.finish
+                if on_chunk is not None:
                     raise Unstreamable(f"{source}: line {reader.line_num + offset} goes back in time")
-                unsorted = True
-                ts_append(t)
-                bpm_append(v)
-                last = t
+                late_ts_append(t)
+                late_bpm_append(v)
     except csv.Error as err:
-        raise InputError(source, f"malformed CSV: {err}", reader.line_num + offset) from None
-    acc.last, acc.rows, acc.duplicates, acc.unsorted = last, rows, duplicates, unsorted
+        raise InputError(source, malformed(err), reader.line_num + offset) from None
+    acc.last, acc.rows, acc.duplicates = last, rows, duplicates
     total = sum(c.rows for c in collectors.values()) + bad
-    if first_bad is not None and bad > max(BAD_ROWS_TOLERATED, BAD_SHARE * total):
-        line, cell = first_bad
-        raise InputError(
-            source,
-            f"cannot read the time {cell!r} in column {layout.columns[tcol]!r} "
-            f"({bad} of {total} rows have unreadable times)",
-            line,
-        )
+    if first_bad is not None and (bad > max(BAD_ROWS_TOLERATED, BAD_SHARE * total) or bad > BAD_SHARE_MAX * total):
+        line, cell, t = first_bad
+        raise InputError(source, f"{_why(layout, cell, t, aware)} ({bad} of {total} rows have unusable times)", line)
     if scol < 0:
         seen = {}
     return collectors, list(seen)

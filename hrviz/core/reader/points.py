@@ -18,8 +18,6 @@ def add(c: Collector, t: float, bpm: float) -> None:
         c.last = t
     elif t == c.last:
         c.duplicates += 1
-    else:
-        c.unsorted = True
-        c.ts.append(t)
-        c.bpm.append(bpm)
-        c.last = t
+    else:  # a straggler: merged into place by Collector.finish
+        c.late_ts.append(t)
+        c.late_bpm.append(bpm)

@@ -17,6 +17,7 @@ from hrviz.core.reader.timestamps import (
     TimeFormat,
     choose_format,
     first_unreadable,
+    implausible_number,
     is_clock_only,
     is_date_only,
 )
@@ -24,6 +25,7 @@ from hrviz.core.reader.timestamps import (
 HR_LOW, HR_HIGH = 25.0, 250.0
 EXPECTED = "expected one named bpm, hr, heart_rate, heartRate, pulse, value, … or numeric values 25–250"
 _SAMPLE_ROWS = 200
+MAX_COLUMNS = 1000  # no heart-rate export is wider; a wider row is not a table hrviz can read
 
 
 @dataclass(slots=True)
@@ -66,9 +68,12 @@ def _delimiter(lines: Sequence[str]) -> str:
     text = [ln for ln in lines if ln.strip()][:_SAMPLE_ROWS]
     for delim in (";", "\t", "|", ","):
         counts: dict[int, int] = {}
-        for fields in csv.reader(text, delimiter=delim):
-            if len(fields) > 1:
-                counts[len(fields)] = counts.get(len(fields), 0) + 1
+        try:
+            for fields in csv.reader(text, delimiter=delim):
+                if len(fields) > 1:
+                    counts[len(fields)] = counts.get(len(fields), 0) + 1
+        except csv.Error:  # e.g. a field over the size limit when split this way: not this delimiter
+            continue
         score = max(counts.values(), default=0)
         if score > best_score:
             best, best_score = delim, score
@@ -83,18 +88,34 @@ def _value_like(cell: str) -> bool:
     return cell.lower() in _MISSING or _is_number(cell) or _is_number(cell.replace(",", "."))
 
 
-def _rows(lines: Sequence[str], delimiter: str) -> list[Row]:
+def malformed(err: csv.Error) -> str:
+    """The csv module's complaint in words a user can act on."""
+    if "field larger than field limit" in str(err):
+        return f"malformed CSV: a field longer than {csv.field_size_limit():,} characters"
+    return f"malformed CSV: {err}"
+
+
+def _rows(lines: Sequence[str], delimiter: str, source: str) -> list[Row]:
     """The head's records with their line numbers; blank records dropped, cells stripped."""
     out: list[Row] = []
     reader = csv.reader(lines, delimiter=delimiter, skipinitialspace=True)
     previous = 0
-    for fields in reader:
-        start, previous = previous + 1, reader.line_num
-        cells = [f.strip() for f in fields]
-        while cells and not cells[-1]:
-            cells.pop()
-        if cells:
-            out.append(Row(start, cells))
+    try:
+        for fields in reader:
+            start, previous = previous + 1, reader.line_num
+            if len(fields) > MAX_COLUMNS:
+                raise InputError(
+                    source,
+                    f"{len(fields):,} fields in one row: not a heart-rate table (at most {MAX_COLUMNS:,})",
+                    start,
+                )
+            cells = [f.strip() for f in fields]
+            while cells and not cells[-1]:
+                cells.pop()
+            if cells:
+                out.append(Row(start, cells))
+    except csv.Error as err:
+        raise InputError(source, malformed(err), previous + 1) from None
     return out
 
 
@@ -169,6 +190,15 @@ def _time_columns(
     if named:
         col = named[0][1]
         rows = [r for r in data if col < len(r.cells) and r.cells[col]]
+        number = implausible_number([r.cells[col] for r in rows])
+        if number is not None:
+            index, why = number
+            raise InputError(
+                source,
+                f"the time {rows[index].cells[col]!r} in column {header[col]!r} is out of range "  # type: ignore[index]
+                f"({why}; times must fall in 1980–2099)",
+                rows[index].line,
+            )
         bad = rows[first_unreadable([r.cells[col] for r in rows])] if rows else data[0]
         assert header is not None
         raise InputError(source, f"cannot read the time {bad.cells[col]!r} in column {header[col]!r}", bad.line)
@@ -186,7 +216,7 @@ def sniff(head: Sequence[str], source: str, interval: float) -> Layout:
         return Layout(",", first, 0, ["value"], start=start, interval=1.0 / rate, tz_offset_min=0)
 
     delimiter = _delimiter(head)
-    rows = _rows(head, delimiter)
+    rows = _rows(head, delimiter, source)
     if not rows:
         raise InputError(source, "empty file: no data rows (only blank lines and empty fields)")
     found = _named_header(rows)

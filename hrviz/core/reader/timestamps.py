@@ -10,11 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 _EPOCH = datetime(1970, 1, 1)
 _fromiso = datetime.fromisoformat
 _DAY_CACHE_MAX = 100_000
+
+# The plausible window for a heart-rate sample's time (docs/formats.md, "Bad rows"). A time
+# outside it is a bad row, never stored: it is a typo, a placeholder (1970, 1900) or another unit
+# (ms in a seconds file), and outside year 1..9999 it cannot even be displayed.
+EARLIEST = 315_532_800.0  # 1980-01-01T00:00:00Z, for dates written in the file
+LATEST = 4_102_444_800.0  # 2100-01-01T00:00:00Z, for every time
+ELAPSED_MAX = 1e8  # elapsed seconds beyond ~3 years are not a recording's elapsed time
+_YEAR = 365.2425 * 86400
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,11 +154,29 @@ ISO = TimeFormat("ISO-8601", _iso, _iso_offset)
 ELAPSED_CLOCK = TimeFormat("elapsed HH:MM:SS", _elapsed, _no_offset, relative=True)
 ELAPSED_SECONDS = TimeFormat("elapsed seconds", float, _no_offset, relative=True)
 _EPOCHS = (
-    (1e8, 1e11, TimeFormat("unix seconds", float, _utc)),
-    (1e11, 1e14, TimeFormat("unix milliseconds", _ms, _utc)),
-    (1e14, 1e17, TimeFormat("unix microseconds", _us, _utc)),
-    (1e17, 1e20, TimeFormat("unix nanoseconds", _ns, _utc)),
+    (1.0, TimeFormat("unix seconds", float, _utc)),
+    (1e3, TimeFormat("unix milliseconds", _ms, _utc)),
+    (1e6, TimeFormat("unix microseconds", _us, _utc)),
+    (1e9, TimeFormat("unix nanoseconds", _ns, _utc)),
 )
+_SHARE = 0.8  # a format must read at least this share of the sampled cells
+
+
+def absolute(fmt: TimeFormat | None) -> bool:
+    """True for times written as dates or unix times (held to :data:`EARLIEST`), not elapsed ones."""
+    return fmt is not None and not fmt.relative
+
+
+def year_of(t: float) -> str:
+    """The calendar year of epoch seconds ``t``, for messages; never raises."""
+    if t != t:
+        return "not a number"
+    if abs(t) > 1e15:
+        return "far outside any calendar"
+    try:
+        return f"year {(_EPOCH + timedelta(seconds=t)).year}"
+    except OverflowError:  # beyond year 1..9999: near enough
+        return f"year {int(1970 + t / _YEAR + 0.001)}"
 
 
 def _text_formats() -> list[TimeFormat]:
@@ -183,8 +209,10 @@ def _parses(fmt: TimeFormat, cell: str) -> bool:
 def choose_format(cells: Sequence[str], *, named: bool) -> TimeFormat | None:
     """The format that parses the most of these sample cells (at least 80 %), or None.
 
-    Plain numbers are a time only in a plausible epoch range (seconds 1973–5138, or ms/µs/ns), or
-    as elapsed seconds when the column is *named* like a time (Wahoo's ``time``: 1, 2, 3 …).
+    Plain numbers are unix times in the unit (s, ms, µs, ns) that puts at least 80 % of them in
+    the plausible window (1980–2099), or elapsed seconds (0 to about 3 years) when the column is
+    *named* like a time (Wahoo's ``time``: 1, 2, 3 …). The unit holds for the whole file: a row in
+    another unit lands outside the window and is a bad row (see :mod:`parse`).
     """
     cells = [c.strip() for c in cells if c.strip()]
     if not cells:
@@ -192,10 +220,12 @@ def choose_format(cells: Sequence[str], *, named: bool) -> TimeFormat | None:
     numbers = [_as_float(c) for c in cells]
     if all(n is not None for n in numbers):
         values = [n for n in numbers if n is not None]
-        for low, high, fmt in _EPOCHS:
-            if all(low <= v < high for v in values):
+        need = _SHARE * len(values)
+        for scale, fmt in _EPOCHS:
+            low, high = EARLIEST * scale, LATEST * scale
+            if sum(1 for v in values if low <= v < high) >= need:
                 return fmt
-        if named and all(v >= 0 for v in values):
+        if named and sum(1 for v in values if 0 <= v < ELAPSED_MAX) >= need:
             return ELAPSED_SECONDS
         return None
     best: TimeFormat | None = None
@@ -204,9 +234,22 @@ def choose_format(cells: Sequence[str], *, named: bool) -> TimeFormat | None:
         count = sum(1 for c in cells if _parses(fmt, c))
         if count > best_count:
             best, best_count = fmt, count
-    if best is None or best_count < 0.8 * len(cells):
+    if best is None or best_count < _SHARE * len(cells):
         return None
     return best
+
+
+def implausible_number(cells: Sequence[str]) -> tuple[int, str] | None:
+    """For a named time column of plain numbers that no unit reads: the first cell that is no
+    plausible unix time, and why (what it would be in seconds and in milliseconds). None otherwise."""
+    values = [_as_float(c.strip()) for c in cells]
+    if not values or any(v is None for v in values):
+        return None
+    for i, v in enumerate(values):
+        assert v is not None
+        if not any(EARLIEST * scale <= v < LATEST * scale for scale, _ in _EPOCHS):
+            return i, f"as unix seconds {year_of(v)}, as milliseconds {year_of(v / 1e3)}"
+    return None
 
 
 def first_unreadable(cells: Sequence[str]) -> int:
