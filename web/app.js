@@ -210,6 +210,7 @@ function addAnomaly(a) {
   chart.addEvent(ev);
   const li = document.createElement("li");
   li.dataset.kind = a.kind;
+  li.dataset.severity = String(a.severity);
   const button = document.createElement("button");
   button.type = "button";
   const time = document.createElement("span");
@@ -220,7 +221,7 @@ function addAnomaly(a) {
   kind.textContent = LABELS[a.kind] || a.kind;
   const detail = document.createElement("span");
   detail.className = "ev-detail";
-  detail.textContent = describe(a);
+  detail.textContent = a.sentence; // built by the server's core: the same words as the CLI and terminal
   button.append(time, kind, detail);
   button.addEventListener("click", () => {
     chart.showEvent(ev);
@@ -229,7 +230,9 @@ function addAnomaly(a) {
     li.classList.add("selected");
   });
   li.append(button);
-  $("anomalies").prepend(li);
+  // most severe first; among equals, the newest on top
+  const after = [...$("anomalies").children].find((other) => Number(other.dataset.severity) <= a.severity);
+  $("anomalies").insertBefore(li, after || null);
   $("anomaly-count").textContent = String(state.eventKeys.size);
 }
 
@@ -244,27 +247,6 @@ function span(start, end) {
 function splitTs(ts) {
   const m = /^(\S+?)T([\d:.]+)(.*)$/.exec(ts);
   return m ? [m[1], m[2], m[3]] : [ts, "", ""];
-}
-
-function describe(a) {
-  const secs = Math.round(a.t_end - a.t_start);
-  const dur = secs >= 7200 ? `${(secs / 3600).toFixed(1)} h` : secs >= 120 ? `${Math.round(secs / 60)} min` : `${secs} s`;
-  const bpm = a.bpm === null || a.bpm === undefined ? null : `${fmt(a.bpm)} bpm`;
-  switch (a.kind) {
-    case "spike":
-    case "drop": {
-      const sign = a.delta > 0 ? "+" : "";
-      return `${bpm} (${sign}${fmt(a.delta)} from ${fmt(a.baseline)}) · ${dur}`;
-    }
-    case "gap":
-      return `no data for ${dur}`;
-    case "missing":
-      return `${secs ? dur : "1 reading"} filled${bpm ? ` with ${bpm}` : ""}`;
-    case "flatline":
-      return `${bpm} unchanged for ${dur}`;
-    default:
-      return `${bpm} · ${dur}`;
-  }
 }
 
 function applyState(msg) {

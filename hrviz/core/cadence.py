@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 WINDOW = 32  # steps the local cadence is measured over
 RETUNE = 16  # the estimate is recomputed after this many new steps
-GAP_FACTOR = 4.0  # a hole must also be this many times the usual step: irregular sources wander
+GAP_FACTOR = 4.0  # a hole must also be this many times the usual step: irregular sources wander ...
+GAP_STEPS = 10.0  # ... and this many cadences: at 2 min a reading, 8 minutes without one is no hole
 # a cadence this many times faster or slower than the segment's starts a new one (Fitbit: 5 vs 15 s is one rhythm)
 SEGMENT_FACTOR = 4.0
 
@@ -35,9 +36,10 @@ class Cadence:
     ``missing_after``: a step longer than this has readings missing (``missing_factor`` × cadence
     and 1.5 × the usual step, so Fitbit's 5/10/15 s rhythm is not "missing"); they are filled if
     the step is no longer than ``max_fill``. ``gap_after``: a step longer than this (``max_fill``,
-    and :data:`GAP_FACTOR` × the usual step) may be a gap; whether it is one is decided once the
-    next steps show whether the file carried on at its old rhythm (see the detector). A step in
-    between is an irregular source's ordinary wandering: neither filled nor a gap.
+    :data:`GAP_FACTOR` × the usual step and :data:`GAP_STEPS` × the cadence) may be a gap; whether
+    it is one is decided once the next steps show whether the file carried on at its old rhythm
+    (see the detector). A step in between is an irregular source's ordinary wandering: neither
+    filled nor a gap.
     """
 
     missing_factor: float
@@ -58,7 +60,7 @@ class Cadence:
 
     def _thresholds(self) -> None:
         self.missing_after = max(self.missing_factor * self.step, 1.5 * self.usual)
-        self.gap_after = max(self.max_fill, self.missing_after, GAP_FACTOR * self.usual)
+        self.gap_after = max(self.max_fill, self.missing_after, GAP_FACTOR * self.usual, GAP_STEPS * self.step)
 
     def add(self, step: float, ts: float) -> None:
         """One more step (the slow path; the detector's hot loop appends to ``steps`` itself)."""

@@ -71,14 +71,15 @@ def test_demo_replays_live_with_anomalies_pause_and_speed(page: Any, serve: Serv
     rate = (shown(page) - start_count) / (time.monotonic() - t0)
     assert 0.7 < rate < 1.3, rate
     assert page.text_content("#current-bpm") not in ("", "–")
-    # 60x: anomalies fill the panel, newest on top, and are marked on the chart
+    # 60x: anomalies fill the panel, most severe on top, each with its sentence, and are marked on the chart
     page.select_option("#speed", "60")
     wait_until(page, lambda: page.locator("#anomalies li[data-kind]").count() >= 4, timeout=20, what="anomalies")
     kinds = page.locator("#anomalies li").evaluate_all("els => els.map(e => e.dataset.kind)")
     assert set(kinds) <= {"spike", "drop", "missing", "gap", "out_of_range", "flatline"}
     assert page.evaluate("hrviz.chart.events.length") == page.locator("#anomalies li").count()
-    times = page.locator("#anomalies .ev-time").all_text_contents()
-    assert times == sorted(times, reverse=True)
+    severities = page.locator("#anomalies li").evaluate_all("els => els.map(e => Number(e.dataset.severity))")
+    assert severities == sorted(severities, reverse=True) and all(0 <= x <= 1 for x in severities)
+    assert all(page.locator("#anomalies .ev-detail").all_text_contents())
     shot(page, "02-live-60x")
     # clicking an event shows where it is on the chart
     page.locator("#anomalies li button").last.click()

@@ -49,7 +49,10 @@ def test_line_shows_time_in_file_offset_bpm_and_dash_for_no_flags() -> None:
 
 def test_line_flags_filled_and_kinds_and_appends_each_event() -> None:
     line = format_line(r(2, 105, kinds=("spike",)), [SPIKE], TZ)
-    assert line == "2026-03-14T07:30:02+01:00  105  spike  ! spike 07:30:02–07:30:03 (1 s) 105 bpm +43 vs 62"
+    assert line == (
+        "2026-03-14T07:30:02+01:00  105  spike  ! spike 07:30:02 "
+        "Rose 43 bpm from a 62 bpm baseline to 105 bpm for 1 s, then came back"
+    )
     assert flags(r(1, 92, filled=True, kinds=("missing",))) == "filled,missing"
 
 
@@ -80,26 +83,37 @@ def test_window_drops_readings_older_than_the_window() -> None:
     assert view.shown == 30
 
 
-def test_events_are_listed_newest_first() -> None:
+def test_events_are_shown_most_severe_first() -> None:
     view = WatchView("t")
-    drop = Anomaly(Kind.DROP, T0 + 9, T0 + 10, 20.0, 62.0, -42.0)
-    view.add_events([SPIKE])
-    view.add_events([drop])
-    assert list(view.events) == [drop, SPIKE]
+    drop = Anomaly(Kind.DROP, T0 + 9, T0 + 10, 50.0, 62.0, -12.0)
+    out = Anomaly(Kind.OUT_OF_RANGE, T0 + 11, T0 + 11, 250.0)
+    view.add_events([SPIKE, drop, out])
+    assert view.most_severe(2) == [out, SPIKE]
 
 
-def test_a_gap_splits_the_line_but_filled_readings_do_not() -> None:
+def test_a_gap_splits_the_line_but_filled_readings_and_a_sparse_rhythm_do_not() -> None:
     readings = [r(0, 60), r(1, 61), r(2, 61, filled=True), r(3, 62), r(4, 63, dt=90), r(5, 64, dt=91)]
-    segments = split_segments(readings)
+    segments = split_segments(readings, {T0 + 90})
     assert [[x.seq for x in s.readings] for s in segments] == [[0, 1, 2, 3], [4, 5]]
+    fitbit = [r(i, 60, dt=t) for i, t in enumerate([0, 5, 15, 30, 35, 45])]  # 5/10/15 s: one line
+    assert len(split_segments(fitbit, set())) == 1
 
 
-def test_cadence_comes_from_the_whole_replay_not_just_the_window() -> None:
+def test_the_line_breaks_at_the_gaps_the_detector_reported() -> None:
     view = WatchView("t", window=99.5)
-    for reading in (r(0, 60), r(1, 60), r(2, 60, dt=100)):  # a gap; the window keeps only its two ends
-        view.add(reading)
+    view.add(r(0, 60))
+    view.add(r(1, 60))
+    view.add_events([Anomaly(Kind.GAP, T0 + 1, T0 + 100)])
+    view.add(r(2, 60, dt=100))
     assert [p.seq for p in view.points] == [1, 2]
     assert len(view.segments()) == 2
+
+
+def test_the_summary_counts_every_event_even_past_the_kept_history() -> None:
+    view = WatchView("t")
+    view.add_events([SPIKE] * 283)
+    assert len(view.events) == 200
+    assert format_summary(view).endswith("; 283 events")
 
 
 # -- pacing -------------------------------------------------------------------------------------

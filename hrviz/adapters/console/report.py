@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hrviz.core.explain import most_significant, sentence, severity
 from hrviz.core.ingest import PublishReport
 from hrviz.core.model import Session
 
@@ -65,12 +66,12 @@ def print_sessions(sessions: list[Session], console: Console | None = None) -> N
             console.print("no anomalies\n")
             continue
         console.print("anomalies: " + ", ".join(f"{k} {n}" for k, n in sorted(counts.items())), highlight=False)
-        table = Table("kind", "start", "end", "bpm", "baseline", "change", box=None, pad_edge=False)
-        for a in s.anomalies[:FIRST_EVENTS]:
-            table.add_row(str(a.kind), s.iso(a.start), s.iso(a.end), _num(a.bpm), _num(a.baseline), _signed(a.delta))
+        table = Table("severity", "at", "kind", "what happened", box=None, pad_edge=False)
+        for a in most_significant(s.anomalies)[:FIRST_EVENTS]:
+            table.add_row(f"{severity(a):.2f}", s.iso(a.start), str(a.kind), sentence(a))
         console.print(table)
         if len(s.anomalies) > FIRST_EVENTS:
-            console.print(f"… and {len(s.anomalies) - FIRST_EVENTS} more (--json lists them all)")
+            console.print(f"… and {len(s.anomalies) - FIRST_EVENTS} more, less severe (--json lists them all)")
         console.print()
 
 
@@ -88,7 +89,3 @@ def _num(value: object) -> str:
     if value is None:
         return "-"
     return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def _signed(value: float | None) -> str:
-    return "-" if value is None else f"{value:+g}"

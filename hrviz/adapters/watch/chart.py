@@ -254,8 +254,8 @@ class WatchScreen:
         for kind, (marker, _, colour) in MARKS.items():
             info.append(f"{marker} {LEGEND_NAMES.get(kind, kind)}  ", style=colour)
         events = Text()
-        events.append("events (newest first)\n", style="bold")
-        for event in list(v.events)[: PANEL_ROWS - 1]:
+        events.append("events (most severe first)\n", style="bold")
+        for event in v.most_severe(PANEL_ROWS - 1):
             events.append(describe_event(event, v.tz_offset_min) + "\n", style=RICH_COLOURS.get(str(event.kind), ""))
         if not v.events:
             events.append("none yet", style="dim")

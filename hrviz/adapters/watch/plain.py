@@ -49,7 +49,7 @@ def format_summary(view: WatchView) -> str:
 
     return (
         f"# end: {view.shown} readings; min {num(stats['min'])} mean {num(stats['mean'])} "
-        f"max {num(stats['max'])}; {len(view.events)} events"
+        f"max {num(stats['max'])}; {view.event_count} events"
     )
 
 

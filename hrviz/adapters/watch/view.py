@@ -7,13 +7,13 @@ state, and so the rules (what counts in the stats, where a line must break) are 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
-from hrviz.core.model import Anomaly, Reading, Stats, counts_in_stats, format_ts
+from hrviz.core.explain import most_significant, sentence
+from hrviz.core.model import Anomaly, Kind, Reading, Stats, counts_in_stats, format_ts
 
 MAX_EVENTS = 200  # the panel shows a handful; keeping a bounded history is plenty
-BREAK_FACTOR = 2.0  # a step longer than this many normal intervals is a gap: never bridged
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +39,8 @@ class WatchView:
     events: deque[Anomaly] = field(default_factory=lambda: deque(maxlen=MAX_EVENTS))  # newest first
     points: deque[Reading] = field(default_factory=deque)
     message: str | None = None  # a status note (e.g. "connection lost")
-    cadence: float | None = None  # smallest step seen between readings: the file's own rhythm
+    event_count: int = 0  # every event reached, also those that left the bounded history
+    gap_ends: set[float] = field(default_factory=set)  # where the line must break
 
     @property
     def current(self) -> Reading | None:
@@ -47,10 +48,6 @@ class WatchView:
 
     def add(self, reading: Reading) -> None:
         """Take the next reading; drop what scrolled out of the window."""
-        if self.points:
-            step = reading.ts - self.points[-1].ts
-            if step > 0 and (self.cadence is None or step < self.cadence):
-                self.cadence = step
         self.points.append(reading)
         self.shown += 1
         if counts_in_stats(reading.filled, reading.kinds):
@@ -62,6 +59,13 @@ class WatchView:
     def add_events(self, events: Iterable[Anomaly]) -> None:
         for event in events:
             self.events.appendleft(event)
+            self.event_count += 1
+            if event.kind is Kind.GAP:
+                self.gap_ends.add(event.end)
+
+    def most_severe(self, n: int) -> list[Anomaly]:
+        """The ``n`` most severe events reached so far (of the last :data:`MAX_EVENTS`)."""
+        return most_significant(self.events)[:n]
 
     def clock(self, ts: float | None) -> str:
         """Time of day as the file wrote it (HH:MM:SS), for the chart and the panel."""
@@ -71,25 +75,22 @@ class WatchView:
         return text[11:19]
 
     def segments(self) -> list[Segment]:
-        return split_segments(self.points, self.cadence)
+        return split_segments(self.points, self.gap_ends)
 
 
-def split_segments(readings: Iterable[Reading], cadence: float | None = None) -> list[Segment]:
-    """Split where the step between readings is well beyond the normal cadence (a gap).
+def split_segments(readings: Iterable[Reading], gap_ends: Collection[float] = ()) -> list[Segment]:
+    """Split where a gap ends: the detector decides what a gap is for this part of the file.
 
-    The detector fills short absences, so consecutive readings are one cadence apart except
-    across a gap; the cadence is the smallest step seen (robust to the gaps themselves).
+    A step alone says nothing (Fitbit steps 5, 10 or 15 s; a sparse source steps minutes), and
+    the detector already filled every short absence, so the only breaks are its gaps.
     """
     items = list(readings)
     if not items:
         return []
-    if cadence is None:
-        steps = [b.ts - a.ts for a, b in zip(items, items[1:], strict=False) if b.ts > a.ts]
-        cadence = min(steps) if steps else 1.0
     out: list[Segment] = []
     run = [items[0]]
-    for prev, cur in zip(items, items[1:], strict=False):
-        if cur.ts - prev.ts > BREAK_FACTOR * cadence:
+    for cur in items[1:]:
+        if cur.ts in gap_ends:
             out.append(Segment(tuple(run)))
             run = []
         run.append(cur)
@@ -98,14 +99,6 @@ def split_segments(readings: Iterable[Reading], cadence: float | None = None) ->
 
 
 def describe_event(event: Anomaly, tz_offset_min: int | None) -> str:
-    """One event in words, shared by the panel and the plain lines."""
-    kind = str(event.kind)
+    """One event in words, shared by the panel and the plain lines: kind, time, the core's sentence."""
     start = format_ts(event.start, tz_offset_min) or "?"
-    end = format_ts(event.end, tz_offset_min) or "?"
-    span = event.end - event.start
-    parts = [kind, f"{start[11:19]}" + (f"–{end[11:19]} ({span:g} s)" if span > 0 else "")]
-    if event.bpm is not None:
-        parts.append(f"{event.bpm:g} bpm")
-    if event.delta is not None and event.baseline is not None:
-        parts.append(f"{event.delta:+g} vs {event.baseline:g}")
-    return " ".join(parts)
+    return f"{event.kind} {start[11:19]} {sentence(event)}"
