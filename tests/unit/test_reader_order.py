@@ -8,7 +8,7 @@ import tracemalloc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hrviz.core.reader import collect, read_series
+from hrviz.core.reader import collect, points, read_series
 from hrviz.core.series import Series
 
 T0 = 1_767_225_600
@@ -78,3 +78,14 @@ def test_a_descending_file_is_sorted_in_blocks() -> None:
     s = read("time,bpm\n" + "".join(f"{T0 + rows - i},{60 + i % 50}\n" for i in range(rows)))
     assert len(s) == rows and s.ts[0] == T0 + 1 and s.ts[-1] == T0 + rows
     assert all(a < b for a, b in zip(s.ts, s.ts[1:], strict=False))
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows=st.lists(st.tuples(st.integers(0, 60), st.integers(40, 200)), min_size=1, max_size=80))
+def test_structured_formats_points_sort_the_same_way(rows: list[tuple[int, int]]) -> None:
+    c = collect.Collector(None)
+    for t, v in rows:
+        points.add(c, float(T0 + t), float(v))
+    s = c.finish(None)
+    ts, bpm, dropped = reference(rows)
+    assert (list(s.ts), list(s.bpm), s.duplicates, s.rows) == (ts, bpm, dropped, len(rows))

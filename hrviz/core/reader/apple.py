@@ -16,6 +16,7 @@ from xml.etree import ElementTree as ET
 
 from hrviz.core.errors import InputError
 from hrviz.core.reader.collect import Collector
+from hrviz.core.reader.points import add
 from hrviz.core.series import Series
 
 HEART_RATE = "HKQuantityTypeIdentifierHeartRate"
@@ -105,15 +106,4 @@ def _add(
     if c is None:
         c = subjects[name] = Collector(name)
         offsets[name] = offset
-    c.rows += 1
-    if t > c.last:
-        c.ts.append(t)
-        c.bpm.append(bpm if bpm > 0 else math.nan)
-        c.last = t
-    elif t == c.last:
-        c.duplicates += 1
-    else:
-        c.unsorted = True
-        c.ts.append(t)
-        c.bpm.append(bpm if bpm > 0 else math.nan)
-        c.last = t
+    add(c, t, bpm if bpm > 0 else math.nan)
