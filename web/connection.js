@@ -2,6 +2,35 @@
 // The API is documented message by message in docs/api.md.
 
 const CHUNK = 256 * 1024;
+const TOKEN_KEY = "hrviz.token";
+
+/**
+ * The access token of a shared server (docs/deploy.md), read once from the address the server
+ * printed (`/?token=…`, or `/#token=…`, which never reaches any server log), kept for this tab in
+ * sessionStorage, and removed from the address bar so it is not bookmarked, shared or screenshotted.
+ */
+export function takeToken() {
+  const url = new URL(location.href);
+  const hash = new URLSearchParams(url.hash.slice(1));
+  const given = url.searchParams.get("token") || hash.get("token");
+  if (given) {
+    url.searchParams.delete("token");
+    hash.delete("token");
+    url.hash = hash.toString();
+    history.replaceState(history.state, "", url.pathname + url.search + url.hash);
+    try {
+      sessionStorage.setItem(TOKEN_KEY, given);
+    } catch {
+      /* private mode: the token still works until the page is reloaded */
+    }
+    return given;
+  }
+  try {
+    return sessionStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
+}
 
 export class Connection {
   constructor({ onMessage, onStatus, onOpen }) {
@@ -13,6 +42,7 @@ export class Connection {
     this.timer = null;
     this.uploadWaiter = null;
     this.hello = null;
+    this.token = takeToken();
     this.open();
   }
 
@@ -24,8 +54,11 @@ export class Connection {
   open() {
     clearTimeout(this.timer);
     this.onStatus("connecting", this.attempt ? "Reconnecting…" : "Connecting…");
-    const ws = new WebSocket(this.url());
+    // the token travels as a subprotocol, a header: a query string would land in proxies' access logs
+    const protocols = this.token ? ["hrviz", `hrviz.token.${this.token}`] : [];
+    const ws = new WebSocket(this.url(), protocols);
     this.ws = ws;
+    let greeted = false;
     ws.onmessage = (e) => {
       let msg;
       try {
@@ -34,6 +67,7 @@ export class Connection {
         return;
       }
       if (msg.type === "hello") {
+        greeted = true;
         this.hello = msg;
         this.attempt = 0;
         this.onStatus("online", "Connected");
@@ -43,16 +77,32 @@ export class Connection {
       if (msg.type === "error" && this.uploadWaiter) this.uploadWaiter.fail(new Error(msg.message));
       this.onMessage(msg);
     };
-    ws.onclose = (e) => {
+    ws.onclose = async (e) => {
       if (this.ws !== ws) return;
       this.ws = null;
       if (this.uploadWaiter) this.uploadWaiter.fail(new Error("the connection was lost during the upload; try again"));
+      if (!greeted && (await this.refused())) {
+        const how = this.token ? "does not accept this tab's token" : "needs its access token";
+        this.onStatus("locked", `This server ${how}: open the address hrviz serve printed (…/?token=…)`);
+        return; // retrying cannot help; a new address with the token reloads the page
+      }
       const delay = Math.min(10000, 500 * 2 ** this.attempt) * (0.75 + Math.random() * 0.5);
       this.attempt += 1;
       const why = e.code === 1013 ? "fell behind" : "connection lost";
       this.onStatus("offline", `Offline (${why}) — retrying in ${Math.ceil(delay / 1000)} s`);
       this.timer = setTimeout(() => this.open(), delay);
     };
+  }
+
+  /** The handshake failed: was it the token (401 on /auth) rather than a server that is down? */
+  async refused() {
+    try {
+      const headers = this.token ? { Authorization: `Bearer ${this.token}` } : {};
+      const answer = await fetch("/auth", { headers, cache: "no-store" });
+      return answer.status === 401;
+    } catch {
+      return false;
+    }
   }
 
   get connected() {

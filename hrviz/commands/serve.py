@@ -19,7 +19,26 @@ from hrviz.wiring import load_detector_config, open_backends
 if TYPE_CHECKING:
     from hrviz.adapters.serve.server import HrvizServer
 
-HostOpt = Annotated[str, typer.Option(help="Address to listen on; keep the default unless you mean to share it.")]
+HostOpt = Annotated[
+    str, typer.Option(help="Address to listen on; anything but loopback requires a token (docs/deploy.md).")
+]
+TokenOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--token",
+        envvar="HRVIZ_TOKEN",
+        help="Access token the page and clients must present.",
+        show_default="none on loopback; generated and printed for any other --host",
+    ),
+]
+CertOpt = Annotated[
+    Path | None,
+    typer.Option("--certfile", help="PEM certificate (chain): serve HTTPS / WSS.", show_default="none: plain HTTP"),
+]
+KeyOpt = Annotated[
+    Path | None,
+    typer.Option("--keyfile", help="PEM private key of --certfile.", show_default="none: inside --certfile"),
+]
 
 
 def serve(
@@ -28,14 +47,22 @@ def serve(
     max_upload_mb: Annotated[float, typer.Option("--max-upload-mb", help="Largest CSV a page may upload.")] = 50.0,
     allow_origin: Annotated[
         list[str] | None,
-        typer.Option("--allow-origin", help="Also accept WebSocket handshakes from this origin (repeatable)."),
+        typer.Option(
+            "--allow-origin",
+            help="Also accept WebSocket handshakes from this origin (repeatable; moot with a token).",
+            show_default="none: the page's own origins",
+        ),
     ] = None,
+    token: TokenOpt = None,
+    certfile: CertOpt = None,
+    keyfile: KeyOpt = None,
     db: DbOpt = None,
     mysql: MysqlOpt = None,
     kafka: KafkaOpt = None,
     config: ConfigOpt = None,
 ) -> None:
     """Serve the replay page: drop a CSV in the browser and watch it live, anomalies flagged."""
+    from hrviz.adapters.serve.auth import check_token, is_loopback, new_token, tls_context
     from hrviz.adapters.serve.server import HrvizServer, ServerConfig
 
     if max_upload_mb <= 0:
@@ -45,6 +72,19 @@ def serve(
     for origin in allow_origin or []:
         if not origin.startswith(("http://", "https://")):
             fail(f"--allow-origin must look like http://host:port, not {origin!r}", EXIT_INPUT)
+    if keyfile is not None and certfile is None:
+        fail("--keyfile needs --certfile", EXIT_INPUT)
+    tls = None
+    try:
+        if token is not None:
+            token = check_token(token)
+        if certfile is not None:
+            tls = tls_context(certfile, keyfile)
+    except ValueError as err:
+        fail(str(err), EXIT_INPUT)
+    generated = token is None and not is_loopback(host)
+    if generated:
+        token = new_token()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     logging.getLogger("websockets").setLevel(logging.WARNING)
     with friendly_errors():
@@ -53,12 +93,14 @@ def serve(
             port=port,
             max_upload=int(max_upload_mb * 2**20),
             allow_origins=tuple(allow_origin or ()),
+            token=token,
+            tls=tls,
             ingest=IngestOptions(detector=load_detector_config(config)),
             ingest_path=_upload,
         )
         import asyncio  # here, not at the top: every other command would pay for it
 
-        asyncio.run(_run(HrvizServer(cfg, lambda: open_backends(db, mysql, kafka))))
+        asyncio.run(_run(HrvizServer(cfg, lambda: open_backends(db, mysql, kafka)), show_token=generated))
 
 
 def _upload(
@@ -70,7 +112,7 @@ def _upload(
     return ingest_path(path, store, options, progress, parallel=False, source=name)
 
 
-async def _run(server: HrvizServer) -> None:
+async def _run(server: HrvizServer, show_token: bool) -> None:
     import asyncio
 
     stop = asyncio.Event()
@@ -79,12 +121,32 @@ async def _run(server: HrvizServer) -> None:
         loop.add_signal_handler(sig, stop.set)
     try:
         await server.start(on_published=_report_outbox)
-        host = server.config.host
-        shown = f"[{host}]" if ":" in host else host
-        print(f"hrviz: serving http://{shown}:{server.port}/  (Ctrl-C to stop)", file=sys.stderr, flush=True)
+        for line in _banner(server, show_token):
+            print(line, file=sys.stderr, flush=True)
         await stop.wait()
     finally:
         await server.stop()
+
+
+def _banner(server: HrvizServer, show_token: bool) -> list[str]:
+    """Where to point a browser. A generated token is printed here, once, and nowhere else."""
+    import socket
+
+    cfg = server.config
+    scheme = "https" if cfg.tls is not None else "http"
+
+    def url(host: str) -> str:
+        return f"{scheme}://{f'[{host}]' if ':' in host else host}:{server.port}/"
+
+    lines = [f"hrviz: serving {url(cfg.host)}  (Ctrl-C to stop)"]
+    if cfg.token is None:
+        return lines
+    if not show_token:
+        return [*lines, "hrviz: clients need the token given with --token / HRVIZ_TOKEN (open the page with ?token=…)"]
+    hosts = [socket.gethostname(), "127.0.0.1"] if cfg.host in ("0.0.0.0", "::", "") else [cfg.host]
+    lines.append("hrviz: open this address (it holds the access token: whoever has it sees every session):")
+    lines += [f"    {url(h)}?token={cfg.token}" for h in hosts]
+    return lines
 
 
 def _report_outbox(report: PublishReport) -> None:

@@ -13,6 +13,7 @@ import contextlib
 import errno
 import logging
 import socket
+import ssl
 import threading
 import time
 from collections import Counter
@@ -24,6 +25,7 @@ from typing import TypeVar
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 
+from hrviz.adapters.serve.auth import guard, select_subprotocol
 from hrviz.adapters.serve.connection import Connection
 from hrviz.adapters.serve.hub import HubRegistry
 from hrviz.adapters.serve.static import allowed_origins, load_files, static_handler, web_dir
@@ -52,6 +54,8 @@ class ServerConfig:
     # (path, name, store, options, progress) -> what was stored: the command passes the one that also
     # opens zip archives (adapters.ingest.archives); the default reads the upload as one file.
     ingest_path: Callable[[Path, str, SessionStore, IngestOptions, Callable[[int], None]], Ingested] | None = None
+    token: str | None = None  # required at the /ws handshake when set (serve.auth)
+    tls: ssl.SSLContext | None = None  # HTTPS / WSS on the same port
 
 
 class _LocalBackends(threading.local):
@@ -177,11 +181,15 @@ class HrvizServer:
             on_published(report)
         sock = bind(cfg.host, cfg.port)
         self.port = sock.getsockname()[1]
+        # with a token, the token is the proof: a foreign page cannot know it (it is not a cookie)
+        origins = None if cfg.token else allowed_origins(cfg.host, self.port, cfg.allow_origins, cfg.tls is not None)
         self.server = await serve(
             self._handle,
             sock=sock,
-            origins=allowed_origins(cfg.host, self.port, cfg.allow_origins),
-            process_request=static_handler(files),
+            origins=origins,
+            process_request=guard(static_handler(files), cfg.token),
+            select_subprotocol=select_subprotocol,
+            ssl=cfg.tls,
             max_size=MAX_MESSAGE,
             write_limit=WRITE_LIMIT,
             compression=None,  # per-message deflate costs CPU per viewer for ~100-byte messages

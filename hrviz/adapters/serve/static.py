@@ -94,7 +94,7 @@ def respond(status: HTTPStatus, body: bytes, content_type: str) -> Response:
     return Response(status.value, status.phrase, headers, body)
 
 
-def allowed_origins(host: str, port: int, extra: Iterable[str]) -> list[Origin | None]:
+def allowed_origins(host: str, port: int, extra: Iterable[str], https: bool = False) -> list[Origin | None]:
     """Origins of the server's own page, as a browser would spell them, plus ``--allow-origin``.
 
     ``None`` admits clients that send no Origin at all (scripts, the CLI): browsers always send
@@ -107,7 +107,7 @@ def allowed_origins(host: str, port: int, extra: Iterable[str]) -> list[Origin |
     for name in sorted(names):
         if ":" in name and not name.startswith("["):
             name = f"[{name}]"
-        origins.append(Origin(f"http://{name}:{port}"))
+        origins.append(Origin(f"{'https' if https else 'http'}://{name}:{port}"))
     origins += [Origin(o.rstrip("/")) for o in extra]
     return origins
 
