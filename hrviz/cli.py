@@ -5,8 +5,11 @@ Each command lives in :mod:`hrviz.commands`; this module only assembles them.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
+from hrviz import __version__
 from hrviz.commands import ingest as ingest_cmd
 from hrviz.commands import serve as serve_cmd
 from hrviz.commands import watch as watch_cmd
@@ -19,8 +22,21 @@ app = typer.Typer(
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        print(f"hrviz {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def main() -> None:
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit.", show_default="off"
+        ),
+    ] = False,
+) -> None:
     """hrviz: heart-rate CSVs replayed live, with anomalies flagged.
 
     With no flags everything runs embedded (a SQLite file, an in-process queue); --mysql and

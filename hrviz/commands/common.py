@@ -13,16 +13,42 @@ import typer
 
 from hrviz.core.errors import BackendUnavailable, InputError
 
-DbOpt = Annotated[Path | None, typer.Option("--db", help="SQLite file of the embedded store.", envvar="HRVIZ_DB")]
+# every option shows its default in --help (tests/unit/test_cli_help.py); None ones say what None means
+DbOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--db",
+        help="SQLite file of the embedded store.",
+        envvar="HRVIZ_DB",
+        show_default="hrviz.sqlite3 in the data dir",
+    ),
+]
 MysqlOpt = Annotated[
     str | None,
-    typer.Option("--mysql", help="Use MySQL: mysql://user:pass@host:3306/db", envvar="HRVIZ_MYSQL_URL"),
+    typer.Option(
+        "--mysql",
+        help="Use MySQL: mysql://user:pass@host:3306/db",
+        envvar="HRVIZ_MYSQL_URL",
+        show_default="none: SQLite (--db)",
+    ),
 ]
 KafkaOpt = Annotated[
-    str | None, typer.Option("--kafka", help="Use Kafka: bootstrap servers host:port", envvar="HRVIZ_KAFKA_BOOTSTRAP")
+    str | None,
+    typer.Option(
+        "--kafka",
+        help="Use Kafka: bootstrap servers host:port",
+        envvar="HRVIZ_KAFKA_BOOTSTRAP",
+        show_default="none: an in-process queue",
+    ),
 ]
 ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", help="TOML file with a \\[detector] section.", envvar="HRVIZ_CONFIG")
+    Path | None,
+    typer.Option(
+        "--config",
+        help="TOML file with a \\[detector] section.",
+        envvar="HRVIZ_CONFIG",
+        show_default="config.toml in the config dir, if any",
+    ),
 ]
 
 SinceOpt = Annotated[
@@ -30,10 +56,14 @@ SinceOpt = Annotated[
     typer.Option(
         "--since",
         help="Only readings at or after this time: 2024-01-31 or 2024-01-31T06:00[+01:00] (UTC if no offset).",
+        show_default="none: from the first reading",
     ),
 ]
 UntilOpt = Annotated[
-    str | None, typer.Option("--until", help="Only readings before this time (same forms as --since).")
+    str | None,
+    typer.Option(
+        "--until", help="Only readings before this time (same forms as --since).", show_default="none: to the last"
+    ),
 ]
 
 EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_ANOMALY = 0, 1, 2, 3

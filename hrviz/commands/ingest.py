@@ -26,10 +26,14 @@ from hrviz.commands.common import (
     friendly_errors,
     parse_when,
 )
+from hrviz.core.detector import DetectorConfig
 from hrviz.core.errors import InputError
 from hrviz.core.ingest import IngestOptions, publish_pending
 from hrviz.core.model import Session
 from hrviz.wiring import load_detector_config, open_backends
+
+_DETECTOR = "{:g}, or the --config file's [detector] value"
+_DEFAULTS = DetectorConfig()
 
 
 @contextmanager
@@ -55,23 +59,46 @@ def ingest(
             show_default=False,
         ),
     ] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout, nothing else.")] = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object on stdout, nothing else.", show_default="off")
+    ] = False,
     fail_on_anomaly: Annotated[
-        bool, typer.Option("--fail-on-anomaly", help="Exit 3 when any anomaly was found (for CI scripts).")
+        bool,
+        typer.Option(
+            "--fail-on-anomaly", help="Exit 3 when any anomaly was found (for CI scripts).", show_default="off"
+        ),
     ] = False,
     resume: Annotated[
-        bool, typer.Option("--resume", help="Finish publishing sessions an earlier run could not publish.")
+        bool,
+        typer.Option(
+            "--resume", help="Finish publishing sessions an earlier run could not publish.", show_default="off"
+        ),
     ] = False,
-    subject: Annotated[str | None, typer.Option(help="Ingest only this subject of a multi-subject file.")] = None,
+    subject: Annotated[
+        str | None, typer.Option(help="Ingest only this subject of a multi-subject file.", show_default="every subject")
+    ] = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
     interval: Annotated[float, typer.Option(help="Seconds between readings in files without times.")] = 1.0,
-    delta: Annotated[float | None, typer.Option(help="bpm change that makes a spike or drop [default: 30]")] = None,
-    max_fill: Annotated[
-        float | None, typer.Option(help="Absences up to this many seconds are filled; longer are gaps [default: 60]")
+    delta: Annotated[
+        float | None,
+        typer.Option(help="bpm change that makes a spike or drop", show_default=_DETECTOR.format(_DEFAULTS.delta)),
     ] = None,
-    low: Annotated[float | None, typer.Option(help="Below this bpm a value is impossible [default: 30]")] = None,
-    high: Annotated[float | None, typer.Option(help="Above this bpm a value is impossible [default: 220]")] = None,
+    max_fill: Annotated[
+        float | None,
+        typer.Option(
+            help="Absences up to this many seconds are filled; longer are gaps",
+            show_default=_DETECTOR.format(_DEFAULTS.max_fill),
+        ),
+    ] = None,
+    low: Annotated[
+        float | None,
+        typer.Option(help="Below this bpm a value is impossible", show_default=_DETECTOR.format(_DEFAULTS.low)),
+    ] = None,
+    high: Annotated[
+        float | None,
+        typer.Option(help="Above this bpm a value is impossible", show_default=_DETECTOR.format(_DEFAULTS.high)),
+    ] = None,
     parallel: Annotated[
         bool, typer.Option("--parallel/--no-parallel", help="Read big files in a second process.")
     ] = True,

@@ -50,17 +50,38 @@ def watch(
             help="File to replay: CSV, FIT, TCX, GPX, Apple Health, Fitbit JSON, .gz, .zip.", show_default=False
         ),
     ] = None,
-    session: Annotated[str | None, typer.Option("--session", help="Replay this stored session instead.")] = None,
+    session: Annotated[
+        str | None, typer.Option("--session", help="Replay this stored session instead.", show_default="none: FILE")
+    ] = None,
     server: Annotated[
-        str | None, typer.Option("--server", help="Follow --session on a running `hrviz serve` (ws://HOST:PORT).")
+        str | None,
+        typer.Option(
+            "--server",
+            help="Follow --session on a running `hrviz serve` (ws://HOST:PORT, or the address it printed).",
+            show_default="none: read the store",
+        ),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token",
+            envvar="HRVIZ_TOKEN",
+            help="Access token of a shared --server (or put ?token=… in its address).",
+            show_default="none: the one in --server's address, if any",
+        ),
     ] = None,
     speed: Annotated[float, typer.Option(help="Start at this speed (readings per second).")] = 1.0,
     window: Annotated[float, typer.Option(help="Seconds of readings shown in the scrolling chart.")] = 120.0,
     no_pace: Annotated[
-        bool, typer.Option("--no-pace", help="Plain output: print every line at once, without waiting.")
+        bool,
+        typer.Option("--no-pace", help="Plain output: print every line at once, without waiting.", show_default="off"),
     ] = False,
-    plain: Annotated[bool, typer.Option("--plain", help="One line per reading even on a terminal.")] = False,
-    subject: Annotated[str | None, typer.Option(help="The subject to replay from a multi-subject file.")] = None,
+    plain: Annotated[
+        bool, typer.Option("--plain", help="One line per reading even on a terminal.", show_default="off")
+    ] = False,
+    subject: Annotated[
+        str | None, typer.Option(help="The subject to replay from a multi-subject file.", show_default="the only one")
+    ] = None,
     interval: Annotated[float, typer.Option(help="Seconds between readings in files without times.")] = 1.0,
     since: SinceOpt = None,
     until: UntilOpt = None,
@@ -84,7 +105,7 @@ def watch(
             raise InputError(str(file), "no such file" if not file.exists() else "not a regular file")
         if server:
             assert session is not None
-            _follow(server, session, speed, window, chart)
+            _follow(server, session, speed, window, chart, token)
             return
         backends = open_backends(db, mysql, kafka)
         try:
@@ -165,12 +186,13 @@ def _then_store(
         yield from backends.store.readings(session.id, last + 1)
 
 
-def _follow(url: str, session_id: str, speed: float, window: float, chart: bool) -> None:
+def _follow(url: str, session_id: str, speed: float, window: float, chart: bool, token: str | None) -> None:
     """The server paces the replay (so --no-pace does not apply); keys become control messages."""
-    from hrviz.adapters.watch.follow import ServerFeed, UnknownSession
+    from hrviz.adapters.watch.follow import ServerFeed, UnknownSession, split_token
 
+    url, token = split_token(url, token)  # from here on, url never holds the token
     try:
-        feed = ServerFeed(url, session_id, speed)
+        feed = ServerFeed(url, session_id, speed, token)
     except UnknownSession as err:
         fail(f"unknown session {session_id!r} on {url}: {err}", EXIT_INPUT)
     try:

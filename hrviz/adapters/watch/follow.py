@@ -16,9 +16,11 @@ import queue
 import threading
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Subprotocol
 
 from hrviz.adapters.watch.feed import Tick
 from hrviz.core.errors import BackendUnavailable
@@ -26,6 +28,9 @@ from hrviz.core.model import Anomaly, Kind, Reading
 from hrviz.core.replay import SPEEDS
 
 WS_PATH = "/ws"
+# how hrviz serve takes a token (docs/api.md); spelled here too, as adapter packages stay independent
+SUBPROTOCOL = Subprotocol("hrviz")
+TOKEN_PREFIX = "hrviz.token."
 OPEN_TIMEOUT = 5.0  # seconds to connect and hear back about the session
 POLL = 0.05  # seconds between polls of the message queue (the UI also waits on keys)
 RECONNECT_DELAYS = (0.5, 1.0, 2.0, 4.0)  # backoff before each attempt; then the loss is final
@@ -39,8 +44,9 @@ class UnknownSession(LookupError):
 class ServerFeed:
     """A :class:`hrviz.adapters.watch.feed.Feed` over a websocket connection (renewed if dropped)."""
 
-    def __init__(self, url: str, session_id: str, speed: float = 1.0) -> None:
-        self.url = url
+    def __init__(self, url: str, session_id: str, speed: float = 1.0, token: str | None = None) -> None:
+        self.url = url  # without any token: it shows in messages
+        self._token = token
         self.session_id = session_id
         self.speed = speed
         self.paused = False
@@ -72,7 +78,7 @@ class ServerFeed:
 
     def _connect(self, request: dict[str, object]) -> tuple[ClientConnection, dict[str, Any]]:
         """Open, send the replay request, and return once the server accepts it (its ``replay``)."""
-        ws = _open(ws_url(self.url))
+        ws = _open(ws_url(self.url), self._token)
         try:
             ws.send(json.dumps(request))
             while True:
@@ -213,11 +219,33 @@ def ws_url(server: str) -> str:
     return f"{scheme}://{host}/{path}"
 
 
-def _open(url: str) -> ClientConnection:
+def split_token(server: str, token: str | None) -> tuple[str, str | None]:
+    """The address without its ``token=`` (query or fragment, as ``hrviz serve`` prints it), and the token.
+
+    An explicit ``token`` (``--token`` / ``HRVIZ_TOKEN``) wins. The address returned is safe to print.
+    """
+    parts = urlsplit(server if "://" in server else "ws://" + server)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    fragment = parse_qsl(parts.fragment, keep_blank_values=True)
+    found = [v for k, v in query + fragment if k == "token"]
+    if not found:
+        return server, token
+    keep = [(k, v) for k, v in query if k != "token"]
+    clean = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(keep), ""))
+    return clean, token or found[-1]
+
+
+def _open(url: str, token: str | None = None) -> ClientConnection:
+    protocols = [SUBPROTOCOL, Subprotocol(TOKEN_PREFIX + token)] if token else None
     try:
-        return connect(url, open_timeout=OPEN_TIMEOUT, max_size=None)
+        return connect(url, open_timeout=OPEN_TIMEOUT, max_size=None, subprotocols=protocols)
     except InvalidURI:
         raise BackendUnavailable(f"{url!r} is not a websocket URL (ws://HOST:PORT)") from None
+    except InvalidStatus as err:
+        if err.response.status_code != 401:
+            raise BackendUnavailable(f"cannot reach hrviz serve at {url}: {err}") from None
+        why = "did not accept the token" if token else "needs an access token (--token or HRVIZ_TOKEN)"
+        raise BackendUnavailable(f"hrviz serve at {url} {why}") from None
     except (OSError, TimeoutError, InvalidHandshake) as err:
         raise BackendUnavailable(f"cannot reach hrviz serve at {url}: {err}") from None
 
