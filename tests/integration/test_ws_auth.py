@@ -30,9 +30,11 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Origin, Subprotocol
 
-from hrviz.adapters import ws_auth
-from hrviz.adapters.ws_auth import tls_context
-from hrviz.adapters.ws_server import HrvizServer, ServerConfig
+from hrviz.adapters.serve import auth
+from hrviz.adapters.serve.auth import tls_context
+from hrviz.adapters.serve.server import HrvizServer, ServerConfig
+from hrviz.adapters.watch import follow
+from hrviz.wiring import open_backends
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "correct-horse-battery-staple-0123"
@@ -42,9 +44,9 @@ SHORT_CSV = "timestamp,bpm\n" + "".join(f"2026-01-01T10:00:{s:02d},{70 + s % 5}\
 class Running:
     """A server on its own event loop in a background thread."""
 
-    def __init__(self, config: ServerConfig) -> None:
+    def __init__(self, config: ServerConfig, db: Path) -> None:
         self.loop = asyncio.new_event_loop()
-        self.server = HrvizServer(config)
+        self.server = HrvizServer(config, lambda: open_backends(db, None, None))
         self.scheme = "https" if config.tls else "http"
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self._thread.start()
@@ -69,8 +71,8 @@ def make_server(tmp_path: Path) -> Iterator[Any]:
     started: list[Running] = []
 
     def make(**overrides: Any) -> Running:
-        config = ServerConfig(host="127.0.0.1", port=0, db=tmp_path / "hrviz.sqlite3", **overrides)
-        started.append(Running(config))
+        config = ServerConfig(host="127.0.0.1", port=0, **overrides)
+        started.append(Running(config, tmp_path / "hrviz.sqlite3"))
         return started[-1]
 
     yield make
@@ -81,6 +83,12 @@ def make_server(tmp_path: Path) -> Iterator[Any]:
 def protocols(token: str) -> list[Subprotocol]:
     """What the page offers: the API's subprotocol and the token in one of its own."""
     return [Subprotocol("hrviz"), Subprotocol(f"hrviz.token.{token}")]
+
+
+def test_watch_offers_the_token_the_way_serve_takes_it() -> None:
+    assert (
+        (follow.SUBPROTOCOL, follow.TOKEN_PREFIX) == (auth.SUBPROTOCOL, auth.TOKEN_PREFIX) == ("hrviz", "hrviz.token.")
+    )
 
 
 def hello(ws: ClientConnection) -> dict[str, Any]:
@@ -172,7 +180,7 @@ def test_the_token_is_compared_in_constant_time(make_server: Any, monkeypatch: p
         compared.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(ws_auth.hmac, "compare_digest", recording)
+    monkeypatch.setattr(auth.hmac, "compare_digest", recording)
     server = make_server(token=TOKEN)
     assert refused(server.ws, subprotocols=protocols("guess-guess-guess-guess")) == 401
     with connect(server.ws, subprotocols=protocols(TOKEN)) as ws:
