@@ -3,6 +3,7 @@
 
 import { Chart, clock, fmt } from "./chart.js";
 import { Connection } from "./connection.js";
+import { Uploads } from "./uploads.js";
 
 const $ = (id) => document.getElementById(id);
 const LABELS = {
@@ -28,6 +29,7 @@ const state = {
 
 const chart = new Chart($("chart"), $("tooltip"));
 const conn = new Connection({ onMessage: handle, onStatus: setStatus, onOpen: onOpen });
+const uploads = new Uploads($("uploads"), conn);
 window.hrviz = { conn, chart, state }; // handy from the devtools console
 
 // -- connection --------------------------------------------------------------------------------
@@ -36,6 +38,7 @@ function setStatus(kind, text) {
   const el = $("status");
   el.dataset.state = kind;
   el.textContent = text;
+  if (kind === "offline" && uploads) uploads.offline();
 }
 
 function onOpen() {
@@ -67,9 +70,11 @@ function loadPosition() {
 function handle(msg) {
   switch (msg.type) {
     case "progress":
+      uploads.progress(msg);
       return showProgress(msg);
     case "uploaded":
-      $("progress").hidden = true;
+      uploads.uploaded(msg);
+      setMessage("", "info");
       conn.send({ type: "sessions" });
       return;
     case "replay":
@@ -86,7 +91,7 @@ function handle(msg) {
     case "sessions":
       return listSessions(msg.sessions);
     case "error":
-      $("progress").hidden = true;
+      uploads.failed(msg);
       return setMessage(msg.code === "bad_file" ? `Could not use ${msg.file}: ${msg.message}` : msg.message, "error");
   }
 }
@@ -101,27 +106,12 @@ function setMessage(text, kind) {
 }
 
 function showProgress(msg) {
-  const bar = $("progress");
-  bar.hidden = false;
-  bar.max = Math.max(1, msg.total);
-  bar.value = msg.done;
   const pct = msg.total ? Math.round((100 * msg.done) / msg.total) : 100;
   setMessage(msg.phase === "upload" ? `Uploading… ${pct}%` : `Reading and checking the file… ${pct}%`, "info");
 }
 
-async function uploadFile(file) {
-  if (!file) return;
-  setMessage(`Uploading ${file.name}…`, "info");
-  try {
-    await conn.upload(file, (done, total) => showProgress({ phase: "upload", done, total }));
-  } catch (err) {
-    $("progress").hidden = true;
-    setMessage(`Could not upload ${file.name}: ${err.message}`, "error");
-  }
-}
-
 $("file").addEventListener("change", (e) => {
-  uploadFile(e.target.files[0]);
+  uploads.add([...e.target.files]); // several at once: sent one after another, a row each
   e.target.value = "";
 });
 const drop = $("drop");
@@ -134,7 +124,7 @@ for (const name of ["dragenter", "dragover"]) {
 for (const name of ["dragleave", "drop"]) drop.addEventListener(name, () => drop.classList.remove("over"));
 drop.addEventListener("drop", (e) => {
   e.preventDefault();
-  uploadFile(e.dataTransfer.files[0]);
+  uploads.add([...e.dataTransfer.files]);
 });
 
 // -- replay ------------------------------------------------------------------------------------

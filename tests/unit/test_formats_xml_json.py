@@ -91,6 +91,11 @@ def test_a_gpx_without_any_heart_rate_is_refused() -> None:
         read(gpx(run(), without_hr_every=1), "route.gpx")
 
 
+def test_a_csv_whose_header_starts_with_a_tag_is_still_a_csv() -> None:
+    assert kind_of(b"<img src=x>,<b>bold</b>\n1,2\n") == "csv"
+    assert kind_of(b"<?xml version='1.0'?><kml/>") == "xml"
+
+
 def test_an_unknown_xml_and_broken_xml_are_refused() -> None:
     with pytest.raises(InputError, match="an XML file that is not TCX, GPX or an Apple Health export"):
         read(b"<?xml version='1.0'?><kml><Document/></kml>", "a.kml")

@@ -78,8 +78,12 @@ def kind_of(head: bytes) -> str:
         return "zip"
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if text.startswith(b"<"):
-        for match in _ROOT.finditer(text):
-            return _ROOTS.get(match.group(1), "xml")
+        match = _ROOT.search(text)
+        if match and match.group(1) in _ROOTS:
+            return _ROOTS[match.group(1)]
+        if text.startswith(b"<?xml"):
+            return "xml"  # some other XML document: refused by name
+        # anything else that starts with "<" (an HTML-ish header cell) is the CSV reader's to judge
     if text.startswith(b"[") and b'"dateTime"' in text and b'"bpm"' in text:
         return TAKEOUT
     return CSV
