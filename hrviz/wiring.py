@@ -14,6 +14,7 @@ from pathlib import Path
 from platformdirs import user_config_dir, user_data_dir
 
 from hrviz.core.detector import DetectorConfig
+from hrviz.core.errors import SettingsError
 from hrviz.core.ports import Backends, ReadingQueue, SessionStore
 
 
@@ -72,15 +73,24 @@ def redact(url: str) -> str:
 
 
 def load_detector_config(path: Path | None, **overrides: float | int | None) -> DetectorConfig:
-    """Defaults ← ``[detector]`` of the config file ← command-line flags (those not None)."""
+    """Defaults ← ``[detector]`` of the config file ← command-line flags (those not None).
+
+    Raises :class:`SettingsError` naming the file for bad TOML, unknown keys or non-numbers.
+    """
     config = DetectorConfig()
     path = path or default_config_path()
     if path.is_file():
-        with path.open("rb") as f:
-            section = tomllib.load(f).get("detector", {})
+        try:
+            with path.open("rb") as f:
+                section = tomllib.load(f).get("detector", {})
+        except tomllib.TOMLDecodeError as err:
+            raise SettingsError(f"{path}: not valid TOML: {err}") from None
         known = {f.name for f in fields(DetectorConfig)}
         unknown = set(section) - known
         if unknown:
-            raise ValueError(f"{path}: unknown [detector] keys {sorted(unknown)}; known: {sorted(known)}")
+            raise SettingsError(f"{path}: unknown [detector] keys {sorted(unknown)}; known: {sorted(known)}")
+        for key, value in section.items():
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise SettingsError(f"{path}: [detector] {key} must be a number, not {value!r}")
         config = replace(config, **section)
     return replace(config, **{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]

@@ -6,12 +6,13 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import IntEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 
-from hrviz.core.errors import BackendUnavailable, InputError
+from hrviz.core.errors import BackendUnavailable, InputError, SettingsError
 
 # every option shows its default in --help (tests/unit/test_cli_help.py); None ones say what None means
 DbOpt = Annotated[
@@ -66,7 +67,15 @@ UntilOpt = Annotated[
     ),
 ]
 
-EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_ANOMALY = 0, 1, 2, 3
+
+class ExitStatus(IntEnum):
+    """What every ``hrviz`` command exits with (README, "Exit codes")."""
+
+    OK = 0
+    ERROR = 1  # anything but the input: an unreachable server, a bad setting
+    INPUT = 2  # a file or argument hrviz cannot use; nothing was stored
+    ANOMALY = 3  # --fail-on-anomaly, and something was found
+    INTERRUPTED = 130  # Ctrl-C in a script (128 + SIGINT), by convention
 
 
 def parse_when(text: str | None, flag: str) -> float | None:
@@ -78,11 +87,11 @@ def parse_when(text: str | None, flag: str) -> float | None:
     try:
         when = datetime.fromisoformat(text.strip())
     except ValueError:
-        fail(f"{flag} {text!r}: not a date or time (use 2024-01-31 or 2024-01-31T06:00:00+01:00)", EXIT_INPUT)
+        fail(f"{flag} {text!r}: not a date or time (use 2024-01-31 or 2024-01-31T06:00:00+01:00)", ExitStatus.INPUT)
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
 
-def fail(message: str, code: int) -> NoReturn:
+def fail(message: str, code: ExitStatus) -> NoReturn:
     """One clear line on stderr and an exit code: never a traceback."""
     print(f"hrviz: error: {message}", file=sys.stderr)
     raise typer.Exit(code)
@@ -90,19 +99,30 @@ def fail(message: str, code: int) -> NoReturn:
 
 @contextmanager
 def friendly_errors() -> Iterator[None]:
+    """Turn any error into its exit status and one line (see :func:`exit_status_of`)."""
     try:
         yield
-    except InputError as err:
-        fail(str(err), EXIT_INPUT)
-    except BackendUnavailable as err:
-        fail(str(err), EXIT_ERROR)
-    except KeyboardInterrupt:
-        fail("interrupted; nothing half-written was kept", 130)
-    except (OSError, ValueError) as err:
-        fail(str(err), EXIT_ERROR)
     except typer.Exit:
         raise
-    except Exception as err:
-        if os.environ.get("HRVIZ_DEBUG"):
+    except BaseException as err:
+        if not isinstance(err, Exception | KeyboardInterrupt):
+            raise  # SystemExit and the like pass through
+        status, message = exit_status_of(err)
+        if message.startswith("unexpected") and os.environ.get("HRVIZ_DEBUG"):
             raise
-        fail(f"unexpected {type(err).__name__}: {err} (HRVIZ_DEBUG=1 shows the traceback)", EXIT_ERROR)
+        fail(message, status)
+
+
+def exit_status_of(err: BaseException) -> tuple[ExitStatus, str]:
+    """The one mapping from an error to hrviz's exit status and the one line a user sees.
+
+    The core's error types (and OSError, for files and ports) are expected failures; anything else
+    is a bug and says so.
+    """
+    if isinstance(err, InputError):
+        return ExitStatus.INPUT, str(err)
+    if isinstance(err, KeyboardInterrupt):
+        return ExitStatus.INTERRUPTED, "interrupted; nothing half-written was kept"
+    if isinstance(err, BackendUnavailable | SettingsError | OSError):
+        return ExitStatus.ERROR, str(err)
+    return ExitStatus.ERROR, f"unexpected {type(err).__name__}: {err} (HRVIZ_DEBUG=1 shows the traceback)"

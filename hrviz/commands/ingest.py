@@ -13,11 +13,9 @@ from typing import Annotated
 import typer
 
 from hrviz.commands.common import (
-    EXIT_ANOMALY,
-    EXIT_ERROR,
-    EXIT_INPUT,
     ConfigOpt,
     DbOpt,
+    ExitStatus,
     KafkaOpt,
     MysqlOpt,
     SinceOpt,
@@ -110,9 +108,9 @@ def ingest(
     """Parse, validate, detect anomalies, store and publish heart-rate files."""
     files = files or []
     if not files and not resume:
-        fail("give at least one file (or --resume)", EXIT_INPUT)
+        fail("give at least one file (or --resume)", ExitStatus.INPUT)
     if interval <= 0:
-        fail(f"--interval must be positive, not {interval}", EXIT_INPUT)
+        fail(f"--interval must be positive, not {interval}", ExitStatus.INPUT)
     with friendly_errors():
         detector = load_detector_config(config, delta=delta, max_fill=max_fill, low=low, high=high)
         for path in files:
@@ -154,11 +152,11 @@ def ingest(
         from hrviz.adapters.console.report import print_publish_problem
 
         print_publish_problem(report)
-        raise typer.Exit(EXIT_ERROR)
+        raise typer.Exit(ExitStatus.ERROR)
     if fail_on_anomaly and any(s.anomalies for s in sessions):
-        raise typer.Exit(EXIT_ANOMALY)
+        raise typer.Exit(ExitStatus.ANOMALY)
     if not files and resume:
         print(f"published {len(report.published)} pending session(s)", file=sys.stderr)
 
 
-__all__ = ["ingest", "EXIT_INPUT"]
+__all__ = ["ingest"]

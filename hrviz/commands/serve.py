@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hrviz.commands.common import EXIT_INPUT, ConfigOpt, DbOpt, KafkaOpt, MysqlOpt, fail, friendly_errors
+from hrviz.commands.common import ConfigOpt, DbOpt, ExitStatus, KafkaOpt, MysqlOpt, fail, friendly_errors
 from hrviz.core.ingest import Ingested, IngestOptions, PublishReport
 from hrviz.core.ports import SessionStore
 from hrviz.wiring import load_detector_config, open_backends
@@ -66,14 +66,14 @@ def serve(
     from hrviz.adapters.serve.server import HrvizServer, ServerConfig
 
     if max_upload_mb <= 0:
-        fail(f"--max-upload-mb must be positive, not {max_upload_mb}", EXIT_INPUT)
+        fail(f"--max-upload-mb must be positive, not {max_upload_mb}", ExitStatus.INPUT)
     if not 0 <= port <= 65535:
-        fail(f"--port must be 0..65535, not {port}", EXIT_INPUT)
+        fail(f"--port must be 0..65535, not {port}", ExitStatus.INPUT)
     for origin in allow_origin or []:
         if not origin.startswith(("http://", "https://")):
-            fail(f"--allow-origin must look like http://host:port, not {origin!r}", EXIT_INPUT)
+            fail(f"--allow-origin must look like http://host:port, not {origin!r}", ExitStatus.INPUT)
     if keyfile is not None and certfile is None:
-        fail("--keyfile needs --certfile", EXIT_INPUT)
+        fail("--keyfile needs --certfile", ExitStatus.INPUT)
     tls = None
     try:
         if token is not None:
@@ -81,7 +81,7 @@ def serve(
         if certfile is not None:
             tls = tls_context(certfile, keyfile)
     except ValueError as err:
-        fail(str(err), EXIT_INPUT)
+        fail(str(err), ExitStatus.INPUT)
     generated = token is None and not is_loopback(host)
     if generated:
         token = new_token()

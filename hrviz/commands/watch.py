@@ -21,10 +21,9 @@ from hrviz.adapters.watch.feed import Feed, ReplayFeed
 from hrviz.adapters.watch.plain import run_plain
 from hrviz.adapters.watch.view import WatchView
 from hrviz.commands.common import (
-    EXIT_ERROR,
-    EXIT_INPUT,
     ConfigOpt,
     DbOpt,
+    ExitStatus,
     KafkaOpt,
     MysqlOpt,
     SinceOpt,
@@ -39,8 +38,6 @@ from hrviz.core.model import Reading, Session
 from hrviz.core.ports import Backends
 from hrviz.core.replay import SPEEDS
 from hrviz.wiring import load_detector_config, open_backends
-
-EXIT_INTERRUPTED = 130
 
 
 def watch(
@@ -92,13 +89,13 @@ def watch(
 ) -> None:
     """Replay heart-rate readings as a live chart (keys: space pause, +/- speed, q quit)."""
     if (file is None) == (session is None):
-        fail("give a file, or --session ID (with --server, --db, --mysql or --kafka)", EXIT_INPUT)
+        fail("give a file, or --session ID (with --server, --db, --mysql or --kafka)", ExitStatus.INPUT)
     if server and file is not None:
-        fail("--server follows a stored session: give --session ID, not a file", EXIT_INPUT)
+        fail("--server follows a stored session: give --session ID, not a file", ExitStatus.INPUT)
     if speed <= 0 or window <= 0 or interval <= 0:
-        fail("--speed, --window and --interval must be positive", EXIT_INPUT)
+        fail("--speed, --window and --interval must be positive", ExitStatus.INPUT)
     if server and speed not in SPEEDS:
-        fail(f"with --server, --speed must be one of {', '.join(f'{s:g}' for s in SPEEDS)}", EXIT_INPUT)
+        fail(f"with --server, --speed must be one of {', '.join(f'{s:g}' for s in SPEEDS)}", ExitStatus.INPUT)
     chart = not plain and sys.stdout.isatty()
     with friendly_errors():
         if file is not None and not file.is_file() and not file.is_dir():  # the user's mistake before any store
@@ -141,10 +138,10 @@ def _ingest_file(path: Path, backends: Backends, options: IngestOptions, quiet: 
         print(f"hrviz: warning: stored, not yet published ({report.failed}); replaying from the store", file=sys.stderr)
     if len(sessions) > 1 and len({s.source for s in sessions}) > 1:
         names = ", ".join(s.source for s in sessions[:5])
-        fail(f"{path} holds several files ({names}, …); watch one of them (or --session ID)", EXIT_INPUT)
+        fail(f"{path} holds several files ({names}, …); watch one of them (or --session ID)", ExitStatus.INPUT)
     if len(sessions) > 1:
         subjects = ", ".join(repr(s.subject) for s in sessions)
-        fail(f"{path} holds several subjects ({subjects}); pick one with --subject", EXIT_INPUT)
+        fail(f"{path} holds several subjects ({subjects}); pick one with --subject", ExitStatus.INPUT)
     return sessions[0]
 
 
@@ -152,7 +149,7 @@ def _stored(backends: Backends, session_id: str) -> Session:
     found = backends.store.get(session_id)
     if found is None:
         recent = ", ".join(s.id for s in backends.store.list_sessions(5)) or "none stored yet"
-        fail(f"unknown session {session_id!r} in {backends.description} (recent: {recent})", EXIT_INPUT)
+        fail(f"unknown session {session_id!r} in {backends.description} (recent: {recent})", ExitStatus.INPUT)
     return found
 
 
@@ -194,7 +191,7 @@ def _follow(url: str, session_id: str, speed: float, window: float, chart: bool,
     try:
         feed = ServerFeed(url, session_id, speed, token)
     except UnknownSession as err:
-        fail(f"unknown session {session_id!r} on {url}: {err}", EXIT_INPUT)
+        fail(f"unknown session {session_id!r} on {url}: {err}", ExitStatus.INPUT)
     try:
         summary = feed.session
         total = summary.get("readings")
@@ -225,13 +222,13 @@ def _run(feed: Feed, via: str, session: Session, window: float, chart: bool, tot
             run_plain(feed, view, sys.stdout)
     except KeyboardInterrupt:
         if not chart:  # a script's Ctrl-C: the conventional status; on screen, Ctrl-C is just "quit"
-            raise typer.Exit(EXIT_INTERRUPTED) from None
+            raise typer.Exit(ExitStatus.INTERRUPTED) from None
     except BrokenPipeError:  # `hrviz watch f.csv | head`: the reader left, which is fine
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     finally:
         feed.close()
     if feed.message:
-        fail(feed.message, EXIT_ERROR)
+        fail(feed.message, ExitStatus.ERROR)
 
 
 __all__ = ["watch"]

@@ -43,4 +43,8 @@ class InputError(Exception):
 
 
 class BackendUnavailable(Exception):
-    """A store or queue server that cannot be reached; the CLI exits 1 with this message."""
+    """A store or queue that cannot be reached or used; the CLI exits 1 with this message."""
+
+
+class SettingsError(Exception):
+    """A flag, environment variable or config file value hrviz cannot use; the CLI exits 1."""

@@ -189,6 +189,16 @@ def test_config_file_and_flags_set_thresholds(tmp_path: Path) -> None:
     config.write_text("[detector]\ndelat = 80\n")
     typo = hrviz(DEMO, "--config", config, db=tmp_path / "c.db")
     assert typo.returncode == 1 and "delat" in typo.stderr and "Traceback" not in typo.stderr
+    for text, says in [("[detector]\ndelta = 'big'\n", "must be a number"), ("[detector\n", "not valid TOML")]:
+        config.write_text(text)
+        bad = hrviz(DEMO, "--config", config, db=tmp_path / "d.db")
+        assert bad.returncode == 1 and says in bad.stderr and str(config) in bad.stderr, bad.stderr
+        assert "unexpected" not in bad.stderr and not (tmp_path / "d.db").exists()
+
+
+def test_a_bad_mysql_url_is_a_setting_error_not_a_crash(tmp_path: Path) -> None:
+    done = hrviz(DEMO, "--mysql", "postgres://u:p@h/db", db=tmp_path / "a.db")
+    assert done.returncode == 1 and "not a MySQL URL" in done.stderr and "unexpected" not in done.stderr
 
 
 def real_files() -> list[Path]:

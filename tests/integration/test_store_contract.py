@@ -266,7 +266,7 @@ def test_a_failed_batch_fails_the_session_and_leaves_nothing(mysql_url: str) -> 
     store = MysqlStore(mysql_url)
     session = make_session("sess-bad", 3_000)
     writer = store.begin(session)
-    with pytest.raises(RuntimeError, match="loaded 500 of 1000 readings"):
+    with pytest.raises(BackendUnavailable, match="loaded 500 of 1000 readings"):
         try:
             writer.add_readings(ReadingBatch.of(make_readings(2_000)))
             writer.add_readings(ReadingBatch.of(make_readings(1_000, start_seq=1_500)))  # seqs 1,500..1,999 again

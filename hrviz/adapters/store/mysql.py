@@ -315,7 +315,7 @@ class MysqlWriter:
         if (err := self._error) is None:
             return
         if isinstance(err, pymysql.err.MySQLError) and err.args and err.args[0] in NO_LOCAL_INFILE:
-            raise RuntimeError(
+            raise BackendUnavailable(
                 f"the MySQL server at {self._store.where} refuses LOAD DATA LOCAL INFILE; "
                 "enable local_infile on the server (SET GLOBAL local_infile = 1) and ingest again"
             ) from err
@@ -345,7 +345,7 @@ class MysqlWriter:
                 (self._file, self._id),
             )
         if loaded != count:  # LOCAL turns duplicate keys and bad values into warnings: refuse them
-            raise RuntimeError(f"MySQL loaded {loaded} of {count} readings of session {self._id}")
+            raise BackendUnavailable(f"MySQL loaded {loaded} of {count} readings of session {self._id}")
 
     def commit(self, session: Session) -> None:
         with self._guard(abort=True):

@@ -14,6 +14,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from pymysql.connections import Connection
 
+from hrviz.core.errors import BackendUnavailable, SettingsError
+
 
 @dataclass(frozen=True, slots=True)
 class Migration:
@@ -83,7 +85,7 @@ _VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
 ) ENGINE=InnoDB"""
 
 
-class SchemaTooNew(RuntimeError):
+class SchemaTooNew(BackendUnavailable):
     """The database was migrated by a newer hrviz: refuse rather than misread it."""
 
 
@@ -98,7 +100,7 @@ def migrate(conn: Connection, lock_timeout: int = 30) -> int:
         cur.execute("SELECT GET_LOCK(CONCAT('hrviz.schema.', DATABASE()), %s)", (lock_timeout,))
         (got,) = cur.fetchone() or (0,)
         if got != 1:
-            raise RuntimeError("another hrviz process has held the schema lock for 30 s")
+            raise BackendUnavailable("another hrviz process has held the schema lock for 30 s")
         try:
             cur.execute(_VERSION_TABLE)
             cur.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version")
@@ -135,10 +137,10 @@ def parse_url(url: str) -> dict[str, Any]:
     """``mysql://user:pass@host:3306/db`` → PyMySQL connect() arguments (password URL-decoded)."""
     parts = urlsplit(url)
     if parts.scheme not in ("mysql", "mysql+pymysql", "mariadb"):
-        raise ValueError(f"not a MySQL URL (mysql://user:pass@host:3306/db): {url}")
+        raise SettingsError(f"not a MySQL URL (mysql://user:pass@host:3306/db): {url}")
     database = unquote(parts.path.lstrip("/"))
     if not database:
-        raise ValueError("the MySQL URL names no database (mysql://user:pass@host:3306/db)")
+        raise SettingsError("the MySQL URL names no database (mysql://user:pass@host:3306/db)")
     args: dict[str, Any] = {
         "host": parts.hostname or "127.0.0.1",
         "port": parts.port or 3306,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from hrviz.core.errors import BackendUnavailable
 from hrviz.core.model import Anomaly, Kind, Reading, ReadingBatch, ReadingRow, Session, Stats
 from hrviz.core.ports import Outbox, QueuePosition
 
@@ -127,7 +128,7 @@ def readings_from_text(
         return
     lines, new = text.split("\n"), tuple.__new__
     if len(lines) != count:  # group_concat_max_len cut the page short: never guess
-        raise RuntimeError(f"MySQL returned {len(lines)} of {count} readings of session {session_id}")
+        raise BackendUnavailable(f"MySQL returned {len(lines)} of {count} readings of session {session_id}")
     for line in lines:
         seq, ts, bpm, filled, kinds = line.split(",", 4)
         k = kinds_of.get(kinds)

@@ -30,6 +30,7 @@ from hrviz.adapters.store.rows import (
     session_from_row,
     session_row,
 )
+from hrviz.core.errors import BackendUnavailable
 from hrviz.core.model import Reading, ReadingBatch, Session
 from hrviz.core.ports import Outbox, QueuePosition
 
@@ -120,7 +121,7 @@ class SqliteStore:
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
             if version not in (0, SCHEMA_VERSION):
                 self._db.close()
-                raise ValueError(
+                raise BackendUnavailable(
                     f"{self.path} was written by another hrviz (schema {version}, this one reads {SCHEMA_VERSION}); "
                     "choose another file with --db"
                 )
