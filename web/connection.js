@@ -43,6 +43,7 @@ export class Connection {
     this.uploadWaiter = null;
     this.hello = null;
     this.token = takeToken();
+    this.locked = null; // why the server refused this tab, once it has
     this.open();
   }
 
@@ -83,7 +84,8 @@ export class Connection {
       if (this.uploadWaiter) this.uploadWaiter.fail(new Error("the connection was lost during the upload; try again"));
       if (!greeted && (await this.refused())) {
         const how = this.token ? "does not accept this tab's token" : "needs its access token";
-        this.onStatus("locked", `This server ${how}: open the address hrviz serve printed (…/?token=…)`);
+        this.locked = `This server ${how}: open the address hrviz serve printed (…/?token=…)`;
+        this.onStatus("locked", this.locked);
         return; // retrying cannot help; a new address with the token reloads the page
       }
       const delay = Math.min(10000, 500 * 2 ** this.attempt) * (0.75 + Math.random() * 0.5);
@@ -122,6 +124,7 @@ export class Connection {
 
   /** Send a File in chunks, each acknowledged before the next: progress without flooding. */
   async upload(file, onProgress) {
+    if (this.locked) throw new Error(this.locked);
     if (!this.connected) throw new Error("not connected to the server yet; try again in a moment");
     const limit = this.hello.max_upload_bytes;
     if (file.size > limit) {

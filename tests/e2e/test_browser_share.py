@@ -99,6 +99,10 @@ def test_without_the_right_token_the_page_says_so_and_shows_nothing(
         stranger.wait_for_timeout(2500)  # no retry loop brings anything in
         assert state(stranger) == "locked"
         assert stranger.locator("#sessions li").count() == 0 and number(stranger, "#readings-shown") == 0
+        stranger.set_input_files("#file", str(DEMO))  # an upload is refused with the same reason
+        row = stranger.locator("#uploads li[data-state='error']")
+        wait_until(stranger, lambda: row.count() == 1, what="the refused upload's row")
+        assert says in (row.text_content() or "")
         shot(stranger, "12-shared-without-token")
     finally:
         other.close()

@@ -313,6 +313,7 @@ def test_a_given_token_never_appears_in_the_output(tmp_path: Path) -> None:
         out = server.stop()
     assert server.proc.returncode == 0, out
     assert "serving http://0.0.0.0:" in out and "ingested short.csv" in out  # the log did run
+    assert "refused /ws from 127.0.0.1: wrong token" in out and "refused /ws from 127.0.0.1: no token" in out
     assert TOKEN not in out and TOKEN[::-1] not in out
 
 

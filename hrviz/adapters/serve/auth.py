@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import logging
 import re
 import secrets
 import ssl
@@ -34,6 +35,7 @@ TOKEN_PREFIX = "hrviz.token."
 GUARDED = ("/ws", "/auth")  # /auth: 204 or 401, so the page can tell "needs a token" from "server down"
 TOKEN_CHARS = re.compile(r"[A-Za-z0-9._~-]{16,256}")  # fits a subprotocol name and a URL unescaped
 MIN_TOKEN = 16
+log = logging.getLogger("hrviz.serve")
 
 ProcessRequest = Callable[[ServerConnection, Request], Response | None | Awaitable[Response | None]]
 
@@ -90,7 +92,12 @@ def guard(handler: ProcessRequest, token: str | None) -> ProcessRequest:
     def process_request(connection: ServerConnection, request: Request) -> Response | None | Awaitable[Response | None]:
         path = request.path.split("?", 1)[0]
         if path in GUARDED:
-            if token is not None and not token_matches(token, offered_token(request.headers)):
+            offered = offered_token(request.headers) if token is not None else None
+            if token is not None and not token_matches(token, offered):
+                peer = connection.remote_address[0] if connection.remote_address else "?"
+                log.info(
+                    "refused %s from %s: %s", path, peer, "wrong token" if offered else "no token"
+                )  # never the token
                 return _respond(HTTPStatus.UNAUTHORIZED, b"hrviz: this server needs its access token\n")
             if path == "/auth":
                 return _respond(HTTPStatus.NO_CONTENT, b"")
