@@ -385,8 +385,12 @@ class Detector:
         """Inside an excursion: back near the level (a spike / drop), or away too long (a new level)."""
         exc = self._excursion
         assert exc is not None and exc.baseline is not None and exc.bpm is not None
+        delta = self.config.delta
         away = (bpm - exc.baseline) if exc.kind is Kind.SPIKE else (exc.baseline - bpm)
-        if away < self.config.delta / 2:  # back (or past the level the other way): it was an excursion
+        peak = (exc.bpm - exc.baseline) if exc.kind is Kind.SPIKE else (exc.baseline - exc.bpm)
+        if away < delta / 2 or (away < delta and peak - away >= delta / 2):
+            # back near the level (or past it), or back within delta of it and well off the peak —
+            # at a sparse cadence the level itself moves between readings: it was an excursion
             events.append(exc.event())
             self._release(out, keep=True)
             return _NONE

@@ -123,11 +123,18 @@ def test_a_fall_of_exactly_delta_is_a_drop(fall: float, expected: list[Anomaly])
     assert events == expected
 
 
-def test_coming_back_means_within_half_delta_of_the_baseline() -> None:
-    still_away = run(then(FLAT, [110] + [85] * 11 + [70]))[1]  # 15 above: not back; 11 s away: a new level
-    back = run(then(FLAT, [110, 84.9, 70]))[1]
-    assert still_away == []
-    assert back == [Anomaly(Kind.SPIKE, 10.0, 10.0, 110.0, 70.0, 40.0)]
+@pytest.mark.parametrize(
+    ("after", "came_back"),
+    [
+        ([84.9, 70], True),  # within delta / 2 of the baseline
+        ([95.0, 95.0, 70], True),  # within delta of it and delta / 2 off the peak (110 - 95 = 15)
+        ([95.1] * 11 + [70], False),  # 25.1 above, only 14.9 off the peak: still away; 11 s: a new level
+        ([100.0] * 11 + [70], False),  # a full delta above: still away
+    ],
+)
+def test_coming_back_is_near_the_baseline_or_well_off_the_peak(after: list[float], came_back: bool) -> None:
+    events = run(then(FLAT, [110.0, *after]))[1]
+    assert events == ([Anomaly(Kind.SPIKE, 10.0, 10.0, 110.0, 70.0, 40.0)] if came_back else [])
 
 
 @pytest.mark.parametrize(
