@@ -1,14 +1,16 @@
-"""Choosing the adapters: embedded default, or MySQL / Kafka when a flag or variable names them.
+"""The composition root: settings from flags, environment and config file; the adapters they choose.
 
-The only place that knows every adapter; commands ask it for a store and a queue and then talk
-to the ports only.
+The only place that knows every adapter and reads the environment: commands build one
+:class:`Settings`, ask for a store and a queue (embedded by default, MySQL / Kafka when a flag or
+variable names them), and then talk to the ports only.
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import fields, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from platformdirs import user_config_dir, user_data_dir
@@ -17,19 +19,58 @@ from hrviz.core.detector import DetectorConfig
 from hrviz.core.errors import SettingsError
 from hrviz.core.ports import Backends, ReadingQueue, SessionStore
 
-
-def default_db_path() -> Path:
-    return Path(os.environ.get("HRVIZ_DB") or Path(user_data_dir("hrviz")) / "hrviz.sqlite3")
-
-
-def default_config_path() -> Path:
-    return Path(os.environ.get("HRVIZ_CONFIG") or Path(user_config_dir("hrviz")) / "config.toml")
+# every environment variable hrviz reads, and the only module that reads them (the CLI's options
+# name the same variables so that --help shows them)
+ENV_DB, ENV_CONFIG, ENV_DEBUG, ENV_WEB_DIR = "HRVIZ_DB", "HRVIZ_CONFIG", "HRVIZ_DEBUG", "HRVIZ_WEB_DIR"
+ENV_MYSQL, ENV_KAFKA, ENV_KAFKA_TOPIC = "HRVIZ_MYSQL_URL", "HRVIZ_KAFKA_BOOTSTRAP", "HRVIZ_KAFKA_TOPIC"
 
 
-def open_backends(db: Path | None, mysql: str | None, kafka: str | None) -> Backends:
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What a command runs with, resolved once by :func:`load_settings` and shared by all three."""
+
+    db: Path  # the SQLite file, when mysql is None
+    mysql: str | None
+    kafka: str | None
+    kafka_topic: str | None  # None: the adapter's default topic
+    detector: DetectorConfig
+    web_dir: Path | None = None  # None: the page shipped with hrviz
+
+
+def load_settings(
+    *,
+    db: Path | None = None,
+    mysql: str | None = None,
+    kafka: str | None = None,
+    config: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    **detector_flags: float | int | None,
+) -> Settings:
+    """Each setting from its flag, else its environment variable, else the config file, else the default.
+
+    The config file (``--config``, ``HRVIZ_CONFIG``, or config.toml in the user's config dir) holds
+    the ``[detector]`` thresholds; the flags given (not None) override them.
+    """
+    env = os.environ if env is None else env
+    config = config or Path(env.get(ENV_CONFIG) or Path(user_config_dir("hrviz")) / "config.toml")
+    return Settings(
+        db=db or Path(env.get(ENV_DB) or Path(user_data_dir("hrviz")) / "hrviz.sqlite3"),
+        mysql=mysql or env.get(ENV_MYSQL) or None,
+        kafka=kafka or env.get(ENV_KAFKA) or None,
+        kafka_topic=env.get(ENV_KAFKA_TOPIC) or None,
+        detector=load_detector_config(config, **detector_flags),
+        web_dir=Path(env[ENV_WEB_DIR]) if env.get(ENV_WEB_DIR) else None,
+    )
+
+
+def debug_enabled() -> bool:
+    """``HRVIZ_DEBUG`` set: show tracebacks of unexpected errors instead of one line."""
+    return bool(os.environ.get(ENV_DEBUG))
+
+
+def open_backends(settings: Settings) -> Backends:
     """Open the store and the queue; raises BackendUnavailable with one clear message."""
-    mysql = mysql or os.environ.get("HRVIZ_MYSQL_URL") or None
-    kafka = kafka or os.environ.get("HRVIZ_KAFKA_BOOTSTRAP") or None
+    mysql, kafka = settings.mysql, settings.kafka
     store: SessionStore
     if mysql:
         from hrviz.adapters.store.mysql import MysqlStore
@@ -39,15 +80,14 @@ def open_backends(db: Path | None, mysql: str | None, kafka: str | None) -> Back
     else:
         from hrviz.adapters.store.sqlite import SqliteStore
 
-        path = db or default_db_path()
-        store = SqliteStore(path)
-        where = f"SQLite {path}"
+        store = SqliteStore(settings.db)
+        where = f"SQLite {settings.db}"
     queue: ReadingQueue
     try:
         if kafka:
             from hrviz.adapters.queue.kafka import KafkaQueue
 
-            queue = KafkaQueue(kafka)
+            queue = KafkaQueue(kafka, settings.kafka_topic)
             where += f" + Kafka {kafka}"
             needs_position = True
         else:
@@ -72,13 +112,12 @@ def redact(url: str) -> str:
     return f"{scheme}//{user}:***@{tail}"
 
 
-def load_detector_config(path: Path | None, **overrides: float | int | None) -> DetectorConfig:
+def load_detector_config(path: Path, **overrides: float | int | None) -> DetectorConfig:
     """Defaults ← ``[detector]`` of the config file ← command-line flags (those not None).
 
     Raises :class:`SettingsError` naming the file for bad TOML, unknown keys or non-numbers.
     """
     config = DetectorConfig()
-    path = path or default_config_path()
     if path.is_file():
         try:
             with path.open("rb") as f:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,7 +11,9 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from hrviz.core.detector import DetectorConfig
 from hrviz.core.errors import BackendUnavailable, InputError, SettingsError
+from hrviz.wiring import ENV_CONFIG, ENV_DB, ENV_KAFKA, ENV_MYSQL, debug_enabled
 
 # every option shows its default in --help (tests/unit/test_cli_help.py); None ones say what None means
 DbOpt = Annotated[
@@ -20,7 +21,7 @@ DbOpt = Annotated[
     typer.Option(
         "--db",
         help="SQLite file of the embedded store.",
-        envvar="HRVIZ_DB",
+        envvar=ENV_DB,
         show_default="hrviz.sqlite3 in the data dir",
     ),
 ]
@@ -29,7 +30,7 @@ MysqlOpt = Annotated[
     typer.Option(
         "--mysql",
         help="Use MySQL: mysql://user:pass@host:3306/db",
-        envvar="HRVIZ_MYSQL_URL",
+        envvar=ENV_MYSQL,
         show_default="none: SQLite (--db)",
     ),
 ]
@@ -38,7 +39,7 @@ KafkaOpt = Annotated[
     typer.Option(
         "--kafka",
         help="Use Kafka: bootstrap servers host:port",
-        envvar="HRVIZ_KAFKA_BOOTSTRAP",
+        envvar=ENV_KAFKA,
         show_default="none: an in-process queue",
     ),
 ]
@@ -47,9 +48,31 @@ ConfigOpt = Annotated[
     typer.Option(
         "--config",
         help="TOML file with a \\[detector] section.",
-        envvar="HRVIZ_CONFIG",
+        envvar=ENV_CONFIG,
         show_default="config.toml in the config dir, if any",
     ),
+]
+
+_DETECTOR = "{:g}, or the --config file's [detector] value"
+_DEFAULTS = DetectorConfig()
+DeltaOpt = Annotated[
+    float | None,
+    typer.Option(help="bpm change that makes a spike or drop", show_default=_DETECTOR.format(_DEFAULTS.delta)),
+]
+MaxFillOpt = Annotated[
+    float | None,
+    typer.Option(
+        help="Absences up to this many seconds are filled; longer are gaps",
+        show_default=_DETECTOR.format(_DEFAULTS.max_fill),
+    ),
+]
+LowOpt = Annotated[
+    float | None,
+    typer.Option(help="Below this bpm a value is impossible", show_default=_DETECTOR.format(_DEFAULTS.low)),
+]
+HighOpt = Annotated[
+    float | None,
+    typer.Option(help="Above this bpm a value is impossible", show_default=_DETECTOR.format(_DEFAULTS.high)),
 ]
 
 SinceOpt = Annotated[
@@ -108,7 +131,7 @@ def friendly_errors() -> Iterator[None]:
         if not isinstance(err, Exception | KeyboardInterrupt):
             raise  # SystemExit and the like pass through
         status, message = exit_status_of(err)
-        if message.startswith("unexpected") and os.environ.get("HRVIZ_DEBUG"):
+        if message.startswith("unexpected") and debug_enabled():
             raise
         fail(message, status)
 

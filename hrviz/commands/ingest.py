@@ -15,8 +15,12 @@ import typer
 from hrviz.commands.common import (
     ConfigOpt,
     DbOpt,
+    DeltaOpt,
     ExitStatus,
+    HighOpt,
     KafkaOpt,
+    LowOpt,
+    MaxFillOpt,
     MysqlOpt,
     SinceOpt,
     UntilOpt,
@@ -24,14 +28,10 @@ from hrviz.commands.common import (
     friendly_errors,
     parse_when,
 )
-from hrviz.core.detector import DetectorConfig
 from hrviz.core.errors import InputError
 from hrviz.core.ingest import IngestOptions, publish_pending
 from hrviz.core.model import Session
-from hrviz.wiring import load_detector_config, open_backends
-
-_DETECTOR = "{:g}, or the --config file's [detector] value"
-_DEFAULTS = DetectorConfig()
+from hrviz.wiring import load_settings, open_backends
 
 
 @contextmanager
@@ -78,25 +78,10 @@ def ingest(
     since: SinceOpt = None,
     until: UntilOpt = None,
     interval: Annotated[float, typer.Option(help="Seconds between readings in files without times.")] = 1.0,
-    delta: Annotated[
-        float | None,
-        typer.Option(help="bpm change that makes a spike or drop", show_default=_DETECTOR.format(_DEFAULTS.delta)),
-    ] = None,
-    max_fill: Annotated[
-        float | None,
-        typer.Option(
-            help="Absences up to this many seconds are filled; longer are gaps",
-            show_default=_DETECTOR.format(_DEFAULTS.max_fill),
-        ),
-    ] = None,
-    low: Annotated[
-        float | None,
-        typer.Option(help="Below this bpm a value is impossible", show_default=_DETECTOR.format(_DEFAULTS.low)),
-    ] = None,
-    high: Annotated[
-        float | None,
-        typer.Option(help="Above this bpm a value is impossible", show_default=_DETECTOR.format(_DEFAULTS.high)),
-    ] = None,
+    delta: DeltaOpt = None,
+    max_fill: MaxFillOpt = None,
+    low: LowOpt = None,
+    high: HighOpt = None,
     parallel: Annotated[
         bool, typer.Option("--parallel/--no-parallel", help="Read big files in a second process.")
     ] = True,
@@ -112,16 +97,20 @@ def ingest(
     if interval <= 0:
         fail(f"--interval must be positive, not {interval}", ExitStatus.INPUT)
     with friendly_errors():
-        detector = load_detector_config(config, delta=delta, max_fill=max_fill, low=low, high=high)
+        settings = load_settings(
+            db=db, mysql=mysql, kafka=kafka, config=config, delta=delta, max_fill=max_fill, low=low, high=high
+        )
         for path in files:
             if not path.is_file() and not path.is_dir():
                 raise InputError(str(path), "no such file" if not path.exists() else "not a regular file")
         window = parse_when(since, "--since"), parse_when(until, "--until")
-        options = IngestOptions(interval=interval, subject=subject, detector=detector, since=window[0], until=window[1])
+        options = IngestOptions(
+            interval=interval, subject=subject, detector=settings.detector, since=window[0], until=window[1]
+        )
         from hrviz.adapters.console.report import progress_for  # rich only when a person is watching
         from hrviz.adapters.ingest.archives import ingest_path  # zip, folders; multiprocessing: only when ingesting
 
-        backends = open_backends(db, mysql, kafka)
+        backends = open_backends(settings)
         try:
             sessions: list[Session] = []
             skipped: list[tuple[str, str]] = []

@@ -11,10 +11,22 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hrviz.commands.common import ConfigOpt, DbOpt, ExitStatus, KafkaOpt, MysqlOpt, fail, friendly_errors
+from hrviz.commands.common import (
+    ConfigOpt,
+    DbOpt,
+    DeltaOpt,
+    ExitStatus,
+    HighOpt,
+    KafkaOpt,
+    LowOpt,
+    MaxFillOpt,
+    MysqlOpt,
+    fail,
+    friendly_errors,
+)
 from hrviz.core.ingest import Ingested, IngestOptions, PublishReport
 from hrviz.core.ports import SessionStore
-from hrviz.wiring import load_detector_config, open_backends
+from hrviz.wiring import load_settings, open_backends
 
 if TYPE_CHECKING:
     from hrviz.adapters.serve.server import HrvizServer
@@ -56,6 +68,10 @@ def serve(
     token: TokenOpt = None,
     certfile: CertOpt = None,
     keyfile: KeyOpt = None,
+    delta: DeltaOpt = None,
+    max_fill: MaxFillOpt = None,
+    low: LowOpt = None,
+    high: HighOpt = None,
     db: DbOpt = None,
     mysql: MysqlOpt = None,
     kafka: KafkaOpt = None,
@@ -88,6 +104,9 @@ def serve(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     logging.getLogger("websockets").setLevel(logging.WARNING)
     with friendly_errors():
+        settings = load_settings(
+            db=db, mysql=mysql, kafka=kafka, config=config, delta=delta, max_fill=max_fill, low=low, high=high
+        )
         cfg = ServerConfig(
             host=host,
             port=port,
@@ -95,12 +114,13 @@ def serve(
             allow_origins=tuple(allow_origin or ()),
             token=token,
             tls=tls,
-            ingest=IngestOptions(detector=load_detector_config(config)),
+            ingest=IngestOptions(detector=settings.detector),
+            web=settings.web_dir,
             ingest_path=_upload,
         )
         import asyncio  # here, not at the top: every other command would pay for it
 
-        asyncio.run(_run(HrvizServer(cfg, lambda: open_backends(db, mysql, kafka)), show_token=generated))
+        asyncio.run(_run(HrvizServer(cfg, lambda: open_backends(settings)), show_token=generated))
 
 
 def _upload(

@@ -23,8 +23,12 @@ from hrviz.adapters.watch.view import WatchView
 from hrviz.commands.common import (
     ConfigOpt,
     DbOpt,
+    DeltaOpt,
     ExitStatus,
+    HighOpt,
     KafkaOpt,
+    LowOpt,
+    MaxFillOpt,
     MysqlOpt,
     SinceOpt,
     UntilOpt,
@@ -37,7 +41,7 @@ from hrviz.core.ingest import IngestOptions, publish_pending
 from hrviz.core.model import Reading, Session
 from hrviz.core.ports import Backends
 from hrviz.core.replay import SPEEDS
-from hrviz.wiring import load_detector_config, open_backends
+from hrviz.wiring import load_settings, open_backends
 
 
 def watch(
@@ -82,6 +86,10 @@ def watch(
     interval: Annotated[float, typer.Option(help="Seconds between readings in files without times.")] = 1.0,
     since: SinceOpt = None,
     until: UntilOpt = None,
+    delta: DeltaOpt = None,
+    max_fill: MaxFillOpt = None,
+    low: LowOpt = None,
+    high: HighOpt = None,
     db: DbOpt = None,
     mysql: MysqlOpt = None,
     kafka: KafkaOpt = None,
@@ -104,10 +112,13 @@ def watch(
             assert session is not None
             _follow(server, session, speed, window, chart, token)
             return
-        backends = open_backends(db, mysql, kafka)
+        settings = load_settings(
+            db=db, mysql=mysql, kafka=kafka, config=config, delta=delta, max_fill=max_fill, low=low, high=high
+        )
+        backends = open_backends(settings)
         try:
             if file is not None:
-                detector = load_detector_config(config)
+                detector = settings.detector
                 bounds = parse_when(since, "--since"), parse_when(until, "--until")
                 options = IngestOptions(
                     interval=interval, subject=subject, detector=detector, since=bounds[0], until=bounds[1]

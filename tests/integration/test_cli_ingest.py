@@ -229,3 +229,18 @@ def test_a_store_file_of_another_schema_version_is_refused_not_misread(tmp_path:
         conn.execute("PRAGMA user_version = 7")
     done = hrviz(DEMO, db=db)
     assert done.returncode == 1 and "schema 7" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_watch_takes_the_detector_flags_like_ingest(tmp_path: Path) -> None:
+    def spikes(*flags: str, db: Path) -> int:
+        done = subprocess.run(
+            [sys.executable, "-m", "hrviz", "watch", str(DEMO), "--no-pace", "--db", str(db), *flags],
+            capture_output=True, text=True, timeout=120,
+            env={k: v for k, v in os.environ.items() if not k.startswith("HRVIZ_")}
+            | {"HRVIZ_CONFIG": str(tmp_path / "none.toml")},
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return done.stdout.count("spike")
+
+    assert spikes(db=tmp_path / "a.db") > 0
+    assert spikes("--delta", "200", db=tmp_path / "b.db") == 0

@@ -30,7 +30,7 @@ from hrviz.adapters.store.sqlite import SqliteStore
 from hrviz.core.errors import InputError
 from hrviz.core.ingest import ingest
 from hrviz.core.ports import Backends
-from hrviz.wiring import open_backends
+from hrviz.wiring import load_settings, open_backends
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "samples" / "demo_run.csv"
@@ -69,7 +69,8 @@ def make_server(tmp_path: Path) -> Iterator[Any]:
 
     def make(mysql: str | None = None, kafka: str | None = None, **overrides: Any) -> Running:
         config = ServerConfig(host="127.0.0.1", port=0, **overrides)
-        started.append(Running(config, lambda: open_backends(tmp_path / "hrviz.sqlite3", mysql, kafka)))
+        settings = load_settings(db=tmp_path / "hrviz.sqlite3", mysql=mysql, kafka=kafka)
+        started.append(Running(config, lambda: open_backends(settings)))
         return started[-1]
 
     yield make

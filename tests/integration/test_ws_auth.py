@@ -34,7 +34,7 @@ from hrviz.adapters.serve import auth
 from hrviz.adapters.serve.auth import tls_context
 from hrviz.adapters.serve.server import HrvizServer, ServerConfig
 from hrviz.adapters.watch import follow
-from hrviz.wiring import open_backends
+from hrviz.wiring import load_settings, open_backends
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "correct-horse-battery-staple-0123"
@@ -46,7 +46,8 @@ class Running:
 
     def __init__(self, config: ServerConfig, db: Path) -> None:
         self.loop = asyncio.new_event_loop()
-        self.server = HrvizServer(config, lambda: open_backends(db, None, None))
+        settings = load_settings(db=db)
+        self.server = HrvizServer(config, lambda: open_backends(settings))
         self.scheme = "https" if config.tls else "http"
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self._thread.start()

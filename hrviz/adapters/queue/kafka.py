@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -179,7 +178,7 @@ class KafkaQueue:
         message_timeout_ms: int = MESSAGE_TIMEOUT_MS,
     ) -> None:
         self.bootstrap = bootstrap
-        self.topic = topic or os.environ.get("HRVIZ_KAFKA_TOPIC") or DEFAULT_TOPIC
+        self.topic = topic or DEFAULT_TOPIC
         self.partitions = partitions
         self.message_timeout_ms = message_timeout_ms
         self._base: dict[str, Any] = {"bootstrap.servers": bootstrap, "log_level": 0, "client.id": "hrviz"}

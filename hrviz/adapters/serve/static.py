@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ipaddress
 import mimetypes
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -42,10 +41,7 @@ TYPES = {
 
 
 def web_dir() -> Path:
-    """``HRVIZ_WEB_DIR``, else ``web/`` inside the installed package, else the source checkout's."""
-    override = os.environ.get("HRVIZ_WEB_DIR")
-    if override:
-        return Path(override)
+    """``web/`` inside the installed package, else the source checkout's (``HRVIZ_WEB_DIR`` overrides both)."""
     package = Path(hrviz.__file__).resolve().parent
     for candidate in (package / "web", package.parent / "web"):
         if (candidate / "index.html").is_file():
