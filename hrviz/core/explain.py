@@ -118,6 +118,20 @@ def cadence_report(cadence: Cadence, first_step: float, max_fill: float, iso: ob
     return {"median_s": _round(first_step), "segments": segments}
 
 
+def ignored_rows(ignored: dict[str, int]) -> list[str]:
+    """What the reader left out of the heart rate, in words: other metrics, placeholder values."""
+    out = []
+    metrics = sorted(((n, why[7:]) for why, n in ignored.items() if why.startswith("metric ")), reverse=True)
+    if metrics:
+        listed = ", ".join(f"{n:,} {name}" for n, name in metrics)
+        out.append(f"rows of other metrics left out: {listed}")
+    placeholders = sorted((why[12:], n) for why, n in ignored.items() if why.startswith("placeholder "))
+    if placeholders:
+        listed = ", ".join(f"{value} ({n:,} row{'s' if n > 1 else ''})" for value, n in placeholders)
+        out.append(f"placeholder values read as missing readings: {listed}")
+    return out
+
+
 def _count(a: Anomaly) -> int:
     step = a.baseline or 1.0
     return round((a.end - a.start) / step) + 1

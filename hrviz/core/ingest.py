@@ -160,13 +160,13 @@ def ingest(
         found = existing(store, print_)
         if found is not None:
             found.warnings = list(s.warnings)
-            found.skipped, found.skipped_lines = s.skipped, list(s.skipped_lines)
+            found.skipped, found.skipped_lines, found.ignored = s.skipped, list(s.skipped_lines), dict(s.ignored)
             sessions.append(found)
             continue
         session = Session(
             id=print_[:12], source=source, subject=s.subject, fingerprint=print_,
             rows=s.rows, duplicates=s.duplicates, tz_offset_min=s.tz_offset_min, warnings=list(s.warnings),
-            skipped=s.skipped, skipped_lines=list(s.skipped_lines),
+            skipped=s.skipped, skipped_lines=list(s.skipped_lines), ignored=dict(s.ignored),
         )  # fmt: skip
         samples = zip(s.ts, s.bpm, strict=True)  # NaN = missing
         sessions.append(_store(session, samples, s.cadence(), store, options.detector))
@@ -203,7 +203,7 @@ def ingest_chunks(
     def finalize(s: Session) -> None:
         counts = totals()
         s.rows, s.duplicates, s.tz_offset_min = counts.rows, counts.duplicates, counts.tz_offset_min
-        s.skipped, s.skipped_lines = counts.skipped, list(counts.skipped_lines)
+        s.skipped, s.skipped_lines, s.ignored = counts.skipped, list(counts.skipped_lines), dict(counts.ignored)
 
     return _store(session, samples, cadence_of(head_ts), store, options.detector, finalize)
 

@@ -172,6 +172,7 @@ class Session:
     # this read (docs/formats.md, "Bad rows"), not stored, so 0 for a listed session.
     skipped: int = 0
     skipped_lines: list[int] = field(default_factory=list)
+    ignored: dict[str, int] = field(default_factory=dict)  # rows not used as heart rate, by reason; not stored
 
     def iso(self, ts: float | None) -> str | None:
         return format_ts(ts, self.tz_offset_min)
@@ -192,6 +193,7 @@ class Session:
             "warnings": list(self.warnings),
             "skipped": self.skipped,
             "skipped_lines": self.skipped_lines,
+            "ignored": dict(self.ignored),
             "stats": self.stats.as_dict(),
             "cadence": self.cadence,
             "anomalies": [anomaly_dict(a, self.tz_offset_min) for a in self.anomalies],

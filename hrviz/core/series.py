@@ -24,6 +24,7 @@ class Series:
     warnings: list[str] = field(default_factory=list)  # damage the reader worked around (a truncated FIT)
     skipped: int = 0  # rows left out for an unusable time (docs/formats.md, "Bad rows")
     skipped_lines: tuple[int, ...] = ()  # the first few of their line numbers
+    ignored: dict[str, int] = field(default_factory=dict)  # rows not used as heart rate, by reason
 
     def __len__(self) -> int:
         return len(self.ts)

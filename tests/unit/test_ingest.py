@@ -6,6 +6,7 @@ import io
 
 import pytest
 
+from hrviz.core import explain
 from hrviz.core.errors import InputError
 from hrviz.core.ingest import IngestOptions, ingest, publish_pending
 from hrviz.core.model import Kind
@@ -79,3 +80,22 @@ def test_publication_resumes_from_the_mark_after_a_failure() -> None:
     queue = RecordingQueue()
     assert publish_pending(store, queue).published == [session.id]
     assert [seq for _, seq in queue.records] == list(range(10, 20))
+
+
+def test_placeholders_and_other_metrics_are_reported_not_silent() -> None:
+    mixed = b"".join(
+        f"2019-10-16T12:00:{i:02d}+02:00;{kind};{value}\n".encode()
+        for i, (kind, value) in enumerate(
+            [("HEART_RATE", 70), ("STRESS", 20), ("HEART_RATE", 71), ("HEART_RATE", -1), ("STRESS", -2)]
+            + [("HEART_RATE", 70 + i % 2) for i in range(10)]
+            + [("HEART_RATE", 0), ("STEPS", 12), ("HEART_RATE", 70)]
+        )
+    )
+    (session,) = ingest(io.BytesIO(mixed), "garmin.csv", MemoryStore())
+    assert session.ignored == {"metric STRESS": 2, "metric STEPS": 1, "placeholder -1": 1, "placeholder 0": 1}
+    assert session.as_dict()["ignored"] == session.ignored
+    assert session.rows == 15 and session.filled == 2  # the placeholders became filled (missing) readings
+    assert explain.ignored_rows(session.ignored) == [
+        "rows of other metrics left out: 2 STRESS, 1 STEPS",
+        "placeholder values read as missing readings: -1 (1 row), 0 (1 row)",
+    ]

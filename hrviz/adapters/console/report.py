@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hrviz.core.explain import most_significant, sentence, severity
+from hrviz.core.explain import ignored_rows, most_significant, sentence, severity
 from hrviz.core.ingest import PublishReport
 from hrviz.core.model import Session
 
@@ -61,6 +61,8 @@ def print_sessions(sessions: list[Session], console: Console | None = None) -> N
                 f"[yellow]skipped {s.skipped:,} row(s) with an unusable time[/] (line {lines}; see docs/formats.md)",
                 highlight=False,
             )
+        for line in ignored_rows(s.ignored):
+            console.print(f"[yellow]{line}[/]", highlight=False)
         counts = Counter(str(a.kind) for a in s.anomalies)
         if not counts:
             console.print("no anomalies\n")

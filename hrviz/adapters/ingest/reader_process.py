@@ -132,7 +132,7 @@ class _Child:
                 if on_progress is not None:
                     on_progress(struct.unpack("<q", body)[0])
             elif kind == DONE:
-                rows, duplicates, tz, skipped, lines = json.loads(body)
+                rows, duplicates, tz, skipped, lines, ignored = json.loads(body)
                 self._totals = Series(
                     None,
                     rows=rows,
@@ -140,6 +140,7 @@ class _Child:
                     tz_offset_min=tz,
                     skipped=skipped,
                     skipped_lines=tuple(lines),
+                    ignored=ignored,
                 )
                 return
             elif kind == ERROR:

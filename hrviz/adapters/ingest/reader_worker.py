@@ -54,7 +54,7 @@ def run(path: Path, interval: float, chunk_rows: int, out: BinaryIO) -> None:
     (tail,) = series
     if len(tail):
         send(tail.ts, tail.bpm)
-    counts = [tail.rows, tail.duplicates, tail.tz_offset_min, tail.skipped, list(tail.skipped_lines)]
+    counts = [tail.rows, tail.duplicates, tail.tz_offset_min, tail.skipped, list(tail.skipped_lines), tail.ignored]
     frame(out, DONE, json.dumps(counts).encode())
 
 

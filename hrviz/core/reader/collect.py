@@ -23,7 +23,8 @@ class Collector:
     """One subject's samples as read. Equal timestamps keep the first row seen; the rest are
     counted as duplicates (on the spot for the main run, in :meth:`finish` for stragglers)."""
 
-    __slots__ = ("subject", "ts", "bpm", "late_ts", "late_bpm", "last", "rows", "duplicates", "skipped", "lines")
+    __slots__ = ("subject", "ts", "bpm", "late_ts", "late_bpm", "last", "rows", "duplicates", "skipped", "lines",
+                 "ignored")  # fmt: skip
 
     def __init__(self, subject: str | None) -> None:
         self.subject = subject
@@ -36,6 +37,10 @@ class Collector:
         self.duplicates = 0
         self.skipped = 0  # rows dropped for an unusable time (counted, reported, never stored)
         self.lines: list[int] = []  # the first few of their line numbers
+        self.ignored: dict[str, int] = {}  # rows read but not used as heart rate, by reason
+
+    def ignore(self, why: str) -> None:
+        self.ignored[why] = self.ignored.get(why, 0) + 1
 
     def skip(self, line: int) -> None:
         self.skipped += 1
@@ -61,6 +66,7 @@ class Collector:
             tz_offset_min,
             skipped=self.skipped,
             skipped_lines=tuple(self.lines),
+            ignored=dict(self.ignored),
         )
 
 

@@ -158,7 +158,8 @@ def parse_rows(
                 flag = types.get(kind)
                 if flag is None:
                     flag = types[kind] = is_hr_type(kind)
-                if not flag:
+                if not flag:  # another metric of a mixed log: counted, so the summary can say so
+                    acc.ignore(f"metric {kind.strip()}")
                     continue
             if scol >= 0:
                 try:
@@ -222,6 +223,8 @@ def parse_rows(
             try:
                 v = float(row[hcol])
                 if not 0 < v < INF:
+                    if v == v:  # a number that stands for "no value" (0 while paused, a -1 sentinel)
+                        acc.ignore(f"placeholder {v:g}")
                     v = NAN
             except ValueError:
                 v = _loose_bpm(row[hcol])
