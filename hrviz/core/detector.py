@@ -79,14 +79,17 @@ class _Hole:
     start: float
     end: float
     step: float  # the local cadence before it
+    before: float  # the step just before it
     follow: list[float] = field(default_factory=list)
 
     def verdict(self) -> Anomaly | None:
-        """A gap unless the file carried on at about this slow rhythm (then it is the rhythm)."""
-        if self.follow:
-            usual = sorted(self.follow)[(len(self.follow) - 1) // 2]
-            if usual * 3 >= self.end - self.start:
-                return None
+        """A gap unless the file carried on at about this slow rhythm (then it is the rhythm).
+
+        At the very end of the file there is nothing after it: the step before it stands in.
+        """
+        steps = self.follow or [self.before]
+        if sorted(steps)[(len(steps) - 1) // 2] * 3 >= self.end - self.start:
+            return None
         return Anomaly(Kind.GAP, self.start, self.end, baseline=self.step)
 
 
@@ -302,7 +305,9 @@ class Detector:
         """Too long to fill: close everything (nothing is measured across it); a gap if the file goes on."""
         self._close_runs(out, events)
         self._reset_level()
-        self._holes.append(_Hole(last, ts, self.cadence.step))
+        cad = self.cadence
+        before = cad.steps[-1] if cad.steps else cad.window[-1] if cad.window else 0.0
+        self._holes.append(_Hole(last, ts, cad.step, before))
 
     def _judge_holes(self, events: list[Anomaly]) -> None:
         for hole in self._holes:

@@ -378,3 +378,21 @@ def test_feeding_one_by_one_equals_batch(steps: list[tuple[float, float | None]]
     assert same_stats(batched, live)
     assert [o for o in streamed if isinstance(o, Reading)] == readings
     assert sorted((o for o in streamed if isinstance(o, Anomaly)), key=repr) == sorted(events, key=repr)
+
+
+@pytest.mark.parametrize(("hole", "gap"), [(600.0, False), (601.0, True)])
+def test_at_a_sparse_cadence_a_gap_is_longer_than_ten_cadences(hole: float, gap: bool) -> None:
+    before = steady(40, 60, step=60.0)
+    samples = before + steady(10, 61, start=before[-1][0] + hole, step=60.0)
+    readings, events = run(samples, cadence=60.0, usual=60.0)
+    assert events == ([Anomaly(Kind.GAP, before[-1][0], before[-1][0] + hole, baseline=60.0)] if gap else [])
+    assert not any(r.filled for r in readings)  # longer than max_fill: never filled either way
+
+
+@pytest.mark.parametrize(("after_step", "gap"), [(200.0, True), (201.0, False)])
+def test_a_long_step_is_a_slower_rhythm_when_the_file_carries_on_at_a_third_of_it(after_step: float, gap: bool) -> None:
+    before = steady(40, 60, step=10.0)
+    t = before[-1][0] + 601.0
+    after = [(t + i * after_step, 61.0 + i % 2) for i in range(5)]
+    events = run(before + after, cadence=10.0, usual=10.0)[1]
+    assert kinds(events) == (["gap"] if gap else [])
