@@ -149,7 +149,7 @@ function startReplay(msg) {
   const s = msg.session;
   $("session-title").textContent = s.subject ? `${s.source} — ${s.subject}` : s.source;
   $("session-meta").textContent =
-    `${span(s.start, s.end)} · ${s.readings} readings · ${s.anomalies.length} anomalies`;
+    `${span(s.start, s.end)} · ${s.readings} readings · ${s.anomaly_count ?? s.anomalies.length} anomalies`;
   for (const id of ["pause", "speed", "restart"]) $(id).disabled = false;
   applyState({ paused: msg.paused, speed: msg.speed });
   savePosition();

@@ -10,14 +10,18 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from dataclasses import dataclass
-from typing import Any
+import re
+from dataclasses import dataclass, replace
+from typing import Any, TypeGuard
 
 from hrviz.core.model import Anomaly, Reading, Session, anomaly_dict, format_ts
 from hrviz.core.replay import SPEEDS
 
 API_VERSION = 1
 CHUNK_BYTES = 256 * 1024  # what the page sends per chunk; the server accepts any size under max_size
+SESSION_ID = re.compile(r"[0-9A-Za-z_.:-]{1,64}")  # ids are hex; anything else cannot name a session
+LISTED_EVENTS = 50  # anomalies listed in a session sent with "uploaded" / "replay" (the count is exact)
+MAX_SEQ = 2**62  # beyond any session; bigger integers are refused before they reach a database
 
 
 class ProtocolError(ValueError):
@@ -77,6 +81,8 @@ def parse(text: str | bytes, max_upload: int) -> Message:
         msg = json.loads(text)
     except ValueError as err:
         raise ProtocolError("bad_message", f"not valid JSON: {err}") from None
+    except RecursionError:  # e.g. 100,000 nested arrays
+        raise ProtocolError("bad_message", "not valid JSON: nested too deeply") from None
     if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
         raise ProtocolError("bad_message", 'every message is a JSON object with a "type"')
     kind = msg["type"]
@@ -90,22 +96,37 @@ def parse(text: str | bytes, max_upload: int) -> Message:
         return Chunk(_data(msg))
     if kind in ("replay", "resume_from"):
         sid = msg.get("session_id")
-        if not isinstance(sid, str) or not sid or len(sid) > 64:
-            raise ProtocolError("bad_message", f'"{kind}" needs a "session_id" string')
+        if not isinstance(sid, str) or not SESSION_ID.fullmatch(sid):
+            raise ProtocolError("bad_message", f'"{kind}" needs a "session_id" (letters, digits, "_.:-", at most 64)')
         field = "from_seq" if kind == "replay" else "seq"
         seq = msg.get(field, 0 if kind == "replay" else None)
-        if not isinstance(seq, int) or isinstance(seq, bool) or seq < (0 if kind == "replay" else -1):
-            raise ProtocolError("bad_message", f'"{kind}" needs "{field}" as a non-negative integer')
+        if not _integer(seq) or not (0 if kind == "replay" else -1) <= seq <= MAX_SEQ:
+            lowest = "a non-negative integer" if kind == "replay" else "an integer >= -1"
+            raise ProtocolError("bad_message", f'"{kind}" needs "{field}" as {lowest}')
         speed = None if msg.get("speed") is None else _speed(msg.get("speed"))
-        paused = bool(msg.get("paused", False))
+        paused = False if msg.get("paused") is None else msg["paused"]
+        if not isinstance(paused, bool):  # "false" (a string) is truthy: refuse it rather than guess
+            raise ProtocolError("bad_message", f'"paused" must be true or false, not {_show(paused)}')
         return Replay(sid, seq if kind == "replay" else seq + 1, speed, paused)
-    raise ProtocolError("unknown_type", f"unknown message type {kind!r}")
+    raise ProtocolError("unknown_type", f"unknown message type {_show(kind)}")
+
+
+def _integer(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _show(value: Any, limit: int = 40) -> str:
+    """A client's value for an error message: short, and ASCII (repr escapes lone surrogates)."""
+    text = ascii(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _speed(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or float(value) not in SPEEDS:
+    # SPEEDS are small: compare ints as ints (float() of a 400-digit int raises OverflowError)
+    ok = isinstance(value, float) or (_integer(value) and abs(value) <= MAX_SEQ)
+    if not ok or float(value) not in SPEEDS:
         allowed = ", ".join(f"{s:g}" for s in SPEEDS)
-        raise ProtocolError("bad_speed", f"speed must be one of {allowed}, not {value!r}")
+        raise ProtocolError("bad_speed", f"speed must be one of {allowed}, not {_show(value)}")
     return float(value)
 
 
@@ -114,11 +135,13 @@ def _upload(msg: dict[str, Any], max_upload: int) -> Upload:
     size = msg.get("size")
     if not isinstance(name, str) or not name.strip():
         raise ProtocolError("bad_message", '"upload" needs the file "name"')
+    if not _unicode(name):
+        raise ProtocolError("bad_message", '"name" is not valid Unicode (a lone surrogate escape)')
     name = name.replace("\\", "/").rsplit("/", 1)[-1][:255] or "upload.csv"  # a label, never a path
     data = _data(msg) if "data" in msg else None
     if size is None and data is not None:
         size = len(data)
-    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+    if not _integer(size) or size < 0:
         raise ProtocolError("bad_message", '"upload" needs "size" in bytes')
     check_size(size, max_upload)
     if data is not None and len(data) != size:
@@ -136,7 +159,18 @@ def check_size(size: int, max_upload: int) -> None:
 
 
 def mib(n: int) -> str:
+    if n >= 2**70:  # n / 2**20 would overflow a float for a 400-digit "size"
+        return "more than 1e15 MB"
     return f"{n / 2**20:.1f} MB"
+
+
+def _unicode(text: str) -> bool:
+    """False for strings that cannot be sent back as UTF-8 (JSON's "\\ud800" decodes to a lone surrogate)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _data(msg: dict[str, Any]) -> bytes:
@@ -145,9 +179,11 @@ def _data(msg: dict[str, Any]) -> bytes:
     if not isinstance(data, str):
         raise ProtocolError("bad_message", '"data" must be a string (base64, or text with "encoding": "text")')
     if encoding == "text":
+        if not _unicode(data):
+            raise ProtocolError("bad_message", '"data" is not valid Unicode (a lone surrogate escape)')
         return data.encode("utf-8")
     if encoding != "base64":
-        raise ProtocolError("bad_message", f'"encoding" must be "base64" or "text", not {encoding!r}')
+        raise ProtocolError("bad_message", f'"encoding" must be "base64" or "text", not {_show(encoding)}')
     try:
         return base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError):
@@ -185,8 +221,22 @@ def anomaly(a: Anomaly, tz_offset_min: int | None, seq: int) -> str:
     return dumps({"type": "anomaly", "seq": seq, "t_start": a.start, "t_end": a.end, **anomaly_dict(a, tz_offset_min)})
 
 
+def session_brief(s: Session, events: int = LISTED_EVENTS) -> dict[str, object]:
+    """A session for ``uploaded`` and ``replay``: at most ``events`` anomalies, and their count.
+
+    A recording can have tens of thousands of events (3 MB of JSON); sending them all with every
+    ``replay`` request let one client make the server queue gigabytes. The events reach a viewer
+    anyway, as ``anomaly`` messages when the replay gets to them.
+    """
+    d = replace(s, anomalies=s.anomalies[:events]).as_dict()
+    d["anomaly_count"] = len(s.anomalies)
+    if len(s.anomalies) > events:
+        d["anomalies_truncated"] = True
+    return d
+
+
 def session_summary(s: Session) -> dict[str, object]:
     """A session for listings: the summary without the (possibly long) list of events."""
-    d = s.as_dict()
+    d = replace(s, anomalies=[]).as_dict()
     del d["anomalies"]
     return d

@@ -91,6 +91,21 @@ def test_interleaved_sessions_on_one_partition_replay_independently(queue: Readi
     assert list(queue.replay("s-b", pos_b, 0, count=2_000)) == b
 
 
+def test_a_replay_from_any_seq_of_an_interleaved_resent_session_is_exactly_its_tail(
+    queue: ReadingQueue, store: SessionStore
+) -> None:
+    """Replay seeks to a seq (a resume near the end must not read the session from its start)."""
+    a, b = stored(store, "s-a", 3_000), stored(store, "s-b", 2_000)
+    sa, sb = store.get("s-a"), store.get("s-b")
+    assert sa is not None and sb is not None
+    pos_a = queue.publish(sa, a[:1_200])
+    queue.publish(sb, b[:700])
+    queue.publish(sa, a[1_000:])  # resumed after a crash: 1,000..1,199 sent twice, after b's records
+    queue.publish(sb, b[700:])
+    for from_seq in (0, 1, 999, 1_000, 1_199, 1_200, 1_201, 2_500, 2_999, 3_000):
+        assert list(queue.replay("s-a", pos_a, from_seq, count=3_000)) == a[from_seq:], from_seq
+
+
 def test_a_resumed_publish_that_resends_records_is_replayed_exactly_once(
     queue: ReadingQueue, store: SessionStore
 ) -> None:
@@ -122,6 +137,17 @@ def test_several_sessions_replay_at_once(queue: ReadingQueue, store: SessionStor
 
 
 # -- Kafka only ----------------------------------------------------------------------------------
+
+
+def test_kafka_replay_from_a_late_seq_seeks_instead_of_reading_from_the_start(
+    kafka: ReadingQueue, store: SessionStore
+) -> None:
+    readings = stored(store, "s-long", 60_000)
+    assert publish_pending(store, kafka).failed is None
+    position = store_position(store, "s-long")
+    assert list(kafka.replay("s-long", position, 59_990, count=60_000)) == readings[59_990:]
+    consumer = kafka._consumer  # type: ignore[attr-defined]
+    assert consumer is not None and consumer.records_seen < 5_000  # a fetch or two, not 60,000 records
 
 
 @pytest.fixture

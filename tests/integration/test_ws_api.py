@@ -58,6 +58,8 @@ class Running:
         return f"http://127.0.0.1:{self.server.port}"
 
     def stop(self) -> None:
+        if not self._thread.is_alive():
+            return  # stopped by the test already
         self.call(self.server.stop())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(10)
@@ -402,9 +404,10 @@ def test_a_stalled_viewer_overflows_alone_and_never_blocks_the_others() -> None:
         slow = ws_viewer.SendQueue(never, lambda: overflowed.append("slow"))
         fast = ws_viewer.SendQueue(fine, lambda: overflowed.append("fast"))
         started = time.monotonic()
-        for i in range(ws_viewer.SEND_QUEUE + 5):
-            slow.put(str(i))  # never awaits: the producer is not held by the slow socket
-            fast.put(str(i))
+        for i in range(count):
+            message = f"{i:<1000}"
+            slow.put(message)  # never awaits: the producer is not held by the slow socket
+            fast.put(message)
             await asyncio.sleep(0)
         took = time.monotonic() - started
         await fast.flush()
@@ -412,9 +415,10 @@ def test_a_stalled_viewer_overflows_alone_and_never_blocks_the_others() -> None:
         fast.close()
         return overflowed == ["slow"] and slow.overflowed, len(delivered), took < 1.0
 
+    count = ws_viewer.SEND_QUEUE_BYTES // (1000 + ws_viewer.MESSAGE_OVERHEAD) + 5  # just over the cap in bytes
     only_slow, delivered, quick = asyncio.run(scenario())
     assert only_slow and quick
-    assert delivered == ws_viewer.SEND_QUEUE + 5
+    assert delivered == count
 
 
 # -- state lives in the store and the queue --------------------------------------------------------

@@ -85,13 +85,19 @@ class SharedConsumer:
         self._subs: dict[int, list[_Subscription]] = {}  # by partition; dispatcher thread only
         self._assigned: dict[int, int] = {}  # partition → offset the next fetched record will have
         self._closed = threading.Event()
+        self.records_seen = 0  # records fetched by the dispatcher, for tests and the bench
         self._thread = threading.Thread(target=self._run, name="hrviz-kafka-replay", daemon=True)
         self._thread.start()
 
     # -- the caller's side ------------------------------------------------------------------------
 
     def replay(self, session_id: str, position: QueuePosition, from_seq: int, count: int | None) -> Iterator[Reading]:
-        sub = _Subscription(session_id, position.partition, position.first_offset, from_seq, count)
+        # Seek, never scan from the session's start: reading k of a session lands at or after offset
+        # first_offset + k (each earlier reading took an offset of its own before it). Starting there
+        # with ``next = from_seq`` accepts exactly what a scan from the start would (a re-sent copy
+        # of the same reading at most), so a resume near the end of 10M readings reads a page.
+        start = position.first_offset + from_seq
+        sub = _Subscription(session_id, position.partition, start, from_seq, count)
         if count is None:
             try:
                 _, high = self._consumer.get_watermark_offsets(
@@ -193,6 +199,7 @@ class SharedConsumer:
         if partition not in self._assigned or offset < self._assigned[partition]:
             return  # fetched before a re-assignment: stale
         self._assigned[partition] = offset + 1
+        self.records_seen += 1
         key = msg.key()
         decoded: Reading | None = None
         changed = False

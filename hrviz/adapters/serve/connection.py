@@ -38,7 +38,7 @@ class Limits(Protocol):
     def max_upload(self) -> int: ...
 
     @property
-    def temp_dir(self) -> str | None: ...
+    def max_uploads(self) -> int: ...
 
 
 class Shared(Protocol):
@@ -56,6 +56,11 @@ class Shared(Protocol):
     @property
     def pacing(self) -> PacingStats: ...
 
+    uploads: int  # uploads receiving or ingesting, server-wide
+
+    @property
+    def upload_dir(self) -> str: ...
+
     async def with_store(self, fn: Callable[[SessionStore], T]) -> T: ...
 
     async def ingest_file(self, path: str, name: str, progress: Callable[[int], None]) -> Ingested: ...
@@ -63,15 +68,33 @@ class Shared(Protocol):
     async def publish_soon(self) -> PublishReport: ...
 
 
+UPLOAD_IDLE = 30.0  # seconds without a chunk before an unfinished upload is cancelled
+
+
 class _PendingUpload:
-    def __init__(self, name: str, size: int, temp_dir: str | None) -> None:
+    def __init__(self, name: str, size: int, temp_dir: str | None, on_idle: Callable[[], None]) -> None:
         self.name = name
         self.size = size
         self.received = 0
         fd, self.path = tempfile.mkstemp(prefix="hrviz-upload-", dir=temp_dir)  # the content tells the format
         self.file: BinaryIO = os.fdopen(fd, "wb")
+        self._on_idle = on_idle
+        self._timer: asyncio.TimerHandle | None = None
+        self.touch()
+
+    def touch(self) -> None:
+        """A chunk arrived: the idle timer starts again."""
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = asyncio.get_running_loop().call_later(UPLOAD_IDLE, self._on_idle)
+
+    def discard_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     def discard(self) -> None:
+        self.discard_timer()
         with contextlib.suppress(OSError):
             self.file.close()
         with contextlib.suppress(OSError):
@@ -88,6 +111,7 @@ class Connection:
         self.player: Player | None = None
         self.upload: _PendingUpload | None = None
         self.ingesting = False
+        self._ingest_task: asyncio.Task[None] | None = None
         self.speed = 1.0
         self.paused = False
 
@@ -102,6 +126,9 @@ class Connection:
                     await self.dispatch(protocol.parse(raw, cfg.max_upload))
                 except ProtocolError as err:
                     self.out.put(protocol.error(err.code, err.message))
+                except Exception as err:  # noqa: BLE001 — one message must never end the connection
+                    log.exception("handling a message failed")
+                    self.out.put(protocol.error("internal", f"could not handle that message: {err}"))
         except ConnectionClosed:
             pass
         finally:
@@ -109,10 +136,14 @@ class Connection:
 
     async def close(self) -> None:
         await self._stop_player()
+        self._drop_upload()
+        self.out.close()
+
+    def _drop_upload(self) -> None:
         if self.upload is not None:
             self.upload.discard()
             self.upload = None
-        self.out.close()
+            self.app.uploads -= 1
 
     def send(self, message: dict[str, object]) -> None:
         self.out.put(protocol.dumps(message))
@@ -169,9 +200,11 @@ class Connection:
     async def _begin_upload(self, msg: Upload) -> None:
         if self.ingesting:
             raise ProtocolError("busy", "an upload is still being processed; wait for its result")
-        if self.upload is not None:
-            self.upload.discard()
-        self.upload = _PendingUpload(msg.name, msg.size, self.app.config.temp_dir)
+        self._drop_upload()
+        if self.app.uploads >= self.app.config.max_uploads:
+            raise ProtocolError("busy", f"{self.app.uploads} uploads are in progress on this server; try again shortly")
+        self.upload = _PendingUpload(msg.name, msg.size, self.app.upload_dir, self._upload_idle)
+        self.app.uploads += 1
         self.send({"type": "progress", "phase": "upload", "done": 0, "total": msg.size})
         if msg.data is not None or msg.size == 0:
             await self._chunk(msg.data or b"")
@@ -181,18 +214,29 @@ class Connection:
         if up is None:
             raise ProtocolError("no_upload", '"chunk" before "upload": start an upload first')
         if up.received + len(data) > up.size:
-            self.upload = None
-            up.discard()
+            self._drop_upload()
             raise ProtocolError("bad_message", f"more data than the announced {up.size} bytes; upload cancelled")
+        up.touch()
         if data:
             await asyncio.to_thread(up.file.write, data)
+        if self.upload is not up:  # cancelled while writing (a new upload, or the connection closed)
+            return
         up.received += len(data)
         self.send({"type": "progress", "phase": "upload", "done": up.received, "total": up.size})
         if up.received == up.size:
-            self.upload = None
+            self.upload = None  # still counted in app.uploads until the ingest ends
+            up.discard_timer()
             await asyncio.to_thread(up.file.close)
             self.ingesting = True
-            asyncio.get_running_loop().create_task(self._ingest(up))
+            self._ingest_task = asyncio.get_running_loop().create_task(self._ingest(up))
+
+    def _upload_idle(self) -> None:
+        if self.upload is not None:
+            name = self.upload.name
+            self._drop_upload()
+            self.out.put(
+                protocol.error("timeout", f"no data for {UPLOAD_IDLE:g} s; the upload of {name} was cancelled")
+            )
 
     async def _ingest(self, up: _PendingUpload) -> None:
         """Ingest in a worker thread, then play the file's first session (the others are listed)."""
@@ -223,12 +267,18 @@ class Connection:
             return
         finally:
             self.ingesting = False
+            self.app.uploads -= 1
             up.discard()
         publishing = loop.create_task(self.app.publish_soon())
         publishing.add_done_callback(self._published)
         skipped = [{"file": name, "reason": why} for name, why in result.skipped]
         self.send(
-            {"type": "uploaded", "name": up.name, "sessions": [s.as_dict() for s in sessions], "skipped": skipped}
+            {
+                "type": "uploaded",
+                "name": up.name,
+                "sessions": [protocol.session_brief(s) for s in sessions],
+                "skipped": skipped,
+            }
         )
         if sessions:
             try:
@@ -249,10 +299,10 @@ class Connection:
     # -- replay -----------------------------------------------------------------------------------
 
     async def _play(self, session_id: str, from_seq: int, speed: float | None, paused: bool) -> None:
-        await self._stop_player()
         hub = await self.app.hubs.acquire(session_id)
-        if hub is None:
+        if hub is None:  # what plays now goes on
             raise ProtocolError("unknown_session", f"no session {session_id!r} in the store")
+        await self._stop_player()
         if speed is not None:
             self.speed = speed
         self.paused = paused
@@ -260,7 +310,7 @@ class Connection:
         self.send(
             {
                 "type": "replay",
-                "session": hub.session.as_dict(),
+                "session": protocol.session_brief(hub.session),
                 "from_seq": from_seq,
                 "speed": self.speed,
                 "paused": paused,

@@ -1,10 +1,13 @@
-"""Per-session hubs: a session's readings are read from the queue once and shared by every viewer.
+"""Per-session hubs: viewers near one another in a session share one read of it, in a bounded window.
 
 Why: with 5 viewers on one session, reading the queue 5 times multiplies broker (or SQLite) load
-for nothing. A hub pulls the session's readings in pages, in a worker thread (Kafka's iterator
-blocks), encodes each reading's JSON message once, and keeps them in a shared buffer. Viewers own
-only a clock and an index into that buffer. A hub is dropped a little after its last viewer
-leaves, so a reconnecting viewer finds it still warm.
+for nothing; but keeping every encoded reading of a session in memory makes memory grow with
+the replay position (1M readings ≈ 200 MB). So a hub holds *windows*: a window is a contiguous
+run of encoded messages [base, end), filled ahead of its furthest viewer by one reader (a queue
+iterator opened at the window's first seq: a seek, never a read from the start) and trimmed
+behind its slowest one. A viewer starting or resuming far from every window gets a window of its
+own; one that runs more than SPAN readings ahead of the others moves to its own too. A window
+goes when its last viewer leaves; the hub (the session's summary) is kept a little longer.
 """
 
 from __future__ import annotations
@@ -25,61 +28,71 @@ from hrviz.core.ports import QueuePosition, ReadingQueue, SessionStore
 
 log = logging.getLogger("hrviz.serve")
 
-PER_CALL = 2000  # readings fetched per worker-thread call
-READ_AHEAD = 4000  # readings kept ready beyond the furthest viewer: > 60 s even at 60x
+PER_CALL = 500  # readings fetched per worker-thread call
+AHEAD = 1200  # readings kept ready beyond a window's furthest viewer: 20 s at 60x
+BEHIND = 600  # readings kept behind its slowest viewer: a viewer arriving a moment later shares the read
+SPAN = 20_000  # most readings one window holds (~3.5 MB); a viewer further ahead moves to its own
 IDLE_SECONDS = 60.0  # how long a hub without viewers is kept for reconnects
 
 
-class SessionHub:
-    """One session's readings as encoded messages, filled on demand by a single reader."""
+class Window:
+    """Encoded messages for seqs [base, end) of one session, filled on demand by a single reader."""
 
-    def __init__(
-        self, session: Session, queue: Callable[[], ReadingQueue], position: QueuePosition | None, pool: Executor
-    ) -> None:
-        self.session = session
-        self.total = session.readings
-        self._queue = queue  # this thread's queue: adapters need not be thread-safe
-        self._position = position
-        self._pool = pool
-        self.messages: list[str] = []  # seq -> encoded "reading" message
-        self.ts = array("d")  # seq -> epoch seconds, for the event cursor
-        self._gap_ends = {a.end for a in session.anomalies if a.kind is Kind.GAP}
+    def __init__(self, hub: SessionHub, start: int) -> None:
+        self.hub = hub
+        self.base = start
+        self.messages: list[str] = []  # seq - base -> encoded "reading" message
+        self.ts = array("d")  # seq - base -> epoch seconds, for the event cursor
+        self.viewers: dict[object, int] = {}  # viewer -> the next seq it will send
         self._iter: Iterator[Reading] | None = None
-        self._demand = 0
+        self._demand = start
         self._grown = asyncio.Event()
         self._wanted = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.error: str | None = None
-        self.viewers = 0
-        self.idle_since = time.monotonic()
+        self.closed = False
 
     @property
-    def loaded(self) -> int:
-        return len(self.messages)
+    def end(self) -> int:
+        return self.base + len(self.messages)
 
     @property
     def complete(self) -> bool:
-        return self.loaded >= self.total or self.error is not None
+        return self.end >= self.hub.total or self.error is not None or self.closed
+
+    @property
+    def full(self) -> bool:
+        return len(self.messages) >= SPAN
+
+    def message(self, seq: int) -> str:
+        return self.messages[seq - self.base]
+
+    def ts_at(self, seq: int) -> float:
+        return self.ts[seq - self.base]
 
     async def wait_for(self, seq: int) -> bool:
-        """Wait until reading ``seq`` is buffered; False when it never will be (end or error)."""
-        while seq >= self.loaded:
-            if self.complete:
-                return False
+        """Wait until reading ``seq`` is buffered; False when it never will be here (end, error, full)."""
+        while seq >= self.end:
             self.want(seq)
-            grown = self._grown
-            await grown.wait()
-        self.want(seq)
+            if self.complete or self.full:
+                return False
+            await self._grown.wait()
         return True
 
+    def at(self, viewer: object, seq: int) -> None:
+        """``viewer`` will send ``seq`` next: the window reads ahead of it."""
+        self.viewers[viewer] = seq
+        self.want(seq)
+
     def want(self, seq: int) -> None:
-        """A viewer is at ``seq``: keep the buffer READ_AHEAD readings beyond the furthest one."""
-        if seq + READ_AHEAD > self._demand:
-            self._demand = seq + READ_AHEAD
-            if self._demand > self.loaded and not self.complete:
-                self._wanted.set()
-                if self._task is None:
-                    self._task = asyncio.get_running_loop().create_task(self._fill())
+        """Fill to AHEAD readings beyond ``seq``, in pages, once less than half of that is ready."""
+        if seq + AHEAD // 2 < self.end or self.complete:
+            return
+        self._trim()
+        self._demand = max(self._demand, seq + AHEAD)
+        self._wanted.set()
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._fill())
 
     async def _fill(self) -> None:
         loop = asyncio.get_running_loop()
@@ -87,54 +100,129 @@ class SessionHub:
             while not self.complete:
                 await self._wanted.wait()
                 self._wanted.clear()
-                while self.loaded < self._demand and not self.complete:
-                    page = await loop.run_in_executor(self._pool, self._next_page)
+                while self.end < self._demand and not self.complete and not self.full:
+                    page = await loop.run_in_executor(self.hub.pool, self._next_page)
                     self._append(page)
         except Exception as err:  # noqa: BLE001 — reported to the viewers, not fatal to the server
-            log.exception("reading session %s from the queue failed", self.session.id)
+            log.exception("reading session %s from the queue failed", self.hub.session.id)
             self.error = f"could not read the session's readings: {err}"
         finally:
             self._wake()
             it, self._iter = self._iter, None
             if it is not None and hasattr(it, "close"):
-                await loop.run_in_executor(self._pool, it.close)
+                await loop.run_in_executor(self.hub.pool, it.close)
 
     def _next_page(self) -> list[tuple[int, float, str]]:
         """Runs in the hub's lane thread: the queue's iterator may block (Kafka), and encoding
-        thousands of messages would stall the event loop."""
+        hundreds of messages would stall the event loop."""
+        hub = self.hub
         if self._iter is None:
-            self._iter = iter(self._queue().replay(self.session.id, self._position, 0, count=self.total))
-        tz = self.session.tz_offset_min
-        gaps = self._gap_ends
+            self._iter = iter(hub.queue().replay(hub.session.id, hub.position, self.end, count=hub.total))
+        tz = hub.session.tz_offset_min
+        gaps = hub.gap_ends
         page: list[tuple[int, float, str]] = []
         for r in self._iter:
             page.append((r.seq, r.ts, protocol.reading(r, tz, r.ts in gaps)))
             if len(page) >= PER_CALL:
                 break
+        hub.pages_read += 1
         return page
 
     def _append(self, page: list[tuple[int, float, str]]) -> None:
+        if self.closed:
+            return
         for seq, ts, message in page:
-            if seq < self.loaded:
+            if seq < self.end:
                 continue  # a redelivered record: the queue is at-least-once
-            if seq > self.loaded:
-                raise BackendUnavailable(f"the queue skipped readings {self.loaded}..{seq - 1}")
+            if seq > self.end:
+                raise BackendUnavailable(f"the queue skipped readings {self.end}..{seq - 1}")
             self.messages.append(message)
             self.ts.append(ts)
-        if not page and self.loaded < self.total:
-            raise BackendUnavailable(f"the queue holds {self.loaded} of the session's {self.total} readings")
+        if not page and self.end < self.hub.total:
+            raise BackendUnavailable(f"the queue holds {self.end} of the session's {self.hub.total} readings")
+        self._trim()
         self._wake()
+
+    def _trim(self) -> None:
+        """Drop what every viewer has passed, but BEHIND readings; in pages, so deletes stay rare."""
+        low = min(self.viewers.values(), default=self.end) - BEHIND
+        drop = min(low - self.base, len(self.messages))
+        if drop >= PER_CALL:
+            del self.messages[:drop]
+            del self.ts[:drop]
+            self.base += drop
 
     def _wake(self) -> None:
         grown, self._grown = self._grown, asyncio.Event()
         grown.set()
 
-    async def close(self) -> None:
-        self.error = self.error or "closed"
+    def close(self) -> asyncio.Task[None] | None:
+        """Stop reading (the reader's iterator is closed in its thread) and free the messages."""
+        self.closed = True
+        self.messages = []
+        self.ts = array("d")
         self._wanted.set()
-        if self._task is not None:
+        self._wake()
+        return self._task
+
+
+class SessionHub:
+    """One session's summary and its windows; the windows share the hub's lane thread."""
+
+    def __init__(
+        self, session: Session, queue: Callable[[], ReadingQueue], position: QueuePosition | None, pool: Executor
+    ) -> None:
+        self.session = session
+        self.total = session.readings
+        self.queue = queue  # this thread's queue: adapters need not be thread-safe
+        self.position = position
+        self.pool = pool
+        self.gap_ends = {a.end for a in session.anomalies if a.kind is Kind.GAP}
+        self.windows: list[Window] = []
+        self._closing: set[asyncio.Task[None]] = set()
+        self.viewers = 0
+        self.idle_since = time.monotonic()
+        self.pages_read = 0  # for tests and the bench: a window reads each page once
+
+    def attach(self, viewer: object, seq: int) -> Window:
+        """The window ``viewer`` reads ``seq`` from: a window that holds it (or nearly), else a new one."""
+        for w in self.windows:
+            usable = not w.closed and w.error is None and (seq < w.end or not w.full)
+            if usable and w.base <= seq <= w.end + PER_CALL:
+                break
+        else:
+            w = Window(self, seq)
+            self.windows.append(w)
+        w.at(viewer, seq)
+        return w
+
+    def detach(self, viewer: object, window: Window) -> None:
+        window.viewers.pop(viewer, None)
+        if not window.viewers and window in self.windows:
+            self.windows.remove(window)
+            task = window.close()
+            if task is not None and not task.done():
+                self._closing.add(task)
+                task.add_done_callback(self._closing.discard)
+
+    def move(self, viewer: object, window: Window, seq: int) -> Window:
+        """``viewer`` ran past a full window: it goes on in another one."""
+        window.viewers.pop(viewer, None)  # before attach, so it never picks this window again
+        new = self.attach(viewer, seq)
+        self.detach(viewer, window)
+        return new
+
+    def buffered(self) -> int:
+        """Readings held in memory by this hub's windows (for tests and logs)."""
+        return sum(len(w.messages) for w in self.windows)
+
+    async def close(self) -> None:
+        for w in list(self.windows):
+            w.viewers.clear()
+            self.detach(None, w)
+        for task in list(self._closing):
             with contextlib.suppress(Exception):
-                await self._task
+                await task
 
 
 class HubRegistry:
@@ -160,6 +248,12 @@ class HubRegistry:
 
     def __len__(self) -> int:
         return len(self._hubs)
+
+    def get(self, session_id: str) -> SessionHub | None:
+        return self._hubs.get(session_id)
+
+    def buffered(self) -> int:
+        return sum(h.buffered() for h in self._hubs.values())
 
     async def acquire(self, session_id: str) -> SessionHub | None:
         """The session's hub, opened on first use (None for an unknown session)."""
@@ -201,7 +295,7 @@ class HubRegistry:
             hub.idle_since = time.monotonic()
 
     async def sweep(self, idle: float = IDLE_SECONDS) -> None:
-        """Drop hubs nobody watched for ``idle`` seconds (their memory is the session's size)."""
+        """Drop hubs nobody watched for ``idle`` seconds."""
         now = time.monotonic()
         for sid, hub in list(self._hubs.items()):
             if hub.viewers <= 0 and now - hub.idle_since >= idle:

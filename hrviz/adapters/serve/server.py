@@ -11,9 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import fcntl
 import logging
+import os
+import shutil
 import socket
 import ssl
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -21,7 +25,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 
@@ -37,6 +41,7 @@ log = logging.getLogger("hrviz.serve")
 T = TypeVar("T")
 
 MAX_MESSAGE = 1 << 20  # one frame: a 256 KB chunk is ~342 KB once in base64 JSON
+MAX_QUEUE = 4  # frames received but not yet handled, per connection: at most 4 MiB
 WRITE_LIMIT = 64 * 1024  # per-connection send buffer before ``send`` waits (the send queue absorbs the rest)
 LANES = 8
 POSITION_WAIT = 30.0  # seconds a replay waits for a just-uploaded session's first acknowledgement
@@ -56,6 +61,7 @@ class ServerConfig:
     ingest_path: Callable[[Path, str, SessionStore, IngestOptions, Callable[[int], None]], Ingested] | None = None
     token: str | None = None  # required at the /ws handshake when set (serve.auth)
     tls: ssl.SSLContext | None = None  # HTTPS / WSS on the same port
+    max_uploads: int = 4  # unfinished or ingesting uploads at once, server-wide: each holds a temp file
 
 
 class _LocalBackends(threading.local):
@@ -84,6 +90,8 @@ class App:
         self.hubs.position_of = self._position_of
         self.counters: Counter[str] = Counter()
         self.pacing = PacingStats()
+        self.uploads = 0  # uploads receiving or ingesting (event loop only)
+        self.upload_dir, self._upload_lock = upload_dir(config.temp_dir)
 
     def backends(self) -> Backends:
         """This thread's store and queue, opened on first use."""
@@ -138,11 +146,51 @@ class App:
     def close(self) -> None:
         for pool in [*self.lanes, self.ingest_pool, self.meta_pool]:
             pool.shutdown(wait=True, cancel_futures=True)
+        shutil.rmtree(self.upload_dir, ignore_errors=True)
+        self._upload_lock.close()
         with self._opened_lock:
             for b in self._opened:
                 with contextlib.suppress(Exception):
                     b.close()
             self._opened.clear()
+
+
+UPLOAD_DIR_PREFIX = "hrviz-serve-"
+
+
+def upload_dir(temp_dir: str | None) -> tuple[str, BinaryIO]:
+    """A private directory for this process's upload files, locked while the process lives.
+
+    Files of a server killed with SIGKILL are left behind; each start removes the directories
+    whose lock nobody holds any more (a running server's stay: its lock is held).
+    """
+    parent = temp_dir or tempfile.gettempdir()
+    remove_stale_upload_dirs(parent)
+    path = tempfile.mkdtemp(prefix=UPLOAD_DIR_PREFIX, dir=parent)
+    lock = open(os.path.join(path, "lock"), "wb")  # noqa: SIM115 — held open for the process's life
+    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return path, lock
+
+
+def remove_stale_upload_dirs(parent: str, grace: float = 60.0) -> int:
+    removed = 0
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(parent):
+            if not entry.name.startswith(UPLOAD_DIR_PREFIX) or not entry.is_dir(follow_symlinks=False):
+                continue
+            try:
+                with open(os.path.join(entry.path, "lock"), "rb") as lock:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # taken: its server is gone
+            except FileNotFoundError:  # killed between creating the directory and its lock, or starting now
+                if time.time() - entry.stat(follow_symlinks=False).st_mtime < grace:
+                    continue
+            except OSError:  # locked: a live server's
+                continue
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed += 1
+    if removed:
+        log.info("removed %d upload director%s left by a killed server", removed, "y" if removed == 1 else "ies")
+    return removed
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -191,6 +239,7 @@ class HrvizServer:
             select_subprotocol=select_subprotocol,
             ssl=cfg.tls,
             max_size=MAX_MESSAGE,
+            max_queue=MAX_QUEUE,
             write_limit=WRITE_LIMIT,
             compression=None,  # per-message deflate costs CPU per viewer for ~100-byte messages
             server_header="hrviz",

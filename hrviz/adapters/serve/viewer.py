@@ -1,8 +1,10 @@
 """One viewer: its own replay clock and cursor over a shared hub, and its own bounded send queue.
 
 Why a bounded send queue and a separate sender task: the replay loop never awaits the socket, so a
-slow or dead viewer cannot delay anyone; when its send queue overflows it is disconnected (it will
-reconnect and ``resume_from`` where it was) instead of making the server buffer without limit.
+slow or dead viewer cannot delay anyone; when its send queue holds more than SEND_QUEUE_BYTES it is
+disconnected (it will reconnect and ``resume_from`` where it was) instead of making the server
+buffer without limit. The bound is in bytes, not messages: one client asking for big replies
+must not hold more memory than one asking for small ones.
 """
 
 from __future__ import annotations
@@ -14,39 +16,62 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 
-from hrviz.adapters.serve.hub import SessionHub
+from websockets.exceptions import ConnectionClosed
+
+from hrviz.adapters.serve.hub import SessionHub, Window
 from hrviz.core import protocol
 from hrviz.core.replay import EventCursor, ReplayClock
 
 log = logging.getLogger("hrviz.serve")
 
-SEND_QUEUE = 1024  # messages; ~17 s of 60x replay: only a stalled connection fills it
+SEND_QUEUE_BYTES = 1 << 20  # queued per connection: ~6,000 readings, 100 s of 60x; only a stalled one fills it
+MESSAGE_OVERHEAD = 64  # bytes counted per queued message on top of its text (the str object itself)
 CLOSE_TOO_SLOW = 1013  # "try again later": the page reconnects and resumes
 
 
 class SendQueue:
     """Messages for one connection, written by one sender task in order."""
 
-    def __init__(self, send: Callable[[str], Awaitable[None]], on_overflow: Callable[[], None]) -> None:
-        self._queue: asyncio.Queue[str] = asyncio.Queue(SEND_QUEUE)
+    def __init__(
+        self, send: Callable[[str], Awaitable[None]], on_overflow: Callable[[], None], limit: int = SEND_QUEUE_BYTES
+    ) -> None:
+        self._queue: asyncio.Queue[str] = asyncio.Queue()
         self._send = send
         self._on_overflow = on_overflow
+        self.limit = limit
+        self.queued = 0  # bytes waiting, counted as len(text) + MESSAGE_OVERHEAD
         self.overflowed = False
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     def put(self, message: str) -> None:
         if self.overflowed:
             return
-        try:
-            self._queue.put_nowait(message)
-        except asyncio.QueueFull:
+        cost = len(message) + MESSAGE_OVERHEAD
+        if self.queued + cost > self.limit:
             self.overflowed = True
+            self._drop()
             self._on_overflow()
+            return
+        self.queued += cost
+        self._queue.put_nowait(message)
+
+    def _drop(self) -> None:
+        """Free what is queued: the connection is closed anyway, and the client resumes."""
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        self.queued = 0
 
     async def _run(self) -> None:
-        with contextlib.suppress(Exception):  # a closed connection ends the sender; the handler cleans up
-            while True:
-                await self._send(await self._queue.get())
+        while True:
+            message = await self._queue.get()
+            self.queued = max(0, self.queued - len(message) - MESSAGE_OVERHEAD)
+            try:
+                await self._send(message)
+            except ConnectionClosed:
+                self._drop()
+                return  # the handler cleans up
+            except Exception:  # noqa: BLE001 — one message that cannot be sent must not end the sender
+                log.exception("could not send a message; dropped it")
 
     async def flush(self, timeout: float = 2.0) -> None:
         """Give queued messages a moment to leave (before a deliberate close)."""
@@ -56,6 +81,7 @@ class SendQueue:
 
     def close(self) -> None:
         self._task.cancel()
+        self._drop()
 
 
 class PacingStats:
@@ -85,6 +111,8 @@ class Player:
         self.clock = ReplayClock(speed=speed, paused=paused)
         self.next_seq = min(from_seq, hub.total)
         self._cursor = EventCursor(hub.session.anomalies)
+        # the window holds the reading before the first one sent: the event cursor seeks by its time
+        self.window: Window = hub.attach(self, max(0, self.next_seq - 1))
         self._wake: asyncio.Future[None] | None = None
         self._ended = False
         self._task: asyncio.Task[None] | None = None
@@ -97,6 +125,7 @@ class Player:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        self.hub.detach(self, self.window)
 
     # -- controls (called from the connection's receive loop) -------------------------------------
 
@@ -121,11 +150,20 @@ class Player:
 
     # -- the loop ---------------------------------------------------------------------------------
 
+    async def _ready(self, seq: int) -> bool:
+        """Wait for reading ``seq``; moves to another window when this one is full of slower viewers."""
+        while not await self.window.wait_for(seq):
+            w = self.window
+            if not w.full or w.error is not None or w.closed or seq >= self.hub.total:
+                return False
+            self.window = self.hub.move(self, w, seq)
+        return True
+
     async def _run(self) -> None:
         hub = self.hub
-        if self.next_seq > 0 and await hub.wait_for(self.next_seq - 1):
-            self._cursor.seek(hub.ts[self.next_seq - 1])  # events up to here were sent before the drop
-        if self.next_seq < hub.total and not await hub.wait_for(self.next_seq):
+        if self.next_seq > 0 and await self._ready(self.next_seq - 1):
+            self._cursor.seek(self.window.ts_at(self.next_seq - 1))  # events up to here were sent before the drop
+        if self.next_seq < hub.total and not await self._ready(self.next_seq):
             self._fail()
             return
         self.clock.start(time.monotonic(), self.next_seq)
@@ -141,7 +179,7 @@ class Player:
                     self._out.put(protocol.dumps({"type": "end", "session_id": hub.session.id, "seq": hub.total - 1}))
                 due = None
             else:
-                hub.want(self.next_seq)
+                self.window.want(self.next_seq)
                 due = self.clock.next_at(time.monotonic())
             self._wake = loop.create_future()
             handle = None if due is None else loop.call_at(_loop_time(loop, due), self._poke)
@@ -160,25 +198,26 @@ class Player:
         hub = self.hub
         if seq >= hub.total:
             return True
-        if seq >= hub.loaded:
+        if seq >= self.window.end:
             started = time.monotonic()
-            if not await hub.wait_for(seq):
+            if not await self._ready(seq):
                 self._fail()
                 return False
             if time.monotonic() - started > 0.25 and not self.clock.paused:
                 self.clock.start(time.monotonic(), seq)  # late data: no burst to catch up
                 self.clock.due(time.monotonic())
         # events first: a viewer holding reading ``seq`` holds every event reached by then
-        seq_ts = hub.ts[seq]
+        w = self.window
         tz = hub.session.tz_offset_min
-        for a in self._cursor.reached(seq_ts):
+        for a in self._cursor.reached(w.ts_at(seq)):
             self._out.put(protocol.anomaly(a, tz, seq))
-        self._out.put(hub.messages[seq])
+        self._out.put(w.message(seq))
         self.next_seq = seq + 1
+        w.at(self, self.next_seq)
         return True
 
     def _fail(self) -> None:
-        self._out.put(protocol.error("replay_failed", self.hub.error or "the session's readings are not available"))
+        self._out.put(protocol.error("replay_failed", self.window.error or "the session's readings are not available"))
 
 
 def _loop_time(loop: asyncio.AbstractEventLoop, monotonic_at: float) -> float:

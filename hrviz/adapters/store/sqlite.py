@@ -175,13 +175,13 @@ class SqliteStore:
         """One block at a time, so that neither memory nor the lock is held for a whole session."""
         seq = from_seq
         while True:
-            with self._lock:
+            with self._lock:  # blocks are contiguous: the one holding seq is the last starting at or before it
                 row = self._db.execute(
-                    "SELECT first_seq, last_seq, t0, data FROM reading_blocks WHERE session_id = ? AND last_seq >= ? "
-                    "ORDER BY first_seq LIMIT 1",
+                    "SELECT first_seq, last_seq, t0, data FROM reading_blocks WHERE session_id = ? AND first_seq <= ? "
+                    "ORDER BY first_seq DESC LIMIT 1",
                     (session_id, seq),
                 ).fetchone()
-            if row is None:
+            if row is None or row[1] < seq:
                 return
             first_seq, last_seq, t0, data = row
             for i, item in enumerate(json.loads(data)):
