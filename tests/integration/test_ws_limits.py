@@ -154,6 +154,17 @@ def test_a_resume_near_the_end_of_a_big_session_reads_from_there(make_server: An
     assert took < 10
 
 
+def test_replaying_again_and_again_reads_the_session_once(server: Running) -> None:
+    with client(server) as ws:
+        upload(ws, DEMO.read_bytes())
+        session = uploaded_and_replaying(ws)
+        for _ in range(30):
+            send(ws, type="replay", session_id=session["id"], paused=True)
+            until(ws, "replay")
+        hub = server.server.app.hubs.get(session["id"])
+        assert hub is not None and hub.pages_read <= 2  # 520 readings: one window, read once
+
+
 class _ListQueue:
     """A queue over readings in memory, counting what it is asked for."""
 

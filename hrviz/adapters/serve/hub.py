@@ -32,6 +32,7 @@ PER_CALL = 500  # readings fetched per worker-thread call
 AHEAD = 1200  # readings kept ready beyond a window's furthest viewer: 20 s at 60x
 BEHIND = 600  # readings kept behind its slowest viewer: a viewer arriving a moment later shares the read
 SPAN = 20_000  # most readings one window holds (~3.5 MB); a viewer further ahead moves to its own
+IDLE_WINDOWS = 1  # windows without viewers kept per hub (until the hub goes)
 IDLE_SECONDS = 60.0  # how long a hub without viewers is kept for reconnects
 
 
@@ -51,6 +52,7 @@ class Window:
         self._task: asyncio.Task[None] | None = None
         self.error: str | None = None
         self.closed = False
+        self.idle_since: float | None = None  # when its last viewer left (kept for the next one)
 
     @property
     def end(self) -> int:
@@ -82,6 +84,7 @@ class Window:
     def at(self, viewer: object, seq: int) -> None:
         """``viewer`` will send ``seq`` next: the window reads ahead of it."""
         self.viewers[viewer] = seq
+        self.idle_since = None
         self.want(seq)
 
     def want(self, seq: int) -> None:
@@ -116,6 +119,8 @@ class Window:
         """Runs in the hub's lane thread: the queue's iterator may block (Kafka), and encoding
         hundreds of messages would stall the event loop."""
         hub = self.hub
+        if self.closed:  # closed while this call waited for the lane: no work for nobody
+            return []
         if self._iter is None:
             self._iter = iter(hub.queue().replay(hub.session.id, hub.position, self.end, count=hub.total))
         tz = hub.session.tz_offset_min
@@ -197,13 +202,25 @@ class SessionHub:
         return w
 
     def detach(self, viewer: object, window: Window) -> None:
+        """``viewer`` leaves; the last window left is kept (one per hub) for whoever comes next.
+
+        A viewer that reconnects, or a client asking for ``replay`` again and again, then finds
+        its readings ready instead of making the lane read them once more.
+        """
         window.viewers.pop(viewer, None)
-        if not window.viewers and window in self.windows:
+        if not window.viewers and window.idle_since is None:
+            window.idle_since = time.monotonic()
+        idle = sorted((w for w in self.windows if w.idle_since is not None), key=lambda w: w.idle_since or 0.0)
+        for w in idle[:-IDLE_WINDOWS] if IDLE_WINDOWS else idle:
+            self._close(w)
+
+    def _close(self, window: Window) -> None:
+        if window in self.windows:
             self.windows.remove(window)
-            task = window.close()
-            if task is not None and not task.done():
-                self._closing.add(task)
-                task.add_done_callback(self._closing.discard)
+        task = window.close()
+        if task is not None and not task.done():
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
 
     def move(self, viewer: object, window: Window, seq: int) -> Window:
         """``viewer`` ran past a full window: it goes on in another one."""
@@ -218,8 +235,7 @@ class SessionHub:
 
     async def close(self) -> None:
         for w in list(self.windows):
-            w.viewers.clear()
-            self.detach(None, w)
+            self._close(w)
         for task in list(self._closing):
             with contextlib.suppress(Exception):
                 await task
