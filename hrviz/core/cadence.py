@@ -21,12 +21,23 @@ SEGMENT_FACTOR = 4.0
 
 @dataclass(slots=True)
 class Segment:
-    """A stretch of the file with one rhythm: a reading every ``step`` seconds (median)."""
+    """A stretch of the file with one rhythm. ``step`` (the estimate that opened it) is what a new
+    rhythm is compared with; ``every`` and ``usual_max`` report the medians of every estimate in it."""
 
     start: float
     end: float
     step: float
     usual: float  # 90th-percentile step: how irregular the device normally is
+    steps: list[float] = field(default_factory=list)  # the estimates made inside it
+    usuals: list[float] = field(default_factory=list)
+
+    @property
+    def every(self) -> float:
+        return _median(self.steps) if self.steps else self.step
+
+    @property
+    def usual_max(self) -> float:
+        return _median(self.usuals) if self.usuals else self.usual
 
 
 @dataclass(slots=True)
@@ -88,14 +99,23 @@ class Cadence:
             current = segments[-1]
             if current.start == current.end:  # only the first estimate so far: the measured one replaces it
                 current.step, current.usual, current.end = self.step, self.usual, ts
+                current.steps.append(self.step)
+                current.usuals.append(self.usual)
                 return
             ratio = self.step / current.step if current.step > 0 else SEGMENT_FACTOR
             if 1 / SEGMENT_FACTOR < ratio < SEGMENT_FACTOR:
                 current.end = ts
+                current.steps.append(self.step)
+                current.usuals.append(self.usual)
                 return
             # the window that revealed the new rhythm began about WINDOW steps ago
             since = max(current.start, ts - sum(self.window[-RETUNE:]))
             current.end = since
-            segments.append(Segment(since, ts, self.step, self.usual))
+            segments.append(Segment(since, ts, self.step, self.usual, [self.step], [self.usual]))
             return
         segments.append(Segment(ts, ts, self.step, self.usual))
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2]

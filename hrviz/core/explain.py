@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # model imports this module; the names are only needed for type hints
     from hrviz.core.cadence import Cadence
+    from hrviz.core.detector import DetectorConfig
     from hrviz.core.model import Anomaly
 
 PLAUSIBLE = (30.0, 220.0)  # the default range: how far outside it a value is says how implausible it is
@@ -95,24 +96,34 @@ def most_significant(anomalies: Iterable[Anomaly]) -> list[Anomaly]:
     return sorted(anomalies, key=lambda a: (-severity(a), a.start, a.end))
 
 
-def cadence_report(cadence: Cadence, first_step: float, max_fill: float, iso: object) -> dict[str, object]:
-    """``{"median_s": 5, "segments": [...]}``: the rhythm found, and the rules it kept from applying.
+def cadence_report(cadence: Cadence, first_step: float, config: DetectorConfig, iso: object) -> dict[str, object]:
+    """``{"median_s": 5, "segments": [...]}``: the rhythm found, and the rules it changed or kept from applying.
 
     ``iso`` formats a timestamp the way the session shows times (a callable).
     """
     segments = []
     for seg in cadence.segments:
         notes = []
-        if max(cadence.missing_factor * seg.step, 1.5 * seg.usual) >= max_fill:
+        step, every = seg.every, duration(seg.every)
+        unusual = max(cadence.missing_factor * step, 1.5 * seg.usual_max)
+        if unusual >= config.max_fill:
             notes.append(
-                f"missing readings: not looked for, one reading every {duration(seg.step)} is already "
-                f"as long as --max-fill ({duration(max_fill)}); only holes that are long for this part are gaps"
+                f"missing readings: never filled here, a step is only unusual beyond {duration(unusual)} at "
+                f"one reading every {every}, longer than --max-fill ({duration(config.max_fill)}); "
+                "holes that are long for this part are gaps"
+            )
+        if seg.end - seg.start < 3 * step:
+            notes.append(f"spike, drop: not looked for, too few readings here (one every {every}) to know a level")
+        if config.flatline_readings * step > config.flatline_seconds:
+            notes.append(
+                f"flatline: needs {config.flatline_readings} identical readings, "
+                f"{duration(config.flatline_readings * step)} at one every {every}"
             )
         segments.append({
             "start": iso(seg.start),  # type: ignore[operator]
             "end": iso(seg.end),  # type: ignore[operator]
-            "every_s": _round(seg.step),
-            "usual_max_s": _round(seg.usual),
+            "every_s": _round(step),
+            "usual_max_s": _round(seg.usual_max),
             "notes": notes,
         })  # fmt: skip
     return {"median_s": _round(first_step), "segments": segments}

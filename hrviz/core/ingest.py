@@ -234,7 +234,7 @@ def _store(
         if finalize is not None:
             finalize(session)
         session.stats = detector.stats
-        session.cadence = cadence_report(detector.cadence, step, config.max_fill, session.iso)
+        session.cadence = cadence_report(detector.cadence, step, config, session.iso)
         anomalies.sort(key=lambda a: (a.start, a.end))
         session.anomalies = anomalies
         writer.commit(session)
