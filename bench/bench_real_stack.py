@@ -38,7 +38,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from hrviz.adapters.queue.kafka import RecordEncoder  # noqa: E402
+from hrviz.adapters.queue.records import RecordEncoder  # noqa: E402
 from hrviz.adapters.store.mysql import MysqlStore, parse_url  # noqa: E402
 
 PRODUCER_FLAGS = [  # what KafkaQueue uses, so kcat does the same work per record

@@ -18,6 +18,7 @@ from platformdirs import user_config_dir, user_data_dir
 from hrviz.core.detector import DetectorConfig
 from hrviz.core.errors import SettingsError
 from hrviz.core.ports import Backends, ReadingQueue, SessionStore
+from hrviz.core.staging import StagingStore
 
 # every environment variable hrviz reads, and the only module that reads them (the CLI's options
 # name the same variables so that --help shows them)
@@ -99,6 +100,8 @@ def open_backends(settings: Settings) -> Backends:
     except BaseException:
         store.close()
         raise
+    if needs_position:  # a queue that encodes records: let it stage them while the store writes them
+        store = StagingStore(store, queue)
     return Backends(store, queue, where, replay_needs_position=needs_position)
 
 

@@ -180,17 +180,20 @@ def ingest_chunks(
     digest: str,
     store: SessionStore,
     options: IngestOptions,
+    tz_offset_min: int | None = None,
 ) -> Session:
     """Detect and store a single-subject file whose samples arrive in chunks while it is still being read.
 
     ``totals()`` gives the file's counts (rows, duplicates, tz_offset_min, skipped rows) as a
     :class:`Series` without samples, once ``chunks`` is exhausted. The result is
     exactly what :func:`ingest` stores for the same file: the cadence comes from the same first
-    :data:`CADENCE_SAMPLES` timestamps, the detector sees the same samples.
+    :data:`CADENCE_SAMPLES` timestamps, the detector sees the same samples. ``tz_offset_min`` is
+    the file's offset when the reader told it early (a queue may stage records in it, see
+    :mod:`hrviz.core.staging`; a staging whose offset proves wrong is not used).
     """
     check_source(source)
     print_ = fingerprint(digest, None)
-    session = Session(id=print_[:12], source=source, subject=None, fingerprint=print_)
+    session = Session(id=print_[:12], source=source, subject=None, fingerprint=print_, tz_offset_min=tz_offset_min)
     head: list[tuple[Sequence[float], Sequence[float]]] = []
     head_ts: list[float] = []
     for ts, bpm in chunks:
@@ -259,8 +262,9 @@ def publish_pending(store: SessionStore, queue: ReadingQueue) -> PublishReport:
         def acked(upto: int, position: object, sid: str = box.session_id) -> None:
             store.mark_published(sid, upto, position)  # type: ignore[arg-type]
 
-        try:
-            position = queue.publish(session, store.readings(box.session_id, box.published_upto + 1), acked)
+        start = box.published_upto + 1
+        try:  # the store is read only if the queue staged nothing for it (readings() is lazy)
+            position = queue.publish(session, store.readings(box.session_id, start), acked, from_seq=start)
         except Exception as err:  # noqa: BLE001 — reported to the caller, who decides the exit code
             report.failed = str(err)
             report.pending = store.unpublished()

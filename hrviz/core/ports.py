@@ -88,21 +88,46 @@ class SessionStore(Protocol):
     def close(self) -> None: ...
 
 
+class Staging(Protocol):
+    """A queue's preparation of one session's records while the store writes the session.
+
+    Nothing is sent: a queue may only encode what it will send (Kafka does, so that publishing
+    after the commit has nothing left but sending). The use case hands it every batch it hands
+    the store's writer, then ``commit`` with the session as the store committed it, or
+    ``discard`` when the store aborted.
+    """
+
+    def add(self, batch: ReadingBatch) -> None: ...
+
+    def commit(self, session: Session) -> None: ...
+
+    def discard(self) -> None: ...
+
+
 class ReadingQueue(Protocol):
     """Carries every reading from the producer (ingest) to subscribers (serve, watch)."""
+
+    def stage(self, session: Session) -> Staging | None:
+        """Start preparing the records of a session about to be stored; None: nothing to prepare."""
+        ...
 
     def publish(
         self,
         session: Session,
         readings: Iterable[Reading],
         on_acked: Callable[[int, QueuePosition], None] | None = None,
+        *,
+        from_seq: int | None = None,
     ) -> QueuePosition | None:
         """Publish readings in seq order and return only when every one is acknowledged.
 
         ``on_acked(upto_seq, position)`` may be called along the way so the outbox mark can
-        advance before the end. Raises :class:`hrviz.core.errors.BackendUnavailable` when the
-        queue cannot take them; readings acknowledged before the failure stay acknowledged.
-        Returns the position of the session's records (None when nothing was published).
+        advance before the end; only ever with every reading up to ``upto_seq`` acknowledged.
+        Raises :class:`hrviz.core.errors.BackendUnavailable` when the queue cannot take them;
+        readings acknowledged before the failure stay acknowledged. ``from_seq``, the seq of the
+        first reading when the caller knows it, lets a queue send what it staged for the committed
+        session instead of iterating ``readings`` (which then may stay unread). Returns the
+        position of the session's records (None when nothing was published).
         """
         ...
 

@@ -258,3 +258,104 @@ def test_kafka_unreachable_broker_fails_publish_quickly_with_one_sentence(store:
     assert time.monotonic() - started < 15
     assert str(info.value).startswith("Kafka broker at 127.0.0.1:1 ") and "\n" not in str(info.value)
     queue.close()
+
+
+def _unreadable(store: SqliteStore) -> None:
+    """From now on, reading the store's readings fails the test (publishing must not need it)."""
+
+    def readings(session_id: str, from_seq: int = 0) -> Iterator[Reading]:
+        raise AssertionError("the store was read")
+        yield  # a generator, like the real one: nothing runs until it is iterated
+
+    store.readings = readings  # type: ignore[method-assign]
+
+
+def test_kafka_publishes_a_just_stored_session_from_its_staging(kafka: ReadingQueue, store: SqliteStore) -> None:
+    import io
+
+    from hrviz.core.ingest import ingest
+    from hrviz.core.staging import StagingStore
+
+    rows = "".join(f"2026-03-14T07:{i // 60:02d}:{i % 60:02d}+01:00,{60 + i % 50}\n" for i in range(3_000))
+    csv = ("timestamp,bpm\n" + rows.replace(",75\n", ",\n")).encode()  # blanks: filled readings
+    (session,) = ingest(io.BytesIO(csv), "staged.csv", StagingStore(store, kafka))  # as wiring opens it
+    expected = list(store.readings(session.id))
+    _unreadable(store)
+    report = publish_pending(store, kafka)
+    assert report.failed is None and report.published == [session.id] and store.unpublished() == []
+    replayed = list(kafka.replay(session.id, store.position(session.id), 0, count=session.readings))
+    assert replayed == expected and any(r.filled for r in replayed)
+
+
+def test_kafka_a_staging_in_the_wrong_utc_offset_is_not_used(
+    kafka: ReadingQueue, kafka_topic: str, store: SqliteStore
+) -> None:
+    readings = make_readings(500)
+    guessed = make_session("s-tz", 500, tz=60)
+    staging = kafka.stage(guessed)
+    assert staging is not None
+    staging.add(ReadingBatch.of(readings))
+    session = make_session("s-tz", 500, tz=0)  # the file turned out to be in UTC
+    writer = store.begin(session)
+    writer.add_readings(ReadingBatch.of(readings))
+    writer.commit(session)
+    staging.commit(session)
+    assert publish_pending(store, kafka).failed is None
+    replayed = list(kafka.replay("s-tz", store.position("s-tz"), 0, count=500))
+    assert replayed == readings
+    from confluent_kafka import Consumer, TopicPartition
+
+    position = store.position("s-tz")
+    assert position is not None
+    consumer = Consumer({"bootstrap.servers": services.require("kafka"), "group.id": "hrviz-test-tz", "log_level": 0})
+    consumer.assign([TopicPartition(kafka_topic, position.partition, position.first_offset)])
+    first = next(m for m in iter(lambda: consumer.poll(10), None) if m.error() is None)
+    consumer.close()
+    assert json.loads(first.value() or b"{}")["ts"] == "2023-11-14T22:13:20Z"  # the store's offset, not the guess
+
+
+def test_kafka_a_failure_mid_publish_keeps_the_mark_on_acknowledged_records(
+    kafka: ReadingQueue, store: SqliteStore
+) -> None:
+    """Records lost between two checkpoints (purged from the producer, as a dying broker loses
+    them): the publish fails, every mark it reported covers only records really on the topic,
+    and a resume from the mark makes the replay whole, each seq once."""
+    readings = stored(store, "s-lost", 12_000)
+    session = store.get("s-lost")
+    assert session is not None
+    marks: list[tuple[int, QueuePosition]] = []
+
+    def source() -> Iterator[Reading]:
+        for r in readings:
+            if r.seq == 3_000:
+                time.sleep(1.1)  # the next chunk ends a (time) window: a checkpoint moves the mark
+            if r.seq == 6_000:  # the previous chunk is still in the producer's queue (linger)
+                kafka._bulk.purge(in_queue=True, in_flight=True)  # type: ignore[attr-defined]
+            yield r
+
+    with pytest.raises(BackendUnavailable, match="Kafka broker at"):
+        kafka.publish(session, source(), lambda upto, pos: marks.append((upto, pos)))
+    uptos = [u for u, _ in marks]
+    assert uptos[0] == 0 and uptos == sorted(uptos) and 3_000 <= uptos[-1] < 6_000
+    ((position,),) = [{p for _, p in marks}]
+    mark = uptos[-1]
+    assert list(kafka.replay("s-lost", position, 0, count=mark + 1)) == readings[: mark + 1]  # all on the topic
+    kafka.publish(session, readings[mark + 1 :])  # the resume, from the mark
+    assert list(kafka.replay("s-lost", position, 0, count=12_000)) == readings
+
+
+def test_wiring_lets_kafka_stage_what_the_store_writes(tmp_path: Path) -> None:
+    from hrviz.core.staging import StagingStore
+    from hrviz.wiring import load_settings, open_backends
+
+    none = tmp_path / "no-config.toml"
+    kafka = open_backends(
+        load_settings(db=tmp_path / "k.sqlite3", kafka=services.require("kafka"), config=none, env={})
+    )
+    embedded = open_backends(load_settings(db=tmp_path / "e.sqlite3", config=none, env={}))
+    try:
+        assert isinstance(kafka.store, StagingStore) and kafka.store.queue is kafka.queue
+        assert not isinstance(embedded.store, StagingStore)  # the in-process queue has nothing to stage
+    finally:
+        kafka.close()
+        embedded.close()

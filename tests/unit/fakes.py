@@ -71,11 +71,22 @@ class MemoryWriter:
 class RecordingQueue:
     """Collects what is published; ``fail_after`` makes it die part-way, as a broker can."""
 
-    def __init__(self, fail_after: int | None = None) -> None:
+    def __init__(self, fail_after: int | None = None, staging: bool = False, store: MemoryStore | None = None) -> None:
         self.records: list[tuple[str, int]] = []
         self.fail_after = fail_after
+        self.staging, self.store = staging, store
+        self.stagings: list[RecordingStaging] = []
+        self.from_seqs: list[int | None] = []
 
-    def publish(self, session, readings, on_acked=None):  # type: ignore[no-untyped-def]
+    def stage(self, session: Session) -> RecordingStaging | None:
+        if not self.staging:
+            return None
+        staging = RecordingStaging(session, self.store)
+        self.stagings.append(staging)
+        return staging
+
+    def publish(self, session, readings, on_acked=None, *, from_seq=None):  # type: ignore[no-untyped-def]
+        self.from_seqs.append(from_seq)
         for r in readings:
             if self.fail_after is not None and len(self.records) >= self.fail_after:
                 raise ConnectionError("broker went away")
@@ -89,3 +100,22 @@ class RecordingQueue:
 
     def close(self) -> None:
         pass
+
+
+class RecordingStaging:
+    """What the use case hands a queue's staging, and when (relative to the store's commit)."""
+
+    def __init__(self, session: Session, store: MemoryStore | None) -> None:
+        self.session, self.store = session, store
+        self.readings: list[Reading] = []
+        self.events: list[str] = []
+
+    def add(self, batch: ReadingBatch) -> None:
+        self.readings.extend(batch)
+
+    def commit(self, session: Session) -> None:
+        committed = self.store is not None and session.id in self.store.sessions
+        self.events.append(f"commit {session.readings} readings, store committed: {committed}")
+
+    def discard(self) -> None:
+        self.events.append("discard")

@@ -10,6 +10,7 @@ from hrviz.core import explain
 from hrviz.core.errors import InputError
 from hrviz.core.ingest import IngestOptions, ingest, publish_pending
 from hrviz.core.model import Kind
+from hrviz.core.staging import StagingStore
 from tests.unit.fakes import MemoryStore, RecordingQueue
 
 CSV = b"timestamp,bpm\n" + b"".join(
@@ -99,3 +100,43 @@ def test_placeholders_and_other_metrics_are_reported_not_silent() -> None:
         "rows of other metrics left out: 2 STRESS, 1 STEPS",
         "placeholder values read as missing readings: -1 (1 row), 0 (1 row)",
     ]
+
+
+def test_the_queue_stages_what_the_store_writes_and_only_a_committed_session_is_released() -> None:
+    store = MemoryStore()
+    queue = RecordingQueue(staging=True, store=store)
+    (session,) = ingest(io.BytesIO(CSV), "a.csv", StagingStore(store, queue))
+    (staging,) = queue.stagings
+    assert staging.readings == list(store.readings(session.id))
+    assert staging.events == ["commit 20 readings, store committed: True"]
+    publish_pending(store, queue)
+    assert queue.from_seqs == [0]  # the queue is told where the store would be read from
+
+
+class FailingCommit(MemoryStore):
+    def begin(self, session):  # type: ignore[no-untyped-def]
+        writer = super().begin(session)
+
+        def commit(s: object) -> None:
+            raise ConnectionError("server went away at COMMIT")
+
+        writer.commit = commit  # type: ignore[method-assign]
+        return writer
+
+
+def test_a_staging_is_discarded_when_the_store_aborts() -> None:
+    store = FailingCommit()
+    queue = RecordingQueue(staging=True, store=store)
+    with pytest.raises(ConnectionError):
+        ingest(io.BytesIO(CSV), "a.csv", StagingStore(store, queue))
+    (staging,) = queue.stagings
+    assert "commit" not in " ".join(staging.events) and "discard" in staging.events and store.aborted == 1
+
+
+def test_a_resumed_publication_says_where_it_starts() -> None:
+    store = MemoryStore()
+    (session,) = ingest(io.BytesIO(CSV), "a.csv", store)
+    publish_pending(store, RecordingQueue(fail_after=15))
+    queue = RecordingQueue()
+    publish_pending(store, queue)
+    assert queue.from_seqs == [10]

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import hrviz
-from hrviz.adapters.ingest.reader_worker import CHUNK, DONE, ERROR, HEADER, PROGRESS, WHOLE
+from hrviz.adapters.ingest.reader_worker import CHUNK, DONE, ERROR, HEADER, LAYOUT, PROGRESS, WHOLE
 from hrviz.core.errors import InputError
 from hrviz.core.ingest import IngestOptions, existing, file_digest, fingerprint, ingest, ingest_chunks
 from hrviz.core.model import Session
@@ -65,12 +65,17 @@ def ingest_file(
     child = _Child(path, options, chunk_rows)
     try:
         first = child.next_message()
+        while first[0] == PROGRESS:  # the layout (its UTC offset) comes before the first chunk
+            if on_progress is not None:
+                on_progress(struct.unpack("<q", first[1])[0])
+            first = child.next_message()
         if first[0] in (WHOLE, None):  # several subjects or out of order: read it the ordinary way
             child.close()
             with path.open("rb") as stream:
                 return ingest(stream, source, store, options, on_progress)
         child.push_back(first)
-        session = ingest_chunks(child.chunks(on_progress), child.totals, source, digest, store, options)
+        chunks = child.chunks(on_progress)
+        session = ingest_chunks(chunks, child.totals, source, digest, store, options, child.tz_offset_min)
         return [session]
     except _Fallback:
         with path.open("rb") as stream:
@@ -103,18 +108,24 @@ class _Child:
         self._pipe = self._process.stdout
         self._pushed: tuple[bytes | None, bytes] | None = None
         self._totals: Series | None = None
+        self.tz_offset_min: int | None = None  # as the child told it (LAYOUT), before its first chunk
 
     def next_message(self) -> tuple[bytes | None, bytes]:
         if self._pushed is not None:
             message, self._pushed = self._pushed, None
             return message
         assert self._pipe is not None
-        header = self._pipe.read(HEADER.size)
-        if len(header) < HEADER.size:
-            return (None, b"")  # the child died: let the caller read the file itself
-        kind, size = HEADER.unpack(header)
-        body = self._pipe.read(size)
-        return (kind, body) if len(body) == size else (None, b"")
+        while True:
+            header = self._pipe.read(HEADER.size)
+            if len(header) < HEADER.size:
+                return (None, b"")  # the child died: let the caller read the file itself
+            kind, size = HEADER.unpack(header)
+            body = self._pipe.read(size)
+            if len(body) != size:
+                return (None, b"")
+            if kind != LAYOUT:
+                return (kind, body)
+            self.tz_offset_min = json.loads(body)
 
     def push_back(self, message: tuple[bytes | None, bytes]) -> None:
         self._pushed = message

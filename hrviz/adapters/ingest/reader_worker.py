@@ -3,7 +3,8 @@
 A fresh interpreter that imports the reader and nothing else (about 15 MB, where a fork of the
 CLI would carry its 30): it parses PATH and writes frames to stdout — one byte of kind, eight of
 length, then the payload: ``C`` a chunk (ts then bpm, raw doubles), ``P`` progress (bytes read),
-``D`` done (JSON rows, duplicates, tz offset, skipped rows and their first lines), ``E`` an input
+``L`` the file's UTC offset (JSON, before any chunk: the queue encodes records in it while ingest
+stores them), ``D`` done (JSON rows, duplicates, tz offset, skipped rows and their first lines), ``E`` an input
 error (JSON source, message, line), ``W`` "read it whole" (several subjects, or a row going back
 in time: such files are sorted by one reader holding them whole).
 """
@@ -20,7 +21,7 @@ from typing import BinaryIO
 from hrviz.core.errors import InputError
 from hrviz.core.reader import Unstreamable, read_series
 
-CHUNK, PROGRESS, DONE, ERROR, WHOLE = b"C", b"P", b"D", b"E", b"W"
+CHUNK, PROGRESS, DONE, ERROR, WHOLE, LAYOUT = b"C", b"P", b"D", b"E", b"W", b"L"
 HEADER = struct.Struct("<cQ")
 
 
@@ -37,10 +38,19 @@ def run(path: Path, interval: float, chunk_rows: int, out: BinaryIO) -> None:
     def progress(done: int) -> None:
         frame(out, PROGRESS, struct.pack("<q", done))
 
+    def layout(tz_offset_min: int | None) -> None:
+        frame(out, LAYOUT, json.dumps(tz_offset_min).encode())
+
     try:
         with path.open("rb") as stream:
             series = read_series(
-                stream, str(path), interval=interval, on_chunk=send, on_progress=progress, chunk_rows=chunk_rows
+                stream,
+                str(path),
+                interval=interval,
+                on_chunk=send,
+                on_progress=progress,
+                chunk_rows=chunk_rows,
+                on_layout=layout,
             )
     except Unstreamable:
         frame(out, WHOLE)

@@ -1,164 +1,65 @@
 """The Kafka queue (``--kafka BOOTSTRAP``): every reading becomes one JSON record on a topic.
 
 Records are keyed by session id, so one session lives on one partition, in seq order. The
-producer is idempotent with ``acks=all``: a broker retry never doubles or reorders a record, and
-:meth:`KafkaQueue.publish` returns only once every record is acknowledged, moving the outbox mark
-through ``on_acked`` as contiguous acknowledgements advance. A broker that is down, or acks that
-do not come within ``message.timeout.ms``, end in :class:`BackendUnavailable`; what was acked
-stays acked, and the next ``publish_pending`` resumes from the mark. Replay: queue/kafka_subscriber.py.
+producers are idempotent with ``acks=all``: a broker retry never doubles or reorders a record.
+:meth:`KafkaQueue.publish` returns only once every record is acknowledged, and moves the outbox
+mark through ``on_acked`` at checkpoints, each covering only records known to be acknowledged:
 
-Record (docs/outbox.md): ``{"session", "seq", "ts" (ISO-8601, the file's offset), "t" (epoch
-seconds), "bpm", "filled", "kinds": [...]}``.
+* The first record goes alone through a *reporting* producer (a delivery report per record): its
+  report gives the position (partition and offset of the session's first record) and a first mark.
+* The rest go through a *bulk* producer whose delivery reports reach Python only for failures
+  (``delivery.report.only.error``): a million Python callbacks were a third of the publish time.
+  Every ``WINDOW`` records (or ``WINDOW_SECONDS``) a checkpoint flushes it: once nothing is
+  outstanding, every record produced so far has its report, and with no failure reported all of
+  them were acknowledged, so the mark moves to the last one. No assumption about the order of
+  delivery reports is needed.
+
+A broker that is down, a refusal, or acks that do not come within ``message.timeout.ms`` end in
+:class:`BackendUnavailable`; the mark stays at the last checkpoint, the producers are purged and
+dropped, and the next ``publish_pending`` resumes from the mark. Records of a session just stored
+come from its staging (queue/staging.py) instead of the store. Replay: queue/kafka_subscriber.py.
+The record: queue/records.py.
 """
 
 from __future__ import annotations
 
-import itertools
-import json
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
+from itertools import chain
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from hrviz.adapters.queue.kafka_subscriber import SharedConsumer
+from hrviz.adapters.queue.records import RecordEncoder
+from hrviz.adapters.queue.staging import REGISTRY, StagedRecords
 from hrviz.core.errors import BackendUnavailable
-from hrviz.core.model import Reading, Session, format_ts
+from hrviz.core.model import Reading, Session
 from hrviz.core.ports import QueuePosition
 
 DEFAULT_TOPIC = "hrviz.readings"
 PARTITIONS = 6  # parallelism for consumers; one session always stays on one partition
-ACK_EVERY = 5000  # readings between two outbox-mark updates
+WINDOW = 250_000  # records between two checkpoints (flush, then move the outbox mark) ...
+WINDOW_SECONDS = 1.0  # ... or seconds, whichever comes first: a slow source still moves the mark
+CHUNK = 2000  # records encoded from Reading objects at a time
 PROBE_TIMEOUT = 5.0  # seconds a metadata request may take before the broker counts as unreachable
 MESSAGE_TIMEOUT_MS = 15_000  # a record not acknowledged within this fails the publish
 # unacknowledged records allowed at once: message.timeout.ms counts time spent in the local queue
 # too, so a deep queue in front of a slow (just restarted, busy) broker would time out by itself
 MAX_OUTSTANDING = 50_000
-
-
-def iso_formatter(tz_offset_min: int | None) -> Callable[[float], str]:
-    """``format_ts`` for one session, fast for whole seconds (the common case): the date and
-    minute part is cached, since consecutive readings share it."""
-    offset = (tz_offset_min or 0) * 60
-    if tz_offset_min is None:
-        suffix = ""
-    elif tz_offset_min == 0:
-        suffix = "Z"
-    else:
-        sign = "+" if tz_offset_min > 0 else "-"
-        hours, minutes = divmod(abs(tz_offset_min), 60)
-        suffix = f"{sign}{hours:02d}:{minutes:02d}"
-    cache: dict[int, str] = {}
-
-    def fmt(ts: float) -> str:
-        if ts % 1:
-            return format_ts(ts, tz_offset_min) or ""
-        minute, second = divmod(int(ts) + offset, 60)
-        head = cache.get(minute)
-        if head is None:
-            if len(cache) > 4096:
-                cache.clear()
-            head = cache[minute] = datetime.fromtimestamp(minute * 60, UTC).strftime("%Y-%m-%dT%H:%M:")
-        return f"{head}{second:02d}{suffix}"
-
-    return fmt
-
-
-class RecordEncoder:
-    """Encodes one session's readings; ``seq_of`` reads the seq back from the bytes cheaply.
-
-    Hand-rolled because it runs once per reading (a million times for a large file): the
-    date-and-minute part of ``ts`` is cached while consecutive readings share it, and the
-    seconds-to-``"t":`` part comes from a 60-entry table. Fractional times use ``format_ts``.
-    """
-
-    def __init__(self, session_id: str, tz_offset_min: int | None) -> None:
-        self.prefix = '{"session":' + json.dumps(session_id) + ',"seq":'
-        self._prefix_len = len(self.prefix.encode())
-        self._tz = tz_offset_min
-        self._offset = (tz_offset_min or 0) * 60
-        suffix = iso_formatter(tz_offset_min)(0.0)[19:]  # "", "Z" or "+01:00"
-        self._tails = [f'{sec:02d}{suffix}","t":' for sec in range(60)]
-        self._minute = -(1 << 62)
-        self._head = ""
-        self._kinds: dict[tuple[str, ...], str] = {(): "[]"}
-
-    def encode(self, r: Reading) -> str:
-        kinds = self._kinds.get(r.kinds)
-        if kinds is None:
-            kinds = self._kinds[r.kinds] = json.dumps(list(r.kinds))
-        ts = r.ts
-        if ts % 1:
-            iso = f'{format_ts(ts, self._tz)}","t":'
-        else:
-            minute, second = divmod(int(ts) + self._offset, 60)
-            if minute != self._minute:
-                self._minute = minute
-                day_minute = datetime.fromtimestamp(minute * 60, UTC).strftime("%Y-%m-%dT%H:%M:")
-                self._head = self.prefix.replace("%", "%%") + '%d,"ts":"' + day_minute
-            return (
-                f"{self._head % r.seq}{self._tails[second]}{ts!r},"
-                f'"bpm":{r.bpm!r},"filled":{"true" if r.filled else "false"},"kinds":{kinds}}}'
-            )
-        return (
-            f'{self.prefix}{r.seq},"ts":"{iso}{ts!r},"bpm":{r.bpm!r},'
-            f'"filled":{"true" if r.filled else "false"},"kinds":{kinds}}}'
-        )
-
-    def seq_of(self, value: bytes) -> int:
-        start = self._prefix_len
-        return int(value[start : value.index(b",", start)])
-
-
-class _Acks:
-    """Delivery reports of one publish call: the contiguous acknowledged prefix and the position."""
-
-    __slots__ = ("_plen", "next", "ahead", "error", "partition", "first_offset", "first_seq", "produced", "reported")
-
-    def __init__(self, encoder: RecordEncoder, first_seq: int) -> None:
-        self._plen = encoder._prefix_len
-        self.first_seq = first_seq
-        self.next = first_seq  # lowest seq not acknowledged yet
-        self.ahead: set[int] = set()  # acked seqs beyond a hole (reports out of order, or a timed-out record)
-        self.error: KafkaError | None = None
-        self.partition = -1
-        self.first_offset = -1
-        self.produced = 0  # records handed to the producer ...
-        self.reported = 0  # ... and delivery reports received for them
-
-    def report(self, err: KafkaError | None, msg: Any) -> None:
-        """The delivery callback (a bound method: called a million times for a large session)."""
-        self.reported += 1
-        if err is not None:
-            if self.error is None:
-                self.error = err
-            return
-        value, plen = msg.value(), self._plen
-        seq = int(value[plen : value.index(b",", plen)])
-        if seq == self.next:
-            self.next = seq + 1
-            if self.ahead:
-                while self.next in self.ahead:
-                    self.ahead.remove(self.next)
-                    self.next += 1
-            if seq == self.first_seq:
-                self.partition, self.first_offset = msg.partition(), msg.offset()
-        elif seq > self.next:
-            self.ahead.add(seq)
-
-    @property
-    def outstanding(self) -> int:
-        return self.produced - self.reported
-
-    @property
-    def upto(self) -> int:
-        return self.next - 1
-
-    def position(self) -> QueuePosition | None:
-        return None if self.first_offset < 0 else QueuePosition(self.partition, self.first_offset)
+PRODUCER: dict[str, Any] = {
+    "enable.idempotence": True,
+    "acks": "all",
+    "linger.ms": 25,
+    "batch.size": 1_000_000,
+    "batch.num.messages": 20_000,
+    "compression.type": "lz4",
+    "queue.buffering.max.messages": 200_000,
+    "queue.buffering.max.kbytes": 256 * 1024,
+    "partitioner": "murmur2_random",  # the Java clients' partitioner: same key, same partition
+}
 
 
 class KafkaQueue:
@@ -182,7 +83,10 @@ class KafkaQueue:
         self.partitions = partitions
         self.message_timeout_ms = message_timeout_ms
         self._base: dict[str, Any] = {"bootstrap.servers": bootstrap, "log_level": 0, "client.id": "hrviz"}
-        self._producer: Producer | None = None
+        self._reporting: Producer | None = None
+        self._bulk: Producer | None = None
+        self._failures: list[KafkaError] = []  # the bulk producer's failed deliveries in this publish
+        self._staged: list[StagedRecords] = []  # stagings made here: dropped at close if never published
         self._consumer: SharedConsumer | None = None
         self._ready = False
         self._lock = threading.Lock()  # setup: topic probe, consumer creation, close
@@ -222,119 +126,158 @@ class KafkaQueue:
             detail = f" ({err.str()})"
         return BackendUnavailable(f"Kafka broker at {self.bootstrap} {what}{detail}")
 
-    def _new_producer(self) -> Producer:
-        return Producer(
-            {
-                **self._base,
-                "enable.idempotence": True,
-                "acks": "all",
-                "linger.ms": 25,
-                "batch.size": 1_000_000,
-                "batch.num.messages": 20_000,
-                "compression.type": "lz4",
-                "queue.buffering.max.messages": 200_000,
-                "queue.buffering.max.kbytes": 256 * 1024,
-                "message.timeout.ms": self.message_timeout_ms,
-                "partitioner": "murmur2_random",  # the Java clients' partitioner: same key, same partition
-            }
-        )
+    def _new_producer(self, **extra: Any) -> Producer:
+        return Producer({**self._base, **PRODUCER, "message.timeout.ms": self.message_timeout_ms, **extra})
+
+    def _producers(self) -> tuple[Producer, Producer]:
+        """(reporting, bulk): created on first use, kept for later publishes."""
+        if self._reporting is None:
+            self._reporting = self._new_producer(**{"linger.ms": 0})
+        if self._bulk is None:
+            self._bulk = self._new_producer(**{"delivery.report.only.error": True, "on_delivery": self._failed})
+        return self._reporting, self._bulk
+
+    def _failed(self, err: KafkaError, msg: Any) -> None:
+        """The bulk producer's delivery callback: only failures get here."""
+        self._failures.append(err)
 
     # -- publishing -------------------------------------------------------------------------------
+
+    def stage(self, session: Session) -> StagedRecords:
+        """Encode the session's records while the store writes it (queue/staging.py); sends nothing."""
+        encoder = RecordEncoder(session.id, session.tz_offset_min)
+        staged = StagedRecords((self.bootstrap, self.topic, session.id), encoder)
+        REGISTRY.add(staged)
+        self._staged = [s for s in self._staged if s.usable]  # published or dropped: forget them
+        self._staged.append(staged)
+        return staged
 
     def publish(
         self,
         session: Session,
         readings: Iterable[Reading],
         on_acked: Callable[[int, QueuePosition], None] | None = None,
+        *,
+        from_seq: int | None = None,
     ) -> QueuePosition | None:
-        with self._publishing:
-            with self._lock:
-                self.ensure_topic()
-            if self._producer is None:
-                self._producer = self._new_producer()
-            try:
-                return self._publish(self._producer, session, readings, on_acked)
-            except BaseException:
-                self._discard_producer()
-                raise
+        staged = None if from_seq is None else REGISTRY.take((self.bootstrap, self.topic, session.id))
+        try:
+            with self._publishing:
+                with self._lock:
+                    self.ensure_topic()
+                records: Iterator[list[Any]]
+                if staged is not None and from_seq is not None and staged.covers(from_seq, session.readings):
+                    records = staged.chunks(from_seq)
+                else:
+                    records = _encoded(RecordEncoder(session.id, session.tz_offset_min), readings)
+                try:
+                    return self._send(session, records, on_acked)
+                except BaseException:
+                    self._discard_producers()
+                    raise
+        finally:
+            if staged is not None:
+                staged.give_up()
 
-    def _publish(
+    def _send(
         self,
-        producer: Producer,
         session: Session,
-        readings: Iterable[Reading],
+        records: Iterator[list[Any]],
         on_acked: Callable[[int, QueuePosition], None] | None,
     ) -> QueuePosition | None:
-        encoder = RecordEncoder(session.id, session.tz_offset_min)
-        encode, produce, poll = encoder.encode, producer.produce, producer.poll
+        """Produce chunks of consecutive encoded records: the first alone, the rest in checkpointed windows."""
+        first_chunk = next(records, None)
+        if not first_chunk:
+            return None
+        reporting, bulk = self._producers()
+        seq_of = RecordEncoder(session.id, None).seq_of
         topic, key = self.topic, session.id.encode()
-        acks: _Acks | None = None
-        reported = -1
-        try:
-            it = iter(readings)
-            first = next(it, None)
-            if first is None:
-                return None
-            acks = _Acks(encoder, first.seq)
-            reported = first.seq - 1
-            deliver = acks.report
-            for n, r in enumerate(itertools.chain((first,), it), 1):
-                value = encode(r)
+        position = self._send_first(reporting, first_chunk[0], key, session)
+        last = upto = seq_of(first_chunk[0])
+        if on_acked is not None:
+            on_acked(upto, position)
+        self._failures = []
+        produce, poll = bulk.produce, bulk.poll
+        window_started = time.monotonic()
+        for chunk in chain((first_chunk[1:],), records):
+            if not chunk:
+                continue
+            if seq_of(chunk[0]) != last + 1:
+                raise RuntimeError(f"records of session {session.id} out of order at seq {last + 1}")
+            for value in chunk:
                 try:
-                    produce(topic, value, key, on_delivery=deliver)
-                except BufferError:  # the local queue is full: wait for deliveries, then retry once more
+                    produce(topic, value, key)
+                except BufferError:  # the local queue is full: let deliveries drain it, then retry
                     while True:
                         poll(0.05)
-                        self._check(acks)
+                        self._check(session)
                         try:
-                            produce(topic, value, key, on_delivery=deliver)
+                            produce(topic, value, key)
                             break
                         except BufferError:
                             continue
-                if n % 2000 == 0:
-                    acks.produced = n
-                    poll(0)
-                    while acks.outstanding > MAX_OUTSTANDING:  # bounded queueing time (see above)
-                        poll(0.05)
-                        self._check(acks)
-                    self._check(acks)
-                    if on_acked is not None and acks.upto - reported >= ACK_EVERY and acks.position() is not None:
-                        reported = acks.upto
-                        on_acked(reported, acks.position())  # type: ignore[arg-type]
-            acks.produced = n
-            deadline = time.monotonic() + self.message_timeout_ms / 1000 + 10
-            while acks.outstanding > 0:
-                poll(0.2)
-                self._check(acks)
-                if on_acked is not None and acks.upto - reported >= ACK_EVERY and acks.position() is not None:
-                    reported = acks.upto
-                    on_acked(reported, acks.position())  # type: ignore[arg-type]
-                if time.monotonic() > deadline:
-                    raise self._unavailable(f"did not acknowledge {acks.outstanding} records of session {session.id}")
-            self._check(acks)
-            position = acks.position()
-            if position is None or acks.ahead:
-                raise self._unavailable(f"acknowledged only part of session {session.id}")
-        finally:
-            # whatever happened, the contiguous acknowledged prefix is durable: move the mark there
-            if acks is not None and on_acked is not None and acks.upto > reported and acks.position() is not None:
-                on_acked(acks.upto, acks.position())  # type: ignore[arg-type]
+            last += len(chunk)
+            poll(0)
+            while len(bulk) > MAX_OUTSTANDING:  # bounded queueing time (see above)
+                poll(0.05)
+                self._check(session)
+            self._check(session)
+            if last - upto >= WINDOW or time.monotonic() - window_started >= WINDOW_SECONDS:
+                upto = self._checkpoint(bulk, session, last, position, on_acked)
+                window_started = time.monotonic()
+        if last > upto:
+            self._checkpoint(bulk, session, last, position, on_acked)
         return position
 
-    def _check(self, acks: _Acks) -> None:
-        err = acks.error
-        if err is None:
-            return
-        if err.code() == KafkaError._MSG_TIMED_OUT:
-            what = f"did not acknowledge records within {self.message_timeout_ms / 1000:g} s (is it down?)"
-        else:
-            what = "refused records"
-        raise self._unavailable(what, err)
+    def _send_first(self, reporting: Producer, value: Any, key: bytes, session: Session) -> QueuePosition:
+        """Produce one record and wait for its delivery report: where the session's records start."""
+        reports: list[tuple[KafkaError | None, int | None, int | None]] = []
+        reporting.produce(
+            self.topic, value, key, on_delivery=lambda err, msg: reports.append((err, msg.partition(), msg.offset()))
+        )
+        reporting.flush(self.message_timeout_ms / 1000 + 5)
+        if not reports:
+            raise self._unavailable(f"did not acknowledge the first record of session {session.id}")
+        err, partition, offset = reports[0]
+        if err is not None or partition is None or offset is None:
+            raise self._unavailable(self._what_failed(err) if err else "gave no offset", err)
+        return QueuePosition(partition, offset)
 
-    def _discard_producer(self) -> None:
-        """After a failure nothing queued may land later behind a resumed publish: purge and drop it."""
-        producer, self._producer = self._producer, None
-        if producer is not None:
+    def _checkpoint(
+        self,
+        bulk: Producer,
+        session: Session,
+        last: int,
+        position: QueuePosition,
+        on_acked: Callable[[int, QueuePosition], None] | None,
+    ) -> int:
+        """Wait until every record produced has its delivery report; with no failure, all up to
+        ``last`` are acknowledged: move the mark there."""
+        left = bulk.flush(self.message_timeout_ms / 1000 + 10)
+        self._check(session)
+        if left:
+            raise self._unavailable(f"did not acknowledge {left} records of session {session.id}")
+        if on_acked is not None:
+            on_acked(last, position)
+        return last
+
+    def _check(self, session: Session) -> None:
+        if self._failures:
+            err, n = self._failures[0], len(self._failures)
+            raise self._unavailable(f"{self._what_failed(err)} ({n} records of session {session.id})", err)
+
+    def _what_failed(self, err: KafkaError) -> str:
+        if err.code() == KafkaError._MSG_TIMED_OUT:
+            return f"did not acknowledge records within {self.message_timeout_ms / 1000:g} s (is it down?)"
+        return "did not take records"
+
+    def _discard_producers(self) -> None:
+        """After a failure nothing queued may land later behind a resumed publish: purge and drop them."""
+        producers = (self._reporting, self._bulk)
+        self._reporting = self._bulk = None
+        for producer in producers:
+            if producer is None:
+                continue
             try:
                 producer.purge(in_queue=True, in_flight=True, blocking=False)
                 producer.flush(0)
@@ -370,6 +313,22 @@ class KafkaQueue:
             if self._consumer is not None:
                 self._consumer.close()
                 self._consumer = None
-            if self._producer is not None:
-                self._producer.flush(5)
-                self._producer = None
+            for producer in (self._reporting, self._bulk):
+                if producer is not None:
+                    producer.flush(5)
+            self._reporting = self._bulk = None
+            for staged in self._staged:
+                staged.discard()
+            self._staged.clear()
+
+
+def _encoded(encoder: RecordEncoder, readings: Iterable[Reading]) -> Iterator[list[str]]:
+    """Readings (from the store, or a caller's list) as chunks of encoded records."""
+    encode, chunk = encoder.encode, []
+    for r in readings:
+        chunk.append(encode(r))
+        if len(chunk) >= CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import json
 import os
 import queue
 import threading
@@ -30,19 +29,13 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
+from hrviz.adapters.queue.records import decode
 from hrviz.core.errors import BackendUnavailable
 from hrviz.core.model import Reading
 from hrviz.core.ports import QueuePosition
 
 BUFFER = 5000  # readings buffered per subscription before it is parked
 IDLE_TIMEOUT = 30.0  # seconds without a single new reading before replay gives up
-
-
-def decode(value: bytes) -> tuple[str, Reading]:
-    """A record (see queue/kafka.py) back into (session id, Reading)."""
-    d = json.loads(value)
-    reading = Reading(int(d["seq"]), float(d["t"]), float(d["bpm"]), bool(d["filled"]), tuple(d["kinds"]))
-    return str(d["session"]), reading
 
 
 class _Subscription:

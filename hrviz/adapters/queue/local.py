@@ -19,11 +19,17 @@ class LocalQueue:
     def __init__(self, store: SessionStore) -> None:
         self._store = store
 
+    def stage(self, session: Session) -> None:
+        """Nothing to prepare: the store is the log."""
+        return None
+
     def publish(
         self,
         session: Session,
         readings: Iterable[Reading],
         on_acked: Callable[[int, QueuePosition], None] | None = None,
+        *,
+        from_seq: int | None = None,
     ) -> QueuePosition | None:
         return QueuePosition(0, 0)
 

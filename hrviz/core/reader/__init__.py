@@ -32,6 +32,7 @@ def read_series(
     on_progress: Callable[[int], None] | None = None,
     on_chunk: Callable[[array, array], None] | None = None,
     chunk_rows: int = 65_536,
+    on_layout: Callable[[int | None], None] | None = None,
     window: tuple[float | None, float | None] = (None, None),
 ) -> list[Series]:
     """Read a heart-rate CSV into one :class:`Series` per subject, in order of first appearance.
@@ -43,7 +44,8 @@ def read_series(
     ``on_chunk``: for a single-subject file in time order, (ts, bpm) arrays are handed out as the
     file is read and the returned Series holds only what was left (rows and duplicates still
     count the whole file). A multi-subject layout, or a file that goes back in time after a chunk,
-    raises :class:`Unstreamable`: read it again without ``on_chunk``.
+    raises :class:`Unstreamable`: read it again without ``on_chunk``. ``on_layout(tz_offset_min)``
+    tells the file's UTC offset as soon as it is known, before any chunk.
 
     FIT, TCX, GPX, Apple Health, Takeout JSON and gzip are told by their content and read by
     :mod:`formats` (``window`` = (since, until) in unix seconds is applied there while reading).
@@ -58,6 +60,8 @@ def read_series(
     stream, on_progress = peeked, None  # the peeked stream reports the progress
     text = TextSource(stream, source, on_progress)
     layout = sniff(text.head, source, interval)
+    if on_layout is not None:
+        on_layout(layout.tz_offset_min)
     measured = False  # did a chunk already handed out hold a usable value?
 
     def hand_out(ts: array, bpm: array) -> None:

@@ -1,0 +1,115 @@
+"""The Kafka record of one reading (docs/outbox.md), encoded and decoded in one place.
+
+``{"session", "seq", "ts" (ISO-8601 in the file's offset), "t" (epoch seconds), "bpm", "filled",
+"kinds": [...]}``, UTF-8 JSON, keyed by session id. Encoding runs once per reading (a million
+times for a large file), so it is hand-rolled: :meth:`RecordEncoder.encode_batch` formats a whole
+:class:`ReadingBatch` from its columns, building the ISO times minute by minute when the batch is
+consecutive whole seconds (the usual 1 Hz recording); :meth:`RecordEncoder.encode` is the same
+record for one :class:`Reading`. A test holds both equal to ``json.dumps`` of the documented dict.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from hrviz.core.model import Reading, ReadingBatch, format_ts
+
+
+def _minute_head(minute: int) -> str:
+    return datetime.fromtimestamp(minute * 60, UTC).strftime("%Y-%m-%dT%H:%M:")
+
+
+class RecordEncoder:
+    """Encodes one session's readings; ``seq_of`` reads the seq back from a record cheaply."""
+
+    def __init__(self, session_id: str, tz_offset_min: int | None) -> None:
+        self.prefix = '{"session":' + json.dumps(session_id) + ',"seq":'
+        self._prefix_len = len(self.prefix.encode())
+        self.tz_offset_min = self._tz = tz_offset_min
+        self._offset = (tz_offset_min or 0) * 60
+        if tz_offset_min is None:
+            suffix = ""
+        elif tz_offset_min == 0:
+            suffix = "Z"
+        else:
+            hours, minutes = divmod(abs(tz_offset_min), 60)
+            suffix = f"{'+' if tz_offset_min > 0 else '-'}{hours:02d}:{minutes:02d}"
+        # what follows the date-and-minute part of "ts", up to the value of "t"
+        self._tails = [f'{sec:02d}{suffix}","t":' for sec in range(60)]
+        self._heads: dict[int, str] = {}  # minute → "YYYY-MM-DDTHH:MM:" (consecutive readings share it)
+        self._kinds: dict[tuple[str, ...], str] = {(): "[]"}
+
+    def _head(self, minute: int) -> str:
+        head = self._heads.get(minute)
+        if head is None:
+            if len(self._heads) > 4096:
+                self._heads.clear()
+            head = self._heads[minute] = _minute_head(minute)
+        return head
+
+    def _iso_t(self, ts: float) -> str:
+        """``ts`` as the "ts" value and the ``","t":`` that follows it."""
+        if ts % 1:
+            return f'{format_ts(ts, self._tz)}","t":'
+        minute, second = divmod(int(ts) + self._offset, 60)
+        return self._head(minute) + self._tails[second]
+
+    def _kinds_json(self, kinds: tuple[str, ...]) -> str:
+        text = self._kinds.get(kinds)
+        if text is None:
+            text = self._kinds[kinds] = json.dumps(list(kinds))
+        return text
+
+    def encode(self, r: Reading) -> str:
+        return (
+            f'{self.prefix}{r.seq},"ts":"{self._iso_t(r.ts)}{r.ts!r},"bpm":{r.bpm!r},'
+            f'"filled":{"true" if r.filled else "false"},"kinds":{self._kinds_json(r.kinds)}}}'
+        )
+
+    def encode_batch(self, batch: ReadingBatch) -> list[str]:
+        """Every reading of the batch, in order: the same records as :meth:`encode`, built column-wise."""
+        ts, bpm, first = batch.ts, batch.bpm, batch.first_seq
+        isos = self._iso_ts(ts)
+        p = self.prefix
+        records = [
+            f'{p}{s},"ts":"{i}{t!r},"bpm":{b!r},"filled":false,"kinds":[]}}'
+            for s, i, t, b in zip(range(first, first + len(ts)), isos, ts, bpm, strict=True)
+        ]
+        for i, (filled, kinds) in batch.marks.items():
+            records[i] = (
+                f'{p}{first + i},"ts":"{isos[i]}{ts[i]!r},"bpm":{bpm[i]!r},'
+                f'"filled":{"true" if filled else "false"},"kinds":{self._kinds_json(kinds)}}}'
+            )
+        return records
+
+    def _iso_ts(self, ts: list[float]) -> list[str]:
+        """:meth:`_iso_t` of every value; whole minutes at a time when they are consecutive seconds."""
+        n = len(ts)
+        if not n:
+            return []
+        t0 = ts[0]
+        if t0 % 1 or ts[-1] - t0 != n - 1 or ts != [t0 + i for i in range(n)]:
+            return [self._iso_t(t) for t in ts]
+        minute, second = divmod(int(t0) + self._offset, 60)
+        out: list[str] = []
+        tails = self._tails
+        while len(out) < n:
+            head = self._head(minute)
+            take = min(60 - second, n - len(out))
+            out += [head + tail for tail in tails[second : second + take]]
+            minute, second = minute + 1, 0
+        return out
+
+    def seq_of(self, value: bytes | str) -> int:
+        start = self._prefix_len
+        if isinstance(value, bytes):
+            return int(value[start : value.index(b",", start)])
+        return int(value[start : value.index(",", start)])
+
+
+def decode(value: bytes) -> tuple[str, Reading]:
+    """A record back into (session id, Reading)."""
+    d = json.loads(value)
+    reading = Reading(int(d["seq"]), float(d["t"]), float(d["bpm"]), bool(d["filled"]), tuple(d["kinds"]))
+    return str(d["session"]), reading
