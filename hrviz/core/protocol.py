@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeGuard
 
 from hrviz.core.model import Anomaly, Reading, Session, anomaly_dict, format_ts
-from hrviz.core.replay import SPEEDS
+from hrviz.core.replay import WIRE_SPEEDS
 
 API_VERSION = 1
 CHUNK_BYTES = 256 * 1024  # what the page sends per chunk; the server accepts any size under max_size
@@ -67,6 +67,7 @@ class Replay:
     from_seq: int
     speed: float | None = None
     paused: bool = False
+    history_from: int | None = None  # also send readings [history_from, from_seq) in "history" pages
 
 
 Message = Upload | Chunk | Control | SetSpeed | Replay
@@ -107,7 +108,11 @@ def parse(text: str | bytes, max_upload: int) -> Message:
         paused = False if msg.get("paused") is None else msg["paused"]
         if not isinstance(paused, bool):  # "false" (a string) is truthy: refuse it rather than guess
             raise ProtocolError("bad_message", f'"paused" must be true or false, not {_show(paused)}')
-        return Replay(sid, seq if kind == "replay" else seq + 1, speed, paused)
+        start = seq if kind == "replay" else seq + 1
+        history = msg.get("history_from")
+        if history is not None and (not _integer(history) or not 0 <= history <= MAX_SEQ):
+            raise ProtocolError("bad_message", '"history_from" must be a non-negative integer')
+        return Replay(sid, start, speed, paused, None if history is None else min(history, start))
     raise ProtocolError("unknown_type", f"unknown message type {_show(kind)}")
 
 
@@ -124,8 +129,8 @@ def _show(value: Any, limit: int = 40) -> str:
 def _speed(value: Any) -> float:
     # SPEEDS are small: compare ints as ints (float() of a 400-digit int raises OverflowError)
     ok = isinstance(value, float) or (_integer(value) and abs(value) <= MAX_SEQ)
-    if not ok or float(value) not in SPEEDS:
-        allowed = ", ".join(f"{s:g}" for s in SPEEDS)
+    if not ok or float(value) not in WIRE_SPEEDS:
+        allowed = ", ".join(f"{s:g}" for s in WIRE_SPEEDS)
         raise ProtocolError("bad_speed", f"speed must be one of {allowed}, not {_show(value)}")
     return float(value)
 

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 
 from hrviz.core.model import Anomaly
 
-SPEEDS = (1.0, 2.0, 5.0, 10.0, 60.0)
+SPEEDS = (1.0, 2.0, 5.0, 10.0, 60.0, 600.0)
+MAX_SPEED = 1_000_000.0  # "as fast as the viewer takes them": serve paces it by its send queue, not the clock
+WIRE_SPEEDS = (*SPEEDS, MAX_SPEED)  # what a browser may ask for (the terminal's ladder stops at 600x)
 
 
 @dataclass(slots=True)
@@ -76,7 +78,7 @@ class ReplayClock:
 
 
 def faster(speed: float) -> float:
-    """The next speed up the 1×, 2×, 5×, 10×, 60× ladder (stays at the top)."""
+    """The next speed up the 1×, 2×, 5×, 10×, 60×, 600× ladder (stays at the top)."""
     return next((s for s in SPEEDS if s > speed), SPEEDS[-1])
 
 

@@ -223,7 +223,7 @@ def test_pause_resume_speed_and_restart(server: Running) -> None:
         assert first["seq"] == 0
         send(ws, type="speed", speed=3)
         err, _ = until(ws, "error")
-        assert err["code"] == "bad_speed" and "1, 2, 5, 10, 60" in err["message"]
+        assert err["code"] == "bad_speed" and "1, 2, 5, 10, 60, 600, 1e+06" in err["message"]
 
 
 def test_resume_from_after_a_dropped_connection_has_no_gap_and_no_duplicate(server: Running) -> None:
@@ -257,8 +257,9 @@ def test_a_paused_resume_sends_nothing_until_resumed(server: Running) -> None:
         send(ws, type="resume_from", session_id=session["id"], seq=99, speed=60, paused=True)
         replay, _ = until(ws, "replay")
         assert replay["paused"] and replay["from_seq"] == 100
-        with pytest.raises(TimeoutError):
-            recv(ws, 1.0)
+        with pytest.raises(TimeoutError):  # the session's overview and events, and nothing of the replay
+            while True:
+                assert recv(ws, 1.0)["type"] in ("overview", "events")
         send(ws, type="resume")
         first, _ = until(ws, "reading")
         assert first["seq"] == 100

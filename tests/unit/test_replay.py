@@ -51,8 +51,8 @@ def test_restart_from_a_given_point() -> None:
 
 
 def test_speed_ladder() -> None:
-    assert [faster(s) for s in (1, 2, 5, 10, 60)] == [2, 5, 10, 60, 60]
-    assert [slower(s) for s in (1, 2, 5, 10, 60)] == [1, 1, 2, 5, 10]
+    assert [faster(s) for s in (1, 2, 5, 10, 60, 600)] == [2, 5, 10, 60, 600, 600]
+    assert [slower(s) for s in (1, 2, 5, 10, 60, 600)] == [1, 1, 2, 5, 10, 60]
 
 
 def test_events_are_handed_out_once_when_reached() -> None:

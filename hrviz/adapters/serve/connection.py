@@ -19,6 +19,7 @@ from typing import BinaryIO, Protocol, TypeVar
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
+from hrviz.adapters.serve.explore import Explorer, send_history
 from hrviz.adapters.serve.hub import HubRegistry
 from hrviz.adapters.serve.viewer import CLOSE_TOO_SLOW, PacingStats, Player, SendQueue
 from hrviz.core import protocol
@@ -27,7 +28,7 @@ from hrviz.core.ingest import Ingested, PublishReport
 from hrviz.core.model import Session
 from hrviz.core.ports import SessionStore
 from hrviz.core.protocol import Chunk, Control, ProtocolError, Replay, SetSpeed, Upload
-from hrviz.core.replay import SPEEDS
+from hrviz.core.replay import WIRE_SPEEDS
 
 log = logging.getLogger("hrviz.serve")
 T = TypeVar("T")
@@ -60,6 +61,9 @@ class Shared(Protocol):
 
     @property
     def upload_dir(self) -> str: ...
+
+    @property
+    def explorer(self) -> Explorer: ...
 
     async def with_store(self, fn: Callable[[SessionStore], T]) -> T: ...
 
@@ -114,11 +118,18 @@ class Connection:
         self._ingest_task: asyncio.Task[None] | None = None
         self.speed = 1.0
         self.paused = False
+        self._explored: str | None = None  # the session whose overview and events this client has
+        self._exploring: asyncio.Task[None] | None = None
 
     async def serve(self) -> None:
         cfg = self.app.config
         self.send(
-            {"type": "hello", "api": protocol.API_VERSION, "max_upload_bytes": cfg.max_upload, "speeds": list(SPEEDS)}
+            {
+                "type": "hello",
+                "api": protocol.API_VERSION,
+                "max_upload_bytes": cfg.max_upload,
+                "speeds": list(WIRE_SPEEDS),
+            }
         )
         try:
             async for raw in self.ws:
@@ -135,6 +146,8 @@ class Connection:
             await self.close()
 
     async def close(self) -> None:
+        if self._exploring is not None:
+            self._exploring.cancel()
         await self._stop_player()
         self._drop_upload()
         self.out.close()
@@ -161,7 +174,7 @@ class Connection:
         elif isinstance(msg, Chunk):
             await self._chunk(msg.data)
         elif isinstance(msg, Replay):
-            await self._play(msg.session_id, msg.from_seq, msg.speed, msg.paused)
+            await self._play(msg.session_id, msg.from_seq, msg.speed, msg.paused, msg.history_from)
         elif isinstance(msg, SetSpeed):
             self.speed = msg.speed
             if self.player is not None:
@@ -281,8 +294,8 @@ class Connection:
             }
         )
         if sessions:
-            try:
-                await self._play(sessions[0].id, 0, None, False)
+            try:  # a file of several subjects: the one with the most readings plays first
+                await self._play(max(sessions, key=lambda s: s.readings).id, 0, None, False)
             except ProtocolError as err:  # not a reply to a message: report it like one
                 self.out.put(protocol.error(err.code, err.message))
 
@@ -298,7 +311,9 @@ class Connection:
 
     # -- replay -----------------------------------------------------------------------------------
 
-    async def _play(self, session_id: str, from_seq: int, speed: float | None, paused: bool) -> None:
+    async def _play(
+        self, session_id: str, from_seq: int, speed: float | None, paused: bool, history_from: int | None = None
+    ) -> None:
         hub = await self.app.hubs.acquire(session_id)
         if hub is None:  # what plays now goes on
             raise ProtocolError("unknown_session", f"no session {session_id!r} in the store")
@@ -314,10 +329,32 @@ class Connection:
                 "from_seq": from_seq,
                 "speed": self.speed,
                 "paused": paused,
+                "history_from": history_from,
             }
         )
+        if history_from is not None:  # what was before the position, at once (a reload, a jump)
+            try:
+                await send_history(self.app.with_store, self.out, hub.session, history_from, from_seq)
+            except BaseException:
+                self.app.hubs.release(hub)
+                raise
         self.player = Player(hub, self.out, from_seq, self.speed, paused, self.app.pacing)
         self.player.start()
+        if self._explored != session_id:
+            self._explored = session_id
+            if self._exploring is not None:
+                self._exploring.cancel()
+            self._exploring = asyncio.get_running_loop().create_task(self._explore(hub.session))
+
+    async def _explore(self, session: Session) -> None:
+        """The whole session small and all its events, alongside the replay (it does not wait)."""
+        try:
+            await self.app.explorer.send_overview(self.app.with_store, self.out, session)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 — the replay goes on without its overview
+            log.exception("overview of %s failed", session.id)
+            self._explored = None
 
     async def _stop_player(self) -> None:
         if self.player is not None:

@@ -31,6 +31,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 
 from hrviz.adapters.serve.auth import guard, select_subprotocol
 from hrviz.adapters.serve.connection import Connection
+from hrviz.adapters.serve.explore import Explorer
 from hrviz.adapters.serve.hub import HubRegistry
 from hrviz.adapters.serve.static import allowed_origins, load_files, static_handler, web_dir
 from hrviz.adapters.serve.viewer import PacingStats
@@ -92,6 +93,7 @@ class App:
         self.pacing = PacingStats()
         self.uploads = 0  # uploads receiving or ingesting (event loop only)
         self.upload_dir, self._upload_lock = upload_dir(config.temp_dir)
+        self.explorer = Explorer()
 
     def backends(self) -> Backends:
         """This thread's store and queue, opened on first use."""

@@ -26,6 +26,8 @@ log = logging.getLogger("hrviz.serve")
 
 SEND_QUEUE_BYTES = 1 << 20  # queued per connection: ~6,000 readings, 100 s of 60x; only a stalled one fills it
 MESSAGE_OVERHEAD = 64  # bytes counted per queued message on top of its text (the str object itself)
+BURST = 2000  # readings sent in one wake at most; beyond that the clock restarts (no catch-up flood)
+DRAIN_EVERY = 200  # within a burst, let the queue empty after this many readings
 CLOSE_TOO_SLOW = 1013  # "try again later": the page reconnects and resumes
 
 
@@ -78,6 +80,12 @@ class SendQueue:
         end = time.monotonic() + timeout
         while not self._queue.empty() and time.monotonic() < end and not self._task.done():
             await asyncio.sleep(0.01)
+
+    async def drained(self, keep: int = 0) -> None:
+        """Wait until at most ``keep`` messages are queued: big replies and "max" speed go at the
+        pace the client reads them, instead of piling up here."""
+        while self._queue.qsize() > keep and not self._task.done() and not self.overflowed:
+            await asyncio.sleep(0.002)
 
     def close(self) -> None:
         self._task.cancel()
@@ -170,9 +178,17 @@ class Player:
         loop = asyncio.get_running_loop()
         while True:
             # never ask a paused clock: right after start() it would still hand out one reading
-            for _ in range(0 if self.clock.paused else self.clock.due(time.monotonic())):
+            owed = 0 if self.clock.paused else self.clock.due(time.monotonic())
+            burst = min(owed, BURST, hub.total - self.next_seq)
+            for i in range(burst):
                 if not await self._emit(self.next_seq):
                     return
+                if i % DRAIN_EVERY == DRAIN_EVERY - 1:
+                    await self._out.drained(DRAIN_EVERY // 4)  # "max" speed: the viewer's pace
+                    if self.clock.paused:
+                        break
+            if burst < owed and self.next_seq < hub.total:
+                self.clock.start(time.monotonic(), self.next_seq)  # what could not go now is not owed later
             if self.next_seq >= hub.total:
                 if not self._ended:
                     self._ended = True
