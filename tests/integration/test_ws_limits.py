@@ -258,3 +258,40 @@ def test_upload_files_left_by_a_killed_server_are_removed_at_the_next_start(make
     assert (live / "hrviz-upload-y.csv").exists()  # the first one is alive: its files stay
     first.stop()
     assert not live.exists()
+
+
+def test_history_is_read_a_page_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """History from 0 to the end of a long session never holds more than one page of readings."""
+    from hrviz.adapters.serve import explore
+
+    monkeypatch.setattr(explore, "HISTORY_PAGE", 1_000)
+    n = 10_500
+    queue = _ListQueue(n)
+    held: list[int] = []  # readings read from the store and not yet sent, at each page sent
+    advanced = [0]
+
+    class Store:
+        def readings(self, session_id: str, from_seq: int = 0) -> Any:
+            for r in queue.readings[from_seq:]:
+                advanced[0] = r.seq + 1
+                yield r
+
+    class Out:
+        sent_upto = 0
+
+        def put(self, message: str) -> None:
+            page = json.loads(message)
+            self.sent_upto = page["first_seq"] + len(page["bpm"])
+            held.append(advanced[0] - page["first_seq"])
+
+        async def drained(self, keep: int = 0) -> None:
+            return None
+
+    async def with_store(fn: Any) -> Any:
+        return fn(Store())
+
+    out = Out()
+    session = Session("s", "s.csv", None, "f", readings=n)
+    asyncio.run(explore.send_history(with_store, out, session, 0, n - 10))
+    assert out.sent_upto == n - 10 and len(held) == 11
+    assert max(held) <= 1_001  # before: 10,490 readings read before the first page went out

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from functools import partial
 from itertools import islice
 from typing import Protocol, TypeVar
 
@@ -73,27 +74,31 @@ class Explorer:
 
 
 async def send_history(
-    with_store: WithStore[list[str]], out: Outgoing, session: Session, start: int, stop: int
+    with_store: WithStore[str | None], out: Outgoing, session: Session, start: int, stop: int
 ) -> None:
     """Readings [start, stop) as ``history`` pages, each sent before the next is queued."""
     if start >= stop:
         return
     gap_ends = frozenset(a.end for a in session.anomalies if a.kind is Kind.GAP)
 
-    def pages(store: SessionStore) -> list[str]:
-        out_pages: list[str] = []
-        it = store.readings(session.id, start)
+    def page(store: SessionStore, first: int) -> str | None:
+        """One page from ``first``: a fresh read that seeks there, so only one page is ever held
+        (history from 0 to the end of 10M readings was a list of 10M readings)."""
+        it = store.readings(session.id, first)
         try:
-            rows = list(islice(it, stop - start))
+            rows = list(islice(it, min(HISTORY_PAGE, stop - first)))
         finally:
             close = getattr(it, "close", None)
             if close is not None:
                 close()
-        for i in range(0, len(rows), HISTORY_PAGE):
-            page = history_page(rows[i : i + HISTORY_PAGE], gap_ends)
-            out_pages.append(protocol.dumps({**page, "session_id": session.id, "last": i + HISTORY_PAGE >= len(rows)}))
-        return out_pages
+        if not rows:
+            return None
+        last = first + len(rows) >= stop
+        return protocol.dumps({**history_page(rows, gap_ends), "session_id": session.id, "last": last})
 
-    for text in await with_store(pages):
+    for first in range(start, stop, HISTORY_PAGE):
+        text = await with_store(partial(page, first=first))
+        if text is None:
+            break
         out.put(text)
         await out.drained(1)
