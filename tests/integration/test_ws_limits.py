@@ -295,3 +295,31 @@ def test_history_is_read_a_page_at_a_time(monkeypatch: pytest.MonkeyPatch) -> No
     asyncio.run(explore.send_history(with_store, out, session, 0, n - 10))
     assert out.sent_upto == n - 10 and len(held) == 11
     assert max(held) <= 1_001  # before: 10,490 readings read before the first page went out
+
+
+@pytest.mark.mysql
+@pytest.mark.kafka
+def test_a_resume_near_the_end_seeks_in_mysql_and_kafka_too(
+    mysql_url: str, kafka_topic: str, make_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hrviz.core.ingest import publish_pending
+    from hrviz.wiring import load_settings, open_backends
+    from tests import services
+
+    monkeypatch.setenv("HRVIZ_KAFKA_TOPIC", kafka_topic)
+    kafka = services.require("kafka")
+    rows = 60_000
+    text = "timestamp,bpm\n" + "".join(f"{T0 + i},{60 + i % 3}\n" for i in range(rows))
+    backends = open_backends(load_settings(mysql=mysql_url, kafka=kafka))
+    try:
+        (session,) = ingest(io.BytesIO(text.encode()), "long.csv", backends.store)
+        assert publish_pending(backends.store, backends.queue).failed is None
+    finally:
+        backends.close()
+    srv = make_server(mysql=mysql_url, kafka=kafka)
+    with client(srv) as ws:
+        send(ws, type="resume_from", session_id=session.id, seq=rows - 11, speed=60)
+        _, seqs = readings_until(ws, "end", timeout=30)
+    assert seqs == list(range(rows - 10, rows))
+    consumers = [b.queue._consumer for b in srv.server.app._opened if getattr(b.queue, "_consumer", None)]  # type: ignore[attr-defined]
+    assert consumers and sum(c.records_seen for c in consumers) < 10_000  # not the 60,000 from the start
