@@ -2,9 +2,8 @@
 
 The same object serves batch ingest (:meth:`Detector.chunks`) and one-at-a-time feeding
 (:meth:`Detector.feed`), and both run the very same loop (:meth:`Detector._consume`), so every rule
-has one home. Memory stays small whatever the recording's length: a few recent level readings, the
-open runs, the rolling cadence (``hrviz/core/cadence.py``), and at most the few readings of an
-excursion whose outcome (it came back: a spike; it stayed: a new level) is not known yet.
+has one home. Memory stays small: a few level readings, the open runs (``hrviz/core/runs.py``), the
+rolling cadence (``hrviz/core/cadence.py``), the few readings of an excursion not yet decided.
 
 The loop is on ingest's hot path (a million samples a file is ordinary), so an ordinary reading
 — on the file's rhythm, close to the level, nothing open — is checked by a handful of comparisons
@@ -17,10 +16,11 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from hrviz.core.cadence import RETUNE, Cadence
-from hrviz.core.model import Anomaly, Kind, Reading, ReadingBatch, Stats, counts_in_stats
+from hrviz.core.model import Anomaly, Kind, Reading, ReadingBatch, Stats
+from hrviz.core.runs import Excursion, Hole, Run, median
 
 Output = Reading | Anomaly
 Sample = tuple[float, float | None]
@@ -31,7 +31,6 @@ _OUT_OF_RANGE: Kinds = (str(Kind.OUT_OF_RANGE),)
 _FLATLINE: Kinds = (str(Kind.FLATLINE),)
 _EXCURSION = {str(Kind.SPIKE), str(Kind.DROP)}
 FLAT_USUAL_FACTOR = 3  # a stuck value repeats at least this many times longer than the source's usual runs
-GAP_FOLLOW = 3  # steps after a long absence that tell a hole from a change of rhythm
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,49 +47,6 @@ class DetectorConfig:
     high: float = 220.0  # above: physiologically impossible
     flatline_seconds: float = 60.0
     flatline_readings: int = 10
-
-
-@dataclass(slots=True)
-class _Run:
-    """An open run of readings that will become one event when it closes."""
-
-    kind: Kind
-    start: float
-    end: float
-    bpm: float | None = None
-    baseline: float | None = None
-
-    def event(self) -> Anomaly:
-        delta = None
-        if self.kind in (Kind.SPIKE, Kind.DROP) and self.baseline is not None and self.bpm is not None:
-            delta = round(self.bpm - self.baseline, 2)
-        return Anomaly(self.kind, self.start, self.end, self.bpm, self.baseline, delta)
-
-
-@dataclass(slots=True)
-class _Excursion(_Run):
-    values: list[float] = field(default_factory=list)  # the measured readings away from the level
-
-
-@dataclass(slots=True)
-class _Hole:
-    """A long absence whose verdict waits for the next steps: a gap, or the file slowing down."""
-
-    start: float
-    end: float
-    step: float  # the local cadence before it
-    before: float  # the step just before it
-    follow: list[float] = field(default_factory=list)
-
-    def verdict(self) -> Anomaly | None:
-        """A gap unless the file carried on at about this slow rhythm (then it is the rhythm).
-
-        At the very end of the file there is nothing after it: the step before it stands in.
-        """
-        steps = self.follow or [self.before]
-        if sorted(steps)[(len(steps) - 1) // 2] * 3 >= self.end - self.start:
-            return None
-        return Anomaly(Kind.GAP, self.start, self.end, baseline=self.step)
 
 
 class Detector:
@@ -111,11 +67,11 @@ class Detector:
         self._fill: float | None = None  # the last measured in-range value: what gets repeated
         self._level: deque[float] = deque(maxlen=max(cfg.level_readings, 1))
         self._lo, self._hi = math.inf, -math.inf  # bounds of the level, loose after old values left
-        self._missing: _Run | None = None
-        self._excursion: _Excursion | None = None
+        self._missing: Run | None = None
+        self._excursion: Excursion | None = None
         self._held: list[Reading] = []  # readings emitted during an open excursion, released when it closes
-        self._out_of_range: _Run | None = None
-        self._holes: list[_Hole] = []
+        self._out_of_range: Run | None = None
+        self._holes: list[Hole] = []
         # the current run of identical values: plain attributes, it changes on most readings
         self._flat_bpm: float | None = None
         self._flat_start = self._flat_end = 0.0
@@ -129,14 +85,14 @@ class Detector:
         """One sample (``bpm`` None or NaN when the file had no value); the outputs it completes."""
         batch, events = ReadingBatch(self._next_out()), list[Anomaly]()
         self._consume(iter(((ts, bpm),)), batch, events, math.inf)
-        self._account(batch)
+        self.stats.add_batch(batch)
         return _merge(batch, events)
 
     def finish(self) -> list[Output]:
         """Close what is still open at the end of the recording."""
         batch, events = ReadingBatch(self._next_out()), list[Anomaly]()
         self._finish(batch.append, events)
-        self._account(batch)
+        self.stats.add_batch(batch)
         return _merge(batch, events)
 
     def run(self, samples: Iterable[Sample]) -> Iterator[Output]:
@@ -156,7 +112,7 @@ class Detector:
             done = self._consume(it, batch, events, self._seq + size)
             if done:
                 self._finish(batch.append, events)
-            self._account(batch)
+            self.stats.add_batch(batch)
             yield batch, events
             if done:
                 return
@@ -238,20 +194,6 @@ class Detector:
         """Seq of the next reading to come out (held readings have been numbered already)."""
         return self._seq - len(self._held)
 
-    def _account(self, batch: ReadingBatch) -> None:
-        """Fold a batch's measured, in-range readings into the stats, with C-speed builtins."""
-        values = batch.bpm
-        if batch.marks:
-            skip = {i for i, (filled, kinds) in batch.marks.items() if not counts_in_stats(filled, kinds)}
-            if skip:
-                values = [v for i, v in enumerate(values) if i not in skip]
-        if values:
-            stats = self.stats
-            stats.count += len(values)
-            stats.total += sum(values)
-            stats.min = min(stats.min, min(values))
-            stats.max = max(stats.max, max(values))
-
     # -- one sample: every rule -------------------------------------------------------------------
 
     def _step(self, ts: float, bpm: float | None, out: list[Reading], events: list[Anomaly]) -> None:
@@ -264,7 +206,7 @@ class Detector:
             step = ts - last
             for hole in self._holes:
                 hole.follow.append(step)
-            if self._holes and len(self._holes[0].follow) >= GAP_FOLLOW:
+            if self._holes and len(self._holes[0].follow) >= Hole.FOLLOW:
                 self._judge_holes(events)
             if step > cad.missing_after:
                 if step > cad.gap_after:
@@ -307,7 +249,7 @@ class Detector:
         self._reset_level()
         cad = self.cadence
         before = cad.steps[-1] if cad.steps else cad.window[-1] if cad.window else 0.0
-        self._holes.append(_Hole(last, ts, cad.step, before))
+        self._holes.append(Hole(last, ts, cad.step, before))
 
     def _judge_holes(self, events: list[Anomaly]) -> None:
         for hole in self._holes:
@@ -326,7 +268,7 @@ class Detector:
     def _missing_cell(self, ts: float, out: list[Reading]) -> None:
         run = self._missing
         if run is None:
-            self._missing = _Run(Kind.MISSING, ts, ts, self._fill, self.cadence.step)
+            self._missing = Run(Kind.MISSING, ts, ts, self._fill, self.cadence.step)
         else:
             run.end = ts
         if self._fill is not None:  # nothing to repeat before the first measurement
@@ -364,7 +306,7 @@ class Detector:
         """One event per run of impossible values, carrying the most extreme of them."""
         run = self._out_of_range
         if run is None:
-            self._out_of_range = _Run(Kind.OUT_OF_RANGE, ts, ts, bpm)
+            self._out_of_range = Run(Kind.OUT_OF_RANGE, ts, ts, bpm)
             return
         run.end = ts
         middle = (self.config.low + self.config.high) / 2
@@ -377,10 +319,10 @@ class Detector:
         if len(level) >= self._min_level:
             self._lo, self._hi = min(level), max(level)
             if bpm - self._lo >= delta or self._hi - bpm >= delta:
-                baseline = _median(level)
+                baseline = median(level)
                 kind = Kind.SPIKE if bpm - baseline >= delta else Kind.DROP if baseline - bpm >= delta else None
                 if kind is not None:
-                    self._excursion = _Excursion(kind, ts, ts, bpm, baseline, values=[bpm])
+                    self._excursion = Excursion(kind, ts, ts, bpm, baseline, values=[bpm])
                     return (str(kind),)
         level.append(bpm)
         self._lo, self._hi = min(self._lo, bpm), max(self._hi, bpm)
@@ -448,12 +390,6 @@ class Detector:
             self.cadence.note(self._last)
         for reading in out:
             append(reading)
-
-
-def _median(values: Iterable[float]) -> float:
-    ordered = sorted(values)
-    n = len(ordered)
-    return ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
 
 
 def _merge(batch: ReadingBatch, events: list[Anomaly]) -> list[Output]:

@@ -130,6 +130,19 @@ class Stats:
     min: float = math.inf
     max: float = -math.inf
 
+    def add_batch(self, batch: ReadingBatch) -> None:
+        """Fold a batch's measured, in-range readings in, with C-speed builtins."""
+        values = batch.bpm
+        if batch.marks:
+            skip = {i for i, (filled, kinds) in batch.marks.items() if not counts_in_stats(filled, kinds)}
+            if skip:
+                values = [v for i, v in enumerate(values) if i not in skip]
+        if values:
+            self.count += len(values)
+            self.total += sum(values)
+            self.min = min(self.min, min(values))
+            self.max = max(self.max, max(values))
+
     def add(self, bpm: float) -> None:
         self.count += 1
         self.total += bpm
