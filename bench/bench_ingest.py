@@ -2,6 +2,11 @@
 
     python bench/generate.py --rows 1000000 --out bench/data/hr_1m.csv
     python bench/bench_ingest.py --file bench/data/hr_1m.csv --runs 5
+    python bench/generate.py --rows 1000000 --ahead 50 --out bench/data/hr_1m_ahead50.csv
+    python bench/bench_ingest.py --methods hrviz,hrviz-unsorted,pandas --unsorted-file bench/data/hr_1m_ahead50.csv
+
+``hrviz-unsorted`` ingests ``--unsorted-file`` (the same rows, 50 of them stamped 10 minutes ahead,
+so that the reader must sort) to hold the memory target for files out of order too.
 
 Each method runs as its own subprocess on a fresh SQLite file, in interleaved rounds whose order
 rotates (so drift and cache effects hit all methods alike), after one unmeasured warm-up each.
@@ -36,7 +41,8 @@ HERE = Path(__file__).resolve().parent
 POLL_SECONDS = 0.010
 TARGET_TIME_RATIO = 0.5  # hrviz at most half the pandas baseline's time ...
 TARGET_RSS_RATIO = 0.2  # ... and at most a fifth of its peak memory
-METHODS = ("hrviz", "pandas", "plain")
+METHODS = ("hrviz", "pandas", "plain", "hrviz-unsorted")
+DEFAULT_METHODS = ("hrviz", "pandas", "plain")
 
 
 @dataclass(slots=True)
@@ -56,7 +62,7 @@ class Run:
 
 def commands(method: str, csv: Path, db: Path, hrviz: Path) -> list[str]:
     """The command line that ingests ``csv`` into ``db`` with ``method``."""
-    if method == "hrviz":
+    if method.startswith("hrviz"):
         return [str(hrviz), "ingest", str(csv), "--db", str(db), "--json"]
     baseline = str(HERE / "pandas_baseline.py")
     return [sys.executable, baseline, str(csv), "--db", str(db), "--method", method]
@@ -112,7 +118,7 @@ def measure(
 def summarize_result(method: str, stdout: str) -> dict[str, object]:
     """The figures worth keeping from a method's JSON output (rows stored, anomalies found)."""
     data = json.loads(stdout)
-    if method != "hrviz":
+    if not method.startswith("hrviz"):
         return {"rows": data["rows"], "flagged": data["flagged"], "inner_seconds": data["seconds"]}
     session = data["sessions"][0]
     kinds: dict[str, int] = {}
@@ -120,6 +126,7 @@ def summarize_result(method: str, stdout: str) -> dict[str, object]:
         kinds[anomaly["kind"]] = kinds.get(anomaly["kind"], 0) + 1
     return {
         "rows": session["rows"],
+        "duplicates": session["duplicates"],
         "readings": session["readings"],
         "filled": session["filled"],
         "anomalies": dict(sorted(kinds.items())),
@@ -201,11 +208,13 @@ def report(runs: list[Run], rows: int, info: dict[str, object]) -> str:
             f"{median(rs, 'peak_rss_mb'):.1f} | {median(rs, 'peak_pss_mb'):.1f} | {median(rs, 'maxrss_mb'):.1f} | "
             f"{each} | {median(rs, 'load'):.1f} |"
         )
-    if "hrviz" in by:
+    ours = [m for m in by if m.startswith("hrviz")]
+    if ours:
         lines.append("")
         lines.append("| ratio (medians) | wall time | CPU time | peak RSS | peak PSS | target | verdict (RSS) |")
         lines.append("| --- | ---: | ---: | ---: | ---: | --- | --- |")
-        h = by["hrviz"]
+    for mine in ours:
+        h = by[mine]
         for ref in ("pandas", "plain"):
             if ref not in by:
                 continue
@@ -219,7 +228,12 @@ def report(runs: list[Run], rows: int, info: dict[str, object]) -> str:
                 verdict = f"time {'met' if ok_t else 'MISSED'}, memory {'met' if ok_m else 'MISSED'}"
             else:
                 target, verdict = "(reference)", ""
-            lines.append(f"| hrviz / {ref} | {t:.2f}× | {c:.2f}× | {m:.2f}× | {p:.2f}× | {target} | {verdict} |")
+            lines.append(f"| {mine} / {ref} | {t:.2f}× | {c:.2f}× | {m:.2f}× | {p:.2f}× | {target} | {verdict} |")
+        if mine != "hrviz" and "hrviz" in by:
+            t = median(h, "seconds") / median(by["hrviz"], "seconds")
+            m = median(h, "peak_rss_mb") / median(by["hrviz"], "peak_rss_mb")
+            p = median(h, "peak_pss_mb") / median(by["hrviz"], "peak_pss_mb")
+            lines.append(f"| {mine} / hrviz (sorted) | {t:.2f}× | | {m:.2f}× | {p:.2f}× | (reference) | |")
     return "\n".join(lines)
 
 
@@ -228,7 +242,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--file", type=Path, default=HERE / "data" / "hr_1m.csv", help="CSV to ingest")
     parser.add_argument("--runs", type=int, default=5, help="measured runs per method (default 5)")
     parser.add_argument("--warmup", type=int, default=1, help="unmeasured runs per method first (default 1)")
-    parser.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated subset of {METHODS}")
+    parser.add_argument(
+        "--methods", default=",".join(DEFAULT_METHODS), help=f"comma-separated subset of {METHODS}"
+    )
+    parser.add_argument(
+        "--unsorted-file",
+        type=Path,
+        default=HERE / "data" / "hr_1m_ahead50.csv",
+        help="CSV for hrviz-unsorted (bench/generate.py --ahead 50)",
+    )
     parser.add_argument(
         "--hrviz",
         type=Path,
@@ -247,6 +269,9 @@ def main(argv: list[str] | None = None) -> int:
     if "hrviz" in methods and not args.hrviz.exists():
         parser.error(f"{args.hrviz} not found; pip install -e . into this venv or pass --hrviz")
     csv = args.file.resolve()
+    if "hrviz-unsorted" in methods and not args.unsorted_file.is_file():
+        parser.error(f"{args.unsorted_file} not found; run bench/generate.py --ahead 50 first")
+    files = {m: (args.unsorted_file.resolve() if m == "hrviz-unsorted" else csv) for m in methods}
     with csv.open("rb") as f:
         rows = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b"")) - 1  # minus the header
 
@@ -256,12 +281,12 @@ def main(argv: list[str] | None = None) -> int:
         scratch = Path(tmp)
         for i in range(args.warmup):
             for method in methods:
-                run = run_once(method, -1 - i, csv, args.hrviz, scratch)
+                run = run_once(method, -1 - i, files[method], args.hrviz, scratch)
                 print(f"warm-up {method}: {run.seconds:.2f} s, {run.peak_rss_mb:.0f} MB RSS", file=sys.stderr)
         for i in range(args.runs):
             order = methods[i % len(methods) :] + methods[: i % len(methods)]  # rotate who goes first
             for method in order:
-                run = run_once(method, i, csv, args.hrviz, scratch)
+                run = run_once(method, i, files[method], args.hrviz, scratch)
                 runs.append(run)
                 print(
                     f"round {i + 1}/{args.runs} {method}: {run.seconds:.2f} s, {run.cpu_seconds:.2f} s CPU, "

@@ -9,6 +9,10 @@ blank cells, placeholder ``0`` values, a few gaps of more than 60 s, short holes
 out-of-range values (< 30 or > 220 bpm) and one flatline (a stuck sensor). The same ``--seed``
 always gives the byte-identical file. A summary of what was injected goes to stderr (or, with
 ``--truth``, to a JSON file).
+
+``--ahead N`` stamps N rows, evenly spread, 10 minutes ahead of their place (the out-of-order file
+of issue 8: every row after each of them goes back in time until the clock catches up), with the
+same values otherwise, for measuring the reader's sort.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ P_ZERO = 1 / 1000
 P_HOLE = 1 / 5000
 P_OUT_OF_RANGE = 1 / 10_000
 GAPS_PER_MILLION = 5
+AHEAD_SECONDS = 600  # --ahead rows are stamped this far ahead
 FLATLINE_SECONDS = 150
 # Cumulative cut points for one uniform draw per row.
 CUT_SPIKE = P_SPIKE
@@ -89,7 +94,7 @@ def resting_level(clock: int) -> float:
     return 60.0 - 8.0 * math.cos(2 * math.pi * (clock / 86400.0 - 4 / 24))
 
 
-def generate(rows: int, seed: int, start: datetime, injected: Counter[str]) -> Iterator[str]:
+def generate(rows: int, seed: int, start: datetime, injected: Counter[str], ahead: int = 0) -> Iterator[str]:
     """The file's lines, header first, each newline-terminated; counts what it injects in ``injected``.
 
     A generator, so that files of any size are written in constant memory.
@@ -104,6 +109,9 @@ def generate(rows: int, seed: int, start: datetime, injected: Counter[str]) -> I
     bouts = plan_bouts(rng, rows + rows // 10)  # a little slack for the gaps and holes
     bout_index = 0
 
+    ahead_every = rows // (ahead + 1) if ahead else 0  # rows between two stamped ahead
+    if ahead:
+        injected["ahead_10_min"] = ahead
     yield "timestamp,bpm\n"
     t = 0  # seconds since the start
     first_sec = start.hour * 3600 + start.minute * 60 + start.second  # local clock at t = 0
@@ -167,7 +175,7 @@ def generate(rows: int, seed: int, start: datetime, injected: Counter[str]) -> I
                 value = str(rng.choice((rng.randint(5, 25), rng.randint(225, 300))))
                 injected["out_of_range"] += 1
 
-        sec = first_sec + t
+        sec = first_sec + t + (AHEAD_SECONDS if ahead_every and row % ahead_every == ahead_every - 1 else 0)
         day = sec // 86400
         if day != day_prefix_for:
             day_prefix_for = day
@@ -184,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     parser.add_argument("--start", default=DEFAULT_START, help=f"first timestamp with offset ({DEFAULT_START})")
     parser.add_argument("--truth", type=Path, help="also write the injected-anomaly counts as JSON here")
+    parser.add_argument("--ahead", type=int, default=0, help="rows stamped 10 minutes ahead (out of order)")
     args = parser.parse_args(argv)
 
     if args.rows < 1:
@@ -192,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     if start.tzinfo is None or start.microsecond:
         parser.error("--start needs whole seconds and a UTC offset, e.g. 2026-03-14T07:30:00+01:00")
     injected: Counter[str] = Counter()
-    lines = generate(args.rows, args.seed, start, injected)
+    lines = generate(args.rows, args.seed, start, injected, args.ahead)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w", encoding="utf-8", newline="") as f:
         while chunk := list(itertools.islice(lines, CHUNK)):

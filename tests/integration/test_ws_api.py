@@ -304,15 +304,39 @@ def expected_error(data: bytes, name: str) -> str:
 
 @pytest.mark.parametrize(
     "data",
-    [b"", b"timestamp,bpm\n2026-01-01T00:00:00,\n2026-01-01T00:00:01,\n", b"\x00\x01\x02 not a csv \xff\xfe" * 50],
-    ids=["empty", "no-values", "binary"],
+    [
+        b"",
+        b"timestamp,bpm\n2026-01-01T00:00:00,\n2026-01-01T00:00:01,\n",
+        b"\x00\x01\x02 not a csv \xff\xfe" * 50,
+        # issue 8: these got `internal` ("field larger than field limit"), or were stored
+        b"time,bpm\n1767225600,70\n1767225601," + b"7" * 2_000_000 + b"\n",
+        b"time,bpm\n1767225600,70\n" + b",".join([b"1"] * 100_000) + b"\n",
+        b"time,bpm\n1e300,70\n1767225601,71\n",
+    ],
+    ids=["empty", "no-values", "binary", "long-line", "wide-row", "first-time-1e300"],
 )
 def test_a_bad_file_gets_the_readers_precise_message(server: Running, data: bytes) -> None:
     with client(server) as ws:
-        upload(ws, data, name="bad.csv")
+        upload(ws, data, name="bad.csv", chunk=500_000 if len(data) > 500_000 else None)
         err, _ = until(ws, "error")
     assert err["code"] == "bad_file" and err["file"] == "bad.csv"
     assert err["message"] == expected_error(data, "bad.csv")
+
+
+def test_a_stray_time_is_skipped_reported_and_listing_still_works(server: Running) -> None:
+    rows = [str(1_767_225_600 + i) for i in range(3_000)]
+    rows[1_000] = "1e300"  # before issue 8: stored, and every `sessions` request closed 1011 after
+    data = ("time,bpm\n" + "".join(f"{t},{60 + i % 9}\n" for i, t in enumerate(rows))).encode()
+    with client(server) as ws:
+        upload(ws, data, name="stray.csv")
+        up, _ = until(ws, "uploaded")
+        (session,) = up["sessions"]
+        assert (session["skipped"], session["skipped_lines"]) == (1, [1_002])
+        assert session["end"] == "2026-01-01T00:49:59Z"
+    with client(server) as ws:
+        send(ws, type="sessions")
+        listing, _ = until(ws, "sessions")
+        assert [s["id"] for s in listing["sessions"]] == [session["id"]]
 
 
 def test_protocol_errors_are_precise(server: Running) -> None:
