@@ -141,3 +141,8 @@ def test_error_messages_print_undecodable_names_escaped() -> None:
     err = InputError("bad\udcff\udcfe.csv", "oops", 3)
     assert str(err) == "bad\\xff\\xfe.csv, line 3: oops"
     assert str(InputError("a\nb.csv", "oops")) == "a\\nb.csv: oops"
+
+
+def test_a_runaway_quoted_time_is_shown_cut_short() -> None:
+    err = refused('time,bpm\n"2026-01-01T00:00:00,70\n' + "2026-01-01T00:00:01,71\n" * 1_000)
+    assert err.line == 2 and len(err.message) < 150 and "…' in column 'time'" in err.message

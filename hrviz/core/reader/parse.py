@@ -17,7 +17,7 @@ from hrviz.core.errors import InputError
 from hrviz.core.reader.collect import Collector
 from hrviz.core.reader.names import is_hr_type
 from hrviz.core.reader.sniff import Layout, malformed
-from hrviz.core.reader.timestamps import EARLIEST, ISO, LATEST, absolute, year_of
+from hrviz.core.reader.timestamps import EARLIEST, ISO, LATEST, absolute, shown, year_of
 
 EPOCH = datetime(1970, 1, 1)
 NAN = math.nan
@@ -86,7 +86,7 @@ def _why(layout: Layout, cell: str, t: float, aware: bool, where: str = "") -> s
     if fmt is None or not layout.time_cols:
         return f"the time of reading{where} falls in {year_of(t)}, after 2099 (from the start plus the interval)"
     column = " + ".join(repr(layout.columns[c]) for c in layout.time_cols)
-    what = f"the time {cell!r} in column {column}{where}"
+    what = f"the time {shown(cell)} in column {column}{where}"
     if t != t:
         return f"cannot read {what}"
     if t == MIXED and fmt is ISO:

@@ -20,6 +20,7 @@ from hrviz.core.reader.timestamps import (
     implausible_number,
     is_clock_only,
     is_date_only,
+    shown,
 )
 
 HR_LOW, HR_HIGH = 25.0, 250.0
@@ -158,7 +159,7 @@ def _describe(columns: Sequence[str], header: bool, rows: Sequence[Row]) -> str:
     if header:
         return ", ".join(repr(c) for c in columns)
     first = rows[0].cells if rows else []
-    return ", ".join(f"column {i + 1} (e.g. {c!r})" for i, c in enumerate(first)) + " (no header)"
+    return ", ".join(f"column {i + 1} (e.g. {shown(c)})" for i, c in enumerate(first)) + " (no header)"
 
 
 def _pick_time(data: Sequence[Row], formats: dict[int, TimeFormat | None]) -> tuple[tuple[int, ...], TimeFormat | None]:
@@ -195,13 +196,13 @@ def _time_columns(
             index, why = number
             raise InputError(
                 source,
-                f"the time {rows[index].cells[col]!r} in column {header[col]!r} is out of range "  # type: ignore[index]
+                f"the time {shown(rows[index].cells[col])} in column {header[col]!r} is out of range "  # type: ignore[index]
                 f"({why}; times must fall in 1980–2099)",
                 rows[index].line,
             )
         bad = rows[first_unreadable([r.cells[col] for r in rows])] if rows else data[0]
         assert header is not None
-        raise InputError(source, f"cannot read the time {bad.cells[col]!r} in column {header[col]!r}", bad.line)
+        raise InputError(source, f"cannot read the time {shown(bad.cells[col])} in column {header[col]!r}", bad.line)
     content = {col: choose_format(_column(data, col), named=False) for col in range(width) if col not in exclude}
     return _pick_time(data, {c: f for c, f in content.items() if f is not None})
 

@@ -167,6 +167,11 @@ def absolute(fmt: TimeFormat | None) -> bool:
     return fmt is not None and not fmt.relative
 
 
+def shown(cell: str, width: int = 60) -> str:
+    """A cell for a message: cut short (a runaway quoted cell can hold the rest of the file)."""
+    return repr(cell if len(cell) <= width else cell[: width - 1] + "…")
+
+
 def year_of(t: float) -> str:
     """The calendar year of epoch seconds ``t``, for messages; never raises."""
     if t != t:
