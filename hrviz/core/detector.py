@@ -30,7 +30,7 @@ _MISSING: Kinds = (str(Kind.MISSING),)
 _OUT_OF_RANGE: Kinds = (str(Kind.OUT_OF_RANGE),)
 _FLATLINE: Kinds = (str(Kind.FLATLINE),)
 _EXCURSION = {str(Kind.SPIKE), str(Kind.DROP)}
-FLAT_USUAL_FACTOR = 3  # a stuck value repeats at least this many times longer than the source's usual runs
+FLAT_USUAL_FACTOR = 3  # a stuck value lasts this many times the source's long runs (90th percentile)
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,12 +290,12 @@ class Detector:
         return self._flat_qualifies()
 
     def _flat_qualifies(self) -> bool:
-        """Long enough, often enough, and far longer than this source's usual runs of one value."""
+        """Long enough, often enough, and far longer than this source's long runs of one value."""
         cfg, n = self.config, self._flat_count
         if n < cfg.flatline_readings or self._flat_end - self._flat_start < cfg.flatline_seconds:
             return False
         runs = self._runs
-        return not runs or n >= FLAT_USUAL_FACTOR * sum(runs) / len(runs)
+        return not runs or n >= FLAT_USUAL_FACTOR * sorted(runs)[len(runs) * 9 // 10]
 
     def _close_flat(self, events: list[Anomaly]) -> None:
         if self._flat_bpm is not None and self._flat_qualifies():
