@@ -41,13 +41,23 @@ function setStatus(kind, text) {
   if (kind === "offline" && uploads) uploads.offline();
 }
 
-function onOpen() {
+function onOpen(hello) {
+  speedOptions(hello.speeds);
   conn.send({ type: "sessions" });
   const saved = state.session ? null : loadPosition();
   const sid = state.session ? state.session.id : saved && saved.session_id;
   if (!sid) return;
   const seq = state.session ? state.lastSeq : saved.seq; // after a page reload too
   conn.send({ type: "resume_from", session_id: sid, seq, speed: state.speed, paused: state.paused });
+}
+
+/** The speeds the server offers (its "hello"): the page hard-codes none. */
+function speedOptions(speeds) {
+  const select = $("speed");
+  const label = (s) => (s >= 1e5 ? "max" : `${s}×`); // core/replay.py MAX_SPEED: as fast as the page takes them
+  const options = speeds.map((s) => new Option(label(s), String(s)));
+  select.replaceChildren(...options);
+  select.value = String(state.speed);
 }
 
 function savePosition() {

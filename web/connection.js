@@ -1,7 +1,6 @@
 // The WebSocket to the server, reconnecting with backoff, and the chunked upload over it.
 // The API is documented message by message in docs/api.md.
 
-const CHUNK = 256 * 1024;
 const TOKEN_KEY = "hrviz.token";
 
 /**
@@ -49,14 +48,14 @@ export class Connection {
 
   url() {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    return `${scheme}//${location.host}/ws`;
+    return `${scheme}//${location.host}/ws`; // protocol.WS_PATH: needed before any "hello"
   }
 
   open() {
     clearTimeout(this.timer);
     this.onStatus("connecting", this.attempt ? "Reconnecting…" : "Connecting…");
     // the token travels as a subprotocol, a header: a query string would land in proxies' access logs
-    const protocols = this.token ? ["hrviz", `hrviz.token.${this.token}`] : [];
+    const protocols = this.token ? ["hrviz", `hrviz.token.${this.token}`] : []; // protocol.SUBPROTOCOL, TOKEN_PREFIX
     const ws = new WebSocket(this.url(), protocols);
     this.ws = ws;
     let greeted = false;
@@ -90,7 +89,7 @@ export class Connection {
       }
       const delay = Math.min(10000, 500 * 2 ** this.attempt) * (0.75 + Math.random() * 0.5);
       this.attempt += 1;
-      const why = e.code === 1013 ? "fell behind" : "connection lost";
+      const why = e.code === 1013 ? "fell behind" : "connection lost"; // protocol.CLOSE_TOO_SLOW
       this.onStatus("offline", `Offline (${why}) — retrying in ${Math.ceil(delay / 1000)} s`);
       this.timer = setTimeout(() => this.open(), delay);
     };
@@ -134,7 +133,7 @@ export class Connection {
     this.send({ type: "upload", name: file.name, size: file.size });
     let sent = 0;
     while (sent < file.size) {
-      const slice = new Uint8Array(await file.slice(sent, sent + CHUNK).arrayBuffer());
+      const slice = new Uint8Array(await file.slice(sent, sent + this.hello.chunk_bytes).arrayBuffer());
       const target = sent + slice.length;
       const acked = new Promise((resolve, reject) => {
         this.uploadWaiter = {

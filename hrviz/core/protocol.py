@@ -1,4 +1,5 @@
-"""The browser API's messages, sans-I/O: parse what a client sent, build what the server sends.
+"""The WebSocket API's one codec, sans-I/O: what a client sends, what the server sends, and the
+constants both ends share (the path, the subprotocol, the close code, the upload chunk size).
 
 Kept pure (no sockets, no asyncio) so that every rule of docs/api.md — which fields a message
 needs, which speeds exist, how big an upload may be — is checked in one place and unit-tested
@@ -10,11 +11,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import re
 from dataclasses import dataclass, replace
 from typing import Any, TypeGuard
 
-from hrviz.core.model import Anomaly, Reading, Session, anomaly_dict, format_ts
+from hrviz.core.model import Anomaly, Kind, Reading, Session, anomaly_dict, format_ts
 from hrviz.core.replay import WIRE_SPEEDS
 
 API_VERSION = 1
@@ -245,3 +247,63 @@ def session_summary(s: Session) -> dict[str, object]:
     d = replace(s, anomalies=[]).as_dict()
     del d["anomalies"]
     return d
+
+
+# -- constants of the wire, for the server, ``hrviz watch --server`` and (through "hello") the page --
+
+WS_PATH = "/ws"  # the one websocket endpoint; everything else is the page (HTTP)
+SUBPROTOCOL = "hrviz"  # offered with a "hrviz.token.<token>" subprotocol by clients of a shared server
+TOKEN_PREFIX = "hrviz.token."
+CLOSE_TOO_SLOW = 1013  # "try again later": a viewer that fell behind; it reconnects and resumes
+
+
+def hello(max_upload: int) -> dict[str, object]:
+    """The first message on every connection: what this server accepts, so clients hard-code none of it."""
+    return {
+        "type": "hello",
+        "api": API_VERSION,
+        "max_upload_bytes": max_upload,
+        "chunk_bytes": CHUNK_BYTES,
+        "speeds": list(WIRE_SPEEDS),
+    }
+
+
+# -- what a client reads (hrviz watch --server; web/app.js reads the same fields) -------------------
+
+
+def decode(raw: str | bytes) -> dict[str, Any]:
+    """One server message as a dict with a string ``type``; unknown types are the caller's to skip."""
+    try:
+        msg = json.loads(raw)
+    except (ValueError, RecursionError) as err:
+        raise ProtocolError("bad_message", f"not valid JSON: {err}") from None
+    if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
+        raise ProtocolError("bad_message", 'every message is a JSON object with a "type"')
+    return msg
+
+
+def reading_from(msg: dict[str, Any]) -> Reading:
+    """The :class:`Reading` of a ``reading`` message (inverse of :func:`reading`); extra fields are ignored."""
+    seq, t, bpm = msg.get("seq"), msg.get("t"), msg.get("bpm")
+    filled, kinds = msg.get("filled", False), msg.get("kinds", [])
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+        raise ProtocolError("bad_message", f'"reading" needs "seq" as a non-negative integer, not {seq!r}')
+    if not isinstance(filled, bool) or not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
+        raise ProtocolError("bad_message", '"reading" needs "filled" true/false and "kinds" a list of names')
+    return Reading(seq, _number(t, "t"), _number(bpm, "bpm"), filled, tuple(kinds))
+
+
+def anomaly_from(msg: dict[str, Any]) -> Anomaly:
+    """The :class:`Anomaly` of an ``anomaly`` message (inverse of :func:`anomaly`); extra fields are ignored."""
+    try:
+        kind = Kind(str(msg.get("kind")))
+    except ValueError:
+        raise ProtocolError("bad_message", f'unknown anomaly kind {msg.get("kind")!r}') from None
+    optional = [None if msg.get(k) is None else _number(msg[k], k) for k in ("bpm", "baseline", "delta")]
+    return Anomaly(kind, _number(msg.get("t_start"), "t_start"), _number(msg.get("t_end"), "t_end"), *optional)
+
+
+def _number(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ProtocolError("bad_message", f'"{name}" must be a finite number, not {value!r}')
+    return float(value)

@@ -33,7 +33,7 @@ from websockets.typing import Origin, Subprotocol
 from hrviz.adapters.serve import auth
 from hrviz.adapters.serve.auth import tls_context
 from hrviz.adapters.serve.server import HrvizServer, ServerConfig
-from hrviz.adapters.watch import follow
+from hrviz.core import protocol
 from hrviz.wiring import load_settings, open_backends
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,9 +87,9 @@ def protocols(token: str) -> list[Subprotocol]:
 
 
 def test_watch_offers_the_token_the_way_serve_takes_it() -> None:
-    assert (
-        (follow.SUBPROTOCOL, follow.TOKEN_PREFIX) == (auth.SUBPROTOCOL, auth.TOKEN_PREFIX) == ("hrviz", "hrviz.token.")
-    )
+    # both ends take them from the API's codec (core.protocol), which the page mirrors
+    assert (auth.SUBPROTOCOL, auth.TOKEN_PREFIX) == (protocol.SUBPROTOCOL, protocol.TOKEN_PREFIX)
+    assert (protocol.SUBPROTOCOL, protocol.TOKEN_PREFIX) == ("hrviz", "hrviz.token.")
 
 
 def hello(ws: ClientConnection) -> dict[str, Any]:

@@ -30,9 +30,11 @@ from websockets.headers import parse_subprotocol
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
-SUBPROTOCOL = Subprotocol("hrviz")
-TOKEN_PREFIX = "hrviz.token."
-GUARDED = ("/ws", "/auth")  # /auth: 204 or 401, so the page can tell "needs a token" from "server down"
+from hrviz.core import protocol
+
+SUBPROTOCOL = Subprotocol(protocol.SUBPROTOCOL)
+TOKEN_PREFIX = protocol.TOKEN_PREFIX
+GUARDED = (protocol.WS_PATH, "/auth")  # /auth: 204 or 401, so the page can tell "needs a token" from "server down"
 TOKEN_CHARS = re.compile(r"[A-Za-z0-9._~-]{16,256}")  # fits a subprotocol name and a URL unescaped
 MIN_TOKEN = 16
 log = logging.getLogger("hrviz.serve")

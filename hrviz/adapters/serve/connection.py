@@ -21,14 +21,13 @@ from websockets.exceptions import ConnectionClosed
 
 from hrviz.adapters.serve.explore import Explorer, send_history
 from hrviz.adapters.serve.hub import HubRegistry
-from hrviz.adapters.serve.viewer import CLOSE_TOO_SLOW, PacingStats, Player, SendQueue
+from hrviz.adapters.serve.viewer import PacingStats, Player, SendQueue
 from hrviz.core import protocol
 from hrviz.core.errors import BackendUnavailable, InputError
 from hrviz.core.ingest import Ingested, PublishReport
 from hrviz.core.model import Session
 from hrviz.core.ports import SessionStore
 from hrviz.core.protocol import Chunk, Control, ProtocolError, Replay, SetSpeed, Upload
-from hrviz.core.replay import WIRE_SPEEDS
 
 log = logging.getLogger("hrviz.serve")
 T = TypeVar("T")
@@ -123,14 +122,7 @@ class Connection:
 
     async def serve(self) -> None:
         cfg = self.app.config
-        self.send(
-            {
-                "type": "hello",
-                "api": protocol.API_VERSION,
-                "max_upload_bytes": cfg.max_upload,
-                "speeds": list(WIRE_SPEEDS),
-            }
-        )
+        self.send(protocol.hello(cfg.max_upload))
         try:
             async for raw in self.ws:
                 try:
@@ -164,7 +156,7 @@ class Connection:
     def _too_slow(self) -> None:
         log.warning("closing a viewer that cannot keep up")
         self.app.counters["slow_closed"] += 1
-        asyncio.get_running_loop().create_task(self.ws.close(CLOSE_TOO_SLOW, "too slow: reconnect and resume"))
+        asyncio.get_running_loop().create_task(self.ws.close(protocol.CLOSE_TOO_SLOW, "too slow: reconnect and resume"))
 
     # -- dispatch ---------------------------------------------------------------------------------
 

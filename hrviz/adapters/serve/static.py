@@ -20,8 +20,8 @@ from websockets.http11 import Request, Response
 from websockets.typing import Origin
 
 import hrviz
+from hrviz.core import protocol
 
-WS_PATH = "/ws"
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
@@ -72,7 +72,7 @@ def static_handler(files: dict[str, StaticFile]):  # type: ignore[no-untyped-def
 
     def process_request(connection: ServerConnection, request: Request) -> Response | None:
         path = request.path.split("?", 1)[0]
-        if path == WS_PATH:
+        if path == protocol.WS_PATH:
             return None  # the WebSocket handshake proceeds (and its Origin is checked)
         found = files.get(path)
         if found is None:

@@ -28,7 +28,6 @@ SEND_QUEUE_BYTES = 1 << 20  # queued per connection: ~6,000 readings, 100 s of 6
 MESSAGE_OVERHEAD = 64  # bytes counted per queued message on top of its text (the str object itself)
 BURST = 2000  # readings sent in one wake at most; beyond that the clock restarts (no catch-up flood)
 DRAIN_EVERY = 200  # within a burst, let the queue empty after this many readings
-CLOSE_TOO_SLOW = 1013  # "try again later": the page reconnects and resumes
 
 
 class SendQueue:

@@ -23,14 +23,12 @@ from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
 from hrviz.adapters.watch.feed import Tick
+from hrviz.core import protocol
 from hrviz.core.errors import BackendUnavailable
-from hrviz.core.model import Anomaly, Kind, Reading
+from hrviz.core.model import Anomaly
 from hrviz.core.replay import SPEEDS
 
-WS_PATH = "/ws"
 # how hrviz serve takes a token (docs/api.md); spelled here too, as adapter packages stay independent
-SUBPROTOCOL = Subprotocol("hrviz")
-TOKEN_PREFIX = "hrviz.token."
 OPEN_TIMEOUT = 5.0  # seconds to connect and hear back about the session
 POLL = 0.05  # seconds between polls of the message queue (the UI also waits on keys)
 RECONNECT_DELAYS = (0.5, 1.0, 2.0, 4.0)  # backoff before each attempt; then the loss is final
@@ -83,11 +81,13 @@ class ServerFeed:
             ws.send(json.dumps(request))
             while True:
                 try:
-                    msg = json.loads(ws.recv(timeout=OPEN_TIMEOUT))
+                    msg = protocol.decode(ws.recv(timeout=OPEN_TIMEOUT))
                 except TimeoutError:
                     raise BackendUnavailable(f"{self.url} did not answer the replay request") from None
                 except ConnectionClosed as err:
                     raise BackendUnavailable(f"{self.url} closed the connection: {err}") from None
+                except protocol.ProtocolError as err:
+                    raise BackendUnavailable(f"{self.url} is not an hrviz server: {err}") from None
                 kind = msg.get("type")
                 if kind == "replay":
                     return ws, msg
@@ -113,7 +113,7 @@ class ServerFeed:
     def _relay(self) -> None:
         try:
             for raw in self._ws:
-                msg = json.loads(raw)
+                msg = protocol.decode(raw)
                 if msg.get("type") == "reading":
                     self._last_seq = int(msg["seq"])
                 elif msg.get("type") == "end":
@@ -163,15 +163,11 @@ class ServerFeed:
                 ticks.append(Tick(None, self._pending))
                 self._pending = []
             self.done = True
-        elif kind == "reading":
-            ticks.append(Tick(reading_of(msg), self._pending))
-            self._pending = []
-        elif kind == "anomaly":
-            event = anomaly_of(msg)
-            key = (str(event.kind), event.start, event.end)
-            if key not in self._seen:
-                self._seen.add(key)
-                self._pending.append(event)
+        elif kind in ("reading", "anomaly"):
+            try:
+                self._take(msg, ticks)
+            except protocol.ProtocolError as err:
+                self.message = f"a message the server sent could not be read: {err}"
         elif kind == "end":
             self.done = True  # the server keeps the connection open; the replay is over
         elif kind == "state":
@@ -181,6 +177,17 @@ class ServerFeed:
             self.message = str(msg.get("message", "server error"))
         elif kind == "_status":
             self.message = msg.get("message")
+
+    def _take(self, msg: dict[str, Any], ticks: list[Tick]) -> None:
+        if msg["type"] == "reading":
+            ticks.append(Tick(protocol.reading_from(msg), self._pending))
+            self._pending = []
+            return
+        event = protocol.anomaly_from(msg)
+        key = (str(event.kind), event.start, event.end)
+        if key not in self._seen:
+            self._seen.add(key)
+            self._pending.append(event)
 
     def next_at(self, now: float) -> float | None:
         return None if self.done else now + POLL
@@ -215,7 +222,7 @@ def ws_url(server: str) -> str:
     scheme = {"http": "ws", "https": "wss"}.get(scheme.lower(), scheme.lower())
     host, _, path = rest.partition("/")
     if not path.strip("/"):
-        path = WS_PATH.lstrip("/")
+        path = protocol.WS_PATH.lstrip("/")
     return f"{scheme}://{host}/{path}"
 
 
@@ -236,7 +243,7 @@ def split_token(server: str, token: str | None) -> tuple[str, str | None]:
 
 
 def _open(url: str, token: str | None = None) -> ClientConnection:
-    protocols = [SUBPROTOCOL, Subprotocol(TOKEN_PREFIX + token)] if token else None
+    protocols = [Subprotocol(protocol.SUBPROTOCOL), Subprotocol(protocol.TOKEN_PREFIX + token)] if token else None
     try:
         return connect(url, open_timeout=OPEN_TIMEOUT, max_size=None, subprotocols=protocols)
     except InvalidURI:
@@ -250,16 +257,3 @@ def _open(url: str, token: str | None = None) -> ClientConnection:
         raise BackendUnavailable(f"cannot reach hrviz serve at {url}: {err}") from None
 
 
-def reading_of(msg: dict[str, Any]) -> Reading:
-    return Reading(
-        int(msg["seq"]), float(msg["t"]), float(msg["bpm"]), bool(msg.get("filled")), tuple(msg.get("kinds") or ())
-    )
-
-
-def anomaly_of(msg: dict[str, Any]) -> Anomaly:
-    def opt(key: str) -> float | None:
-        value = msg.get(key)
-        return None if value is None else float(value)
-
-    kind, start, end = Kind(msg["kind"]), float(msg["t_start"]), float(msg["t_end"])
-    return Anomaly(kind, start, end, opt("bpm"), opt("baseline"), opt("delta"))
