@@ -59,6 +59,24 @@ def test_json_output_has_the_documented_shape(tmp_path: Path) -> None:
         assert 0 <= a["severity"] <= 1 and a["sentence"]
     spike = next(a for a in session["anomalies"] if a["kind"] == "spike")
     assert spike["delta"] >= 30 and spike["baseline"] is not None
+    assert spike["sentence"] == "Rose 43 bpm from a 62 bpm baseline to 105 bpm for 2 s, then came back"
+    # measured, in-range readings only: the 255 and the filled readings are left out
+    assert session["stats"] == {"min": 61.0, "mean": 96.46, "max": 129.0}
+    assert session["cadence"] == {
+        "median_s": 1,
+        "segments": [{"start": session["start"], "end": session["end"], "every_s": 1, "usual_max_s": 1, "notes": []}],
+    }
+    assert session["ignored"] == {"placeholder 0": 1}  # the demo has one 0 (a paused strap)
+
+
+def test_rich_summary_lists_the_most_severe_events_first_in_words(tmp_path: Path) -> None:
+    done = hrviz(DEMO, db=tmp_path / "h.db")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("severity"))
+    assert "Impossible value 255 bpm (one reading)" in lines[first + 1]  # 0.94: the most severe
+    assert "Rose 43 bpm from a 62 bpm baseline" in lines[first + 2]
+    assert "ms" not in done.stdout and "2.9994" not in done.stdout
 
 
 def test_rich_summary_names_the_counts(tmp_path: Path) -> None:
