@@ -323,3 +323,32 @@ def test_a_resume_near_the_end_seeks_in_mysql_and_kafka_too(
     assert seqs == list(range(rows - 10, rows))
     consumers = [b.queue._consumer for b in srv.server.app._opened if getattr(b.queue, "_consumer", None)]  # type: ignore[attr-defined]
     assert consumers and sum(c.records_seen for c in consumers) < 10_000  # not the 60,000 from the start
+
+
+def test_waiting_for_a_client_that_never_reads_costs_no_cpu() -> None:
+    """History and event pages wait for the client to read; 1,000 stalled ones must not spin."""
+    from hrviz.adapters.serve.viewer import SendQueue
+
+    async def scenario() -> tuple[float, bool]:
+        stuck = asyncio.Event()
+
+        async def never(message: str) -> None:
+            await stuck.wait()
+
+        queues = [SendQueue(never, lambda: None) for _ in range(1000)]
+        for q in queues:
+            for i in range(5):
+                q.put(f"page {i}")
+        waits = [asyncio.create_task(q.drained(1)) for q in queues]
+        started = time.process_time()
+        await asyncio.sleep(1.0)
+        spent = time.process_time() - started
+        pending = not any(w.done() for w in waits)
+        for q in queues:
+            q.close()  # wakes the waits: the sender stopped
+        await asyncio.wait_for(asyncio.gather(*waits), 5)
+        return spent, pending
+
+    spent, pending = asyncio.run(scenario())
+    assert pending
+    assert spent < 0.1  # before: 0.7 s of CPU per second, each polling every 2 ms

@@ -42,6 +42,7 @@ class SendQueue:
         self.limit = limit
         self.queued = 0  # bytes waiting, counted as len(text) + MESSAGE_OVERHEAD
         self.overflowed = False
+        self._moved = asyncio.Event()  # set when the queue shrinks or the sender stops (wakes drained)
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     def put(self, message: str) -> None:
@@ -61,18 +62,23 @@ class SendQueue:
         while not self._queue.empty():
             self._queue.get_nowait()
         self.queued = 0
+        self._moved.set()
 
     async def _run(self) -> None:
-        while True:
-            message = await self._queue.get()
-            self.queued = max(0, self.queued - len(message) - MESSAGE_OVERHEAD)
-            try:
-                await self._send(message)
-            except ConnectionClosed:
-                self._drop()
-                return  # the handler cleans up
-            except Exception:  # noqa: BLE001 — one message that cannot be sent must not end the sender
-                log.exception("could not send a message; dropped it")
+        try:
+            while True:
+                message = await self._queue.get()
+                self.queued = max(0, self.queued - len(message) - MESSAGE_OVERHEAD)
+                self._moved.set()
+                try:
+                    await self._send(message)
+                except ConnectionClosed:
+                    self._drop()
+                    return  # the handler cleans up
+                except Exception:  # noqa: BLE001 — one message that cannot be sent must not end the sender
+                    log.exception("could not send a message; dropped it")
+        finally:
+            self._moved.set()
 
     async def flush(self, timeout: float = 2.0) -> None:
         """Give queued messages a moment to leave (before a deliberate close)."""
@@ -83,8 +89,10 @@ class SendQueue:
     async def drained(self, keep: int = 0) -> None:
         """Wait until at most ``keep`` messages are queued: big replies and "max" speed go at the
         pace the client reads them, instead of piling up here."""
+        # woken by the sender, not by polling: a client that never reads must cost no CPU
         while self._queue.qsize() > keep and not self._task.done() and not self.overflowed:
-            await asyncio.sleep(0.002)
+            self._moved.clear()
+            await self._moved.wait()
 
     def close(self) -> None:
         self._task.cancel()
