@@ -62,9 +62,21 @@ class ReadingBatch:
     ts: list[float] = field(default_factory=list)
     bpm: list[float] = field(default_factory=list)
     marks: dict[int, tuple[bool, tuple[str, ...]]] = field(default_factory=dict)  # offset → (filled, kinds)
+    _texts: tuple[list[str], list[str], list[str]] | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.ts)
+
+    def texts(self) -> tuple[list[str], list[str], list[str]]:
+        """Every reading's seq, ts and bpm as text (``str``, and ``repr``, which keeps a float
+        exact), made once per batch: the MySQL store's TSV and the Kafka records both print them,
+        and formatting floats is most of what either costs."""
+        texts = self._texts
+        if texts is None or len(texts[1]) != len(self.ts):
+            first = self.first_seq
+            seqs = list(map(str, range(first, first + len(self.ts))))
+            texts = self._texts = (seqs, list(map(repr, self.ts)), list(map(repr, self.bpm)))
+        return texts
 
     def __iter__(self) -> Iterator[Reading]:
         marks, seq = self.marks, self.first_seq

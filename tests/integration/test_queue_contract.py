@@ -359,3 +359,25 @@ def test_wiring_lets_kafka_stage_what_the_store_writes(tmp_path: Path) -> None:
     finally:
         kafka.close()
         embedded.close()
+
+
+def test_kafka_a_full_local_queue_loses_and_doubles_nothing(
+    kafka: ReadingQueue, kafka_topic: str, store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A producer queue far smaller than a chunk: produce() keeps refusing (BufferError) mid-chunk,
+    and publishing resumes exactly after the record that did not go in."""
+    import hrviz.adapters.queue.kafka as kafka_module
+
+    monkeypatch.setitem(kafka_module.PRODUCER, "queue.buffering.max.messages", 300)
+    readings = stored(store, "s-full", 9_000)
+    session = store.get("s-full")
+    assert session is not None
+    position = kafka.publish(session, readings)
+    assert position is not None
+    assert list(kafka.replay("s-full", position, 0)) == readings  # no count: what the topic holds now
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": services.require("kafka"), "group.id": "hrviz-test-full", "log_level": 0})
+    _, high = consumer.get_watermark_offsets(TopicPartition(kafka_topic, position.partition), timeout=10)
+    consumer.close()
+    assert high - position.first_offset == 9_000  # and not one record twice

@@ -70,3 +70,12 @@ def test_the_fast_path_crosses_midnight_in_the_files_offset() -> None:
     assert [r["ts"] for r in records[4:6]] == ["2026-03-14T23:59:59Z", "2026-03-15T00:00:00Z"]
     records = [json.loads(r) for r in RecordEncoder("s", -90).encode_batch(batch)]
     assert records[0]["ts"] == "2026-03-14T22:29:55-01:30" and records[0]["seq"] == 7
+
+
+def test_a_batch_grown_after_it_was_printed_is_printed_again() -> None:
+    batch = ReadingBatch(0, [1_700_000_000.0], [60.0])
+    encoder = RecordEncoder("s", None)
+    assert len(encoder.encode_batch(batch)) == 1
+    batch.append(Reading(1, 1_700_000_001.0, 61.5, True, ("missing",)))
+    second = json.loads(encoder.encode_batch(batch)[1])
+    assert (second["seq"], second["bpm"], second["filled"], second["kinds"]) == (1, 61.5, True, ["missing"])

@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from itertools import chain
+from itertools import chain, repeat
+from operator import length_hint
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Producer
@@ -191,31 +193,20 @@ class KafkaQueue:
             return None
         reporting, bulk = self._producers()
         seq_of = RecordEncoder(session.id, None).seq_of
-        topic, key = self.topic, session.id.encode()
+        key = session.id.encode()
         position = self._send_first(reporting, first_chunk[0], key, session)
         last = upto = seq_of(first_chunk[0])
         if on_acked is not None:
             on_acked(upto, position)
         self._failures = []
-        produce, poll = bulk.produce, bulk.poll
+        poll = bulk.poll
         window_started = time.monotonic()
         for chunk in chain((first_chunk[1:],), records):
             if not chunk:
                 continue
             if seq_of(chunk[0]) != last + 1:
                 raise RuntimeError(f"records of session {session.id} out of order at seq {last + 1}")
-            for value in chunk:
-                try:
-                    produce(topic, value, key)
-                except BufferError:  # the local queue is full: let deliveries drain it, then retry
-                    while True:
-                        poll(0.05)
-                        self._check(session)
-                        try:
-                            produce(topic, value, key)
-                            break
-                        except BufferError:
-                            continue
+            self._produce_all(bulk, chunk, key, session)
             last += len(chunk)
             poll(0)
             while len(bulk) > MAX_OUTSTANDING:  # bounded queueing time (see above)
@@ -228,6 +219,26 @@ class KafkaQueue:
         if last > upto:
             self._checkpoint(bulk, session, last, position, on_acked)
         return position
+
+    def _produce_all(self, bulk: Producer, chunk: list[Any], key: bytes, session: Session) -> None:
+        """``produce`` every record of the chunk, in order; the loop runs in C (``map``), a Python
+        loop around a million calls cost a tenth of the publish."""
+        records = iter(chunk)
+        produce, topic = bulk.produce, self.topic
+        while True:
+            try:
+                deque(map(produce, repeat(topic), records, repeat(key)), maxlen=0)
+                return
+            except BufferError:  # the local queue is full: the record map took last did not go in
+                value = chunk[len(chunk) - length_hint(records) - 1]
+            while True:  # let deliveries drain the queue, then retry that record; go on after it
+                bulk.poll(0.05)
+                self._check(session)
+                try:
+                    produce(topic, value, key)
+                    break
+                except BufferError:
+                    continue
 
     def _send_first(self, reporting: Producer, value: Any, key: bytes, session: Session) -> QueuePosition:
         """Produce one record and wait for its delivery report: where the session's records start."""

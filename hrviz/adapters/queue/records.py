@@ -69,16 +69,16 @@ class RecordEncoder:
 
     def encode_batch(self, batch: ReadingBatch) -> list[str]:
         """Every reading of the batch, in order: the same records as :meth:`encode`, built column-wise."""
-        ts, bpm, first = batch.ts, batch.bpm, batch.first_seq
-        isos = self._iso_ts(ts)
+        seqs, ts, bpm = batch.texts()  # shared with the store's TSV: each float is printed once
+        isos = self._iso_ts(batch.ts)
         p = self.prefix
         records = [
-            f'{p}{s},"ts":"{i}{t!r},"bpm":{b!r},"filled":false,"kinds":[]}}'
-            for s, i, t, b in zip(range(first, first + len(ts)), isos, ts, bpm, strict=True)
+            f'{p}{s},"ts":"{i}{t},"bpm":{b},"filled":false,"kinds":[]}}'
+            for s, i, t, b in zip(seqs, isos, ts, bpm, strict=True)
         ]
         for i, (filled, kinds) in batch.marks.items():
             records[i] = (
-                f'{p}{first + i},"ts":"{isos[i]}{ts[i]!r},"bpm":{bpm[i]!r},'
+                f'{p}{seqs[i]},"ts":"{isos[i]}{ts[i]},"bpm":{bpm[i]},'
                 f'"filled":{"true" if filled else "false"},"kinds":{self._kinds_json(kinds)}}}'
             )
         return records

@@ -75,10 +75,10 @@ def tsv_lines(batch: ReadingBatch) -> str:
 
     Works on the batch's columns: most readings are plain measurements, and only the few marked
     ones (filled, or part of an anomaly) need their flags and kinds looked up."""
-    first, ts, bpm = batch.first_seq, batch.ts, batch.bpm
-    lines = [f"{first + i}\t{t!r}\t{b!r}\t0\t\n" for i, (t, b) in enumerate(zip(ts, bpm, strict=True))]
+    seqs, ts, bpm = batch.texts()
+    lines = [f"{s}\t{t}\t{b}\t0\t\n" for s, t, b in zip(seqs, ts, bpm, strict=True)]
     for i, (filled, kinds) in batch.marks.items():
-        lines[i] = f"{first + i}\t{ts[i]!r}\t{bpm[i]!r}\t{1 if filled else 0}\t{','.join(kinds)}\n"
+        lines[i] = f"{seqs[i]}\t{ts[i]}\t{bpm[i]}\t{1 if filled else 0}\t{','.join(kinds)}\n"
     return "".join(lines)
 
 
