@@ -34,7 +34,7 @@ def recording(rows: int, seed: int = 3) -> str:
 
 
 def both_ways(
-    path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, expect_fallback: bool, **kw: int
+    path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, expect_fallback: bool, chunk_rows: int
 ) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     one = SqliteStore(tmp_path / "one.db")
     two = SqliteStore(tmp_path / "two.db")
@@ -47,7 +47,7 @@ def both_ways(
         return one_process(*args, **kwargs)
 
     monkeypatch.setattr(reader_process, "ingest", spy)
-    streamed = ingest_file(path, two, IngestOptions(), stream_from_bytes=0, **kw)
+    streamed = ingest_file(path, two, IngestOptions(), stream_from_bytes=0, chunk_rows=chunk_rows)
     assert calls == (["one process"] if expect_fallback else [])
     result = [s.as_dict() for s in sequential], [s.as_dict() for s in streamed]
     for store, sessions in ((one, sequential), (two, streamed)):
@@ -63,7 +63,9 @@ def test_streamed_chunks_store_the_same_session(tmp_path: Path, monkeypatch: pyt
     path.write_text(recording(90_000))
     sequential, streamed = both_ways(path, tmp_path, monkeypatch, False, chunk_rows=7_000)
     assert streamed == sequential
-    kinds = {a["kind"] for a in streamed[0]["anomalies"]}  # type: ignore[union-attr]
+    anomalies = streamed[0]["anomalies"]
+    assert isinstance(anomalies, list)
+    kinds = {a["kind"] for a in anomalies}
     assert {"spike", "missing", "gap"} <= kinds
 
 

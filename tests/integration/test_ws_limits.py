@@ -8,6 +8,7 @@ import io
 import json
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from hrviz.adapters.serve.server import UPLOAD_DIR_PREFIX
 from hrviz.adapters.store.sqlite import SqliteStore
 from hrviz.core.ingest import ingest
 from hrviz.core.model import Reading, Session
+from hrviz.core.ports import QueuePosition, ReadingQueue
 from tests.integration import test_ws_api as api
 from tests.integration.test_ws_api import DEMO, Running, client, recv, send, until, upload, uploaded_and_replaying
 
@@ -165,16 +167,27 @@ def test_replaying_again_and_again_reads_the_session_once(server: Running) -> No
         assert hub is not None and hub.pages_read <= 2  # 520 readings: one window, read once
 
 
-class _ListQueue:
-    """A queue over readings in memory, counting what it is asked for."""
+class _ListQueue(ReadingQueue):
+    """A queue over readings in memory, counting what it is asked for (replay only)."""
 
     def __init__(self, n: int) -> None:
         self.readings = [Reading(i, T0 + i, 60.0, False, ()) for i in range(n)]
         self.calls: list[int] = []
 
-    def replay(self, session_id: str, position: Any, from_seq: int = 0, *, count: int | None = None) -> Any:
+    def replay(
+        self, session_id: str, position: QueuePosition | None, from_seq: int = 0, *, count: int | None = None
+    ) -> Iterator[Reading]:
         self.calls.append(from_seq)
         return iter(self.readings[from_seq:])
+
+    def stage(self, session: Session) -> None:
+        return None
+
+    def publish(self, *args: Any, **kwargs: Any) -> QueuePosition | None:
+        raise AssertionError("this queue only replays")
+
+    def close(self) -> None:
+        pass
 
 
 def test_windows_stay_small_and_a_runaway_viewer_moves_to_its_own(monkeypatch: pytest.MonkeyPatch) -> None:

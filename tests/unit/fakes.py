@@ -1,15 +1,19 @@
-"""An in-memory store for use-case tests: a fake of the port, in the cosmicpython way (no I/O)."""
+"""In-memory fakes of the ports for use-case tests, in the cosmicpython way (no I/O).
+
+Each subclasses the Protocol it stands in for, so mypy holds it to the port's signatures and a
+port that changes breaks the fake at once instead of letting it drift.
+"""
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from hrviz.core.model import Reading, ReadingBatch, Session
-from hrviz.core.ports import Outbox, QueuePosition
+from hrviz.core.ports import Outbox, QueuePosition, ReadingQueue, SessionStore, SessionWriter, Staging
 
 
-class MemoryStore:
+class MemoryStore(SessionStore):
     def __init__(self) -> None:
         self.sessions: dict[str, Session] = {}
         self.rows: dict[str, list[Reading]] = {}
@@ -52,9 +56,10 @@ class MemoryStore:
         pass
 
 
-class MemoryWriter:
+class MemoryWriter(SessionWriter):
     def __init__(self, store: MemoryStore, session: Session) -> None:
-        self.store, self.session, self.rows = store, session, []  # type: ignore[var-annotated]
+        self.store, self.session = store, session
+        self.rows: list[Reading] = []
 
     def add_readings(self, batch: ReadingBatch) -> None:
         self.rows.extend(batch)
@@ -68,7 +73,7 @@ class MemoryWriter:
         self.store.aborted += 1
 
 
-class RecordingQueue:
+class RecordingQueue(ReadingQueue):
     """Collects what is published; ``fail_after`` makes it die part-way, as a broker can."""
 
     def __init__(self, fail_after: int | None = None, staging: bool = False, store: MemoryStore | None = None) -> None:
@@ -78,14 +83,21 @@ class RecordingQueue:
         self.stagings: list[RecordingStaging] = []
         self.from_seqs: list[int | None] = []
 
-    def stage(self, session: Session) -> RecordingStaging | None:
+    def stage(self, session: Session) -> RecordingStaging | None:  # a Staging
         if not self.staging:
             return None
         staging = RecordingStaging(session, self.store)
         self.stagings.append(staging)
         return staging
 
-    def publish(self, session, readings, on_acked=None, *, from_seq=None):  # type: ignore[no-untyped-def]
+    def publish(
+        self,
+        session: Session,
+        readings: Iterable[Reading],
+        on_acked: Callable[[int, QueuePosition], None] | None = None,
+        *,
+        from_seq: int | None = None,
+    ) -> QueuePosition | None:
         self.from_seqs.append(from_seq)
         for r in readings:
             if self.fail_after is not None and len(self.records) >= self.fail_after:
@@ -95,14 +107,16 @@ class RecordingQueue:
                 on_acked(r.seq, QueuePosition(0, 0))
         return QueuePosition(0, 0)
 
-    def replay(self, session_id, position, from_seq=0):  # type: ignore[no-untyped-def]
+    def replay(
+        self, session_id: str, position: QueuePosition | None, from_seq: int = 0, *, count: int | None = None
+    ) -> Iterator[Reading]:
         return iter(())
 
     def close(self) -> None:
         pass
 
 
-class RecordingStaging:
+class RecordingStaging(Staging):
     """What the use case hands a queue's staging, and when (relative to the store's commit)."""
 
     def __init__(self, session: Session, store: MemoryStore | None) -> None:

@@ -47,9 +47,9 @@ def steady(n: int, bpm: float = 70.0, start: float = 0.0, step: float = 1.0, wob
     return [(start + i * step, bpm + ((i % 3) - 1 if wobble else 0)) for i in range(n)]
 
 
-def then(samples: list[Sample], values: Sequence[float | None], step: float = 1.0) -> list[Sample]:
+def then(samples: Sequence[Sample], values: Sequence[float | None], step: float = 1.0) -> list[Sample]:
     t = samples[-1][0]
-    return samples + [(t + step * (i + 1), v) for i, v in enumerate(values)]
+    return [*samples] + [(t + step * (i + 1), v) for i, v in enumerate(values)]
 
 
 def kinds(events: list[Anomaly]) -> list[str]:
@@ -101,7 +101,7 @@ def test_rules(samples: list[Sample], expected: list[str]) -> None:
 
 # -- boundaries: exact events and exact stats ----------------------------------------------------
 
-FLAT = [(float(i), 70.0 + (i % 3) - 1) for i in range(10)]  # 69 70 71 …: mean 70 over 10 readings
+FLAT: list[Sample] = [(float(i), 70.0 + (i % 3) - 1) for i in range(10)]  # 69 70 71 …: mean 70 over 10 readings
 
 
 @pytest.mark.parametrize(
@@ -393,6 +393,6 @@ def test_at_a_sparse_cadence_a_gap_is_longer_than_ten_cadences(hole: float, gap:
 def test_a_long_step_is_a_slower_rhythm_when_the_file_carries_on_at_a_third_of_it(after_step: float, gap: bool) -> None:
     before = steady(40, 60, step=10.0)
     t = before[-1][0] + 601.0
-    after = [(t + i * after_step, 61.0 + i % 2) for i in range(5)]
+    after: list[Sample] = [(t + i * after_step, 61.0 + i % 2) for i in range(5)]
     events = run(before + after, cadence=10.0, usual=10.0)[1]
     assert kinds(events) == (["gap"] if gap else [])

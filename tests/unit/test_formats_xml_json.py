@@ -31,7 +31,7 @@ def run():
 
 def tcx_points(text: str) -> list[tuple[float, float]]:
     """The file's points with a heart rate, found with regular expressions (not with the reader)."""
-    found = {}
+    found: dict[float, float] = {}
     for block in re.findall(r"<Trackpoint>(.*?)</Trackpoint>", text, re.S):
         when = re.search(r"<Time>([^<]+)</Time>", block)
         hr = re.search(r"<HeartRateBpm>\s*<Value>([^<]+)</Value>", block)

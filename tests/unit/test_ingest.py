@@ -9,9 +9,9 @@ import pytest
 from hrviz.core import explain
 from hrviz.core.errors import InputError
 from hrviz.core.ingest import IngestOptions, ingest, publish_pending
-from hrviz.core.model import Kind
+from hrviz.core.model import Kind, Session
 from hrviz.core.staging import StagingStore
-from tests.unit.fakes import MemoryStore, RecordingQueue
+from tests.unit.fakes import MemoryStore, MemoryWriter, RecordingQueue
 
 CSV = b"timestamp,bpm\n" + b"".join(
     f"2024-05-01T10:00:{i:02d}Z,{v}\n".encode()
@@ -114,14 +114,13 @@ def test_the_queue_stages_what_the_store_writes_and_only_a_committed_session_is_
 
 
 class FailingCommit(MemoryStore):
-    def begin(self, session):  # type: ignore[no-untyped-def]
-        writer = super().begin(session)
+    def begin(self, session: Session) -> MemoryWriter:
+        return FailingWriter(self, session)
 
-        def commit(s: object) -> None:
-            raise ConnectionError("server went away at COMMIT")
 
-        writer.commit = commit  # type: ignore[method-assign]
-        return writer
+class FailingWriter(MemoryWriter):
+    def commit(self, session: Session) -> None:
+        raise ConnectionError("server went away at COMMIT")
 
 
 def test_a_staging_is_discarded_when_the_store_aborts() -> None:

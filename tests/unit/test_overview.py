@@ -38,7 +38,9 @@ def test_history_page_round_trips_times_values_and_flags() -> None:
         Reading(7, 1773469900.0, 64.0),
     ]
     page = history_page(readings, {1773469900.0})
-    times = [page["t0"] + ms / 1000 for ms in accumulate(page["dt_ms"])]  # type: ignore[arg-type,operator]
+    t0, dt_ms = page["t0"], page["dt_ms"]
+    assert isinstance(t0, float) and isinstance(dt_ms, list)
+    times = [t0 + ms / 1000 for ms in accumulate(dt_ms)]
     assert times == [r.ts for r in readings]
     assert page["bpm"] == [61, 62.5, 64] and page["first_seq"] == 5
     assert page["filled"] == [1] and page["after_gap"] == [2] and page["kinds"] == [[1, ["missing"]]]
