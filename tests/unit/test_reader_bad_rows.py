@@ -4,6 +4,8 @@ naming the line; never a crash, never a time outside 1980–2099 (docs/formats.m
 from __future__ import annotations
 
 import io
+import json
+import tracemalloc
 
 import pytest
 
@@ -123,8 +125,8 @@ def test_a_ten_megabyte_line_in_the_sniffed_head_is_refused_naming_it() -> None:
     assert err.line == 102 and "line over" in err.message
 
 
-def test_a_ten_megabyte_field_past_the_head_is_refused_naming_it() -> None:
-    err = refused(seconds_file(3_000, {}) + "1767229000," + "7" * 10_000_000 + "\n")
+def test_a_field_over_the_csv_limit_past_the_head_is_refused_naming_it() -> None:
+    err = refused(seconds_file(3_000, {}) + "1767229000," + "7" * 200_000 + "\n")
     assert err.line == 3_002 and "a field longer than" in err.message
 
 
@@ -146,3 +148,38 @@ def test_error_messages_print_undecodable_names_escaped() -> None:
 def test_a_runaway_quoted_time_is_shown_cut_short() -> None:
     err = refused('time,bpm\n"2026-01-01T00:00:00,70\n' + "2026-01-01T00:00:01,71\n" * 1_000)
     assert err.line == 2 and len(err.message) < 150 and "…' in column 'time'" in err.message
+
+
+def test_a_runaway_line_past_the_head_is_refused_without_holding_it() -> None:
+    data = (seconds_file(5_000, {}) + "1767235700," + "7" * 50_000_000 + "\n").encode()
+    stream = io.BytesIO(data)
+    tracemalloc.start()
+    try:
+        with pytest.raises(InputError) as info:
+            read_series(stream, "t.csv")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20_000_000  # was the whole 50 MB line, several times over
+    assert info.value.line == 5_002 and "a line over 1,048,576 bytes" in info.value.message
+
+
+def takeout(n: int, bad: set[int]) -> bytes:
+    """A Google Takeout Fitbit JSON file; entries in ``bad`` dated 1975 (outside 1980–2099)."""
+    entries = [
+        {"dateTime": f"{'01/01/75' if i in bad else '03/31/24'} 0{i // 3600}:{i // 60 % 60:02d}:{i % 60:02d}",
+         "value": {"bpm": 70, "confidence": 2}}
+        for i in range(n)
+    ]  # fmt: skip
+    return json.dumps(entries).encode()
+
+
+def test_other_formats_skip_a_stray_implausible_time_and_count_it() -> None:
+    s = read(takeout(2_000, {700}))
+    assert s.skipped == 1 and s.skipped_lines == () and len(s) == s.rows == 1_999
+    assert format_ts(s.ts[0], 0) == "2024-03-31T00:00:00Z"
+
+
+def test_other_formats_with_many_implausible_times_are_refused() -> None:
+    err = refused(takeout(1_000, set(range(100, 200))))
+    assert "100 of 1000 readings have a time outside 1980–2099" in err.message

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import BinaryIO, cast
 
 from hrviz.core.errors import InputError
+from hrviz.core.reader.parse import BAD_ROWS_TOLERATED, BAD_SHARE, BAD_SHARE_MAX
 from hrviz.core.series import Series
 
 PEEK = 64 * 1024
@@ -134,6 +135,10 @@ def read_kind(
         from hrviz.core.reader.takeout import read_takeout
 
         found = read_takeout(stream, source)
+    for s in found:
+        total = s.rows + s.skipped
+        if s.skipped > max(BAD_ROWS_TOLERATED, BAD_SHARE * total) or s.skipped > BAD_SHARE_MAX * total:
+            raise InputError(source, f"{s.skipped} of {total} readings have a time outside 1980–2099")
     found = [clip(s, window) for s in found]
     if subject is not None:
         picked = [s for s in found if s.subject == subject]

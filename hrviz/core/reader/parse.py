@@ -15,6 +15,7 @@ from datetime import datetime
 
 from hrviz.core.errors import InputError
 from hrviz.core.reader.collect import Collector
+from hrviz.core.reader.decode import LineTooLong
 from hrviz.core.reader.names import is_hr_type
 from hrviz.core.reader.sniff import Layout, malformed
 from hrviz.core.reader.timestamps import EARLIEST, ISO, LATEST, absolute, shown, year_of
@@ -249,6 +250,8 @@ def parse_rows(
                 late_bpm_append(v)
     except csv.Error as err:
         raise InputError(source, malformed(err), reader.line_num + offset) from None
+    except LineTooLong as err:
+        raise InputError(source, str(err), reader.line_num + offset + 1) from None
     acc.last, acc.rows, acc.duplicates = last, rows, duplicates
     total = sum(c.rows for c in collectors.values()) + bad
     if first_bad is not None and (bad > max(BAD_ROWS_TOLERATED, BAD_SHARE * total) or bad > BAD_SHARE_MAX * total):
