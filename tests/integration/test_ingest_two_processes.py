@@ -118,3 +118,15 @@ def test_reader_chunks_plus_tail_are_the_whole_file() -> None:
     multi = b"user,time,bpm\na,1,70\nb,1,71\n"
     with pytest.raises(Unstreamable):
         read_series(io.BytesIO(multi), "m.csv", on_chunk=lambda ts, bpm: None)
+
+
+def test_a_skipped_stray_row_is_reported_the_same_on_two_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = recording(30_000).splitlines()
+    lines[25_001] = "1700000000000," + lines[25_001].split(",")[1]  # milliseconds, after chunks went out
+    path = tmp_path / "stray.csv"
+    path.write_text("\n".join(lines) + "\n")
+    sequential, streamed = both_ways(path, tmp_path, monkeypatch, False, chunk_rows=5_000)
+    assert streamed == sequential
+    assert (streamed[0]["skipped"], streamed[0]["skipped_lines"]) == (1, [25_002])
