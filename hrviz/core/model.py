@@ -226,14 +226,21 @@ class Session:
 
 
 def format_ts(ts: float | None, tz_offset_min: int | None) -> str | None:
-    """ISO-8601 in the file's own offset when it had one, else naive (as the file wrote it)."""
+    """ISO-8601 in the file's own offset when it had one, else naive (as the file wrote it).
+
+    None for a time no calendar can show: the reader never lets one through (docs/formats.md,
+    "Bad rows"), but a session stored by an older hrviz may hold one, and listing it must not fail.
+    """
     if ts is None:
         return None
-    if tz_offset_min is None:
-        dt = datetime.fromtimestamp(ts, UTC).replace(tzinfo=None)
-    else:
-        tz = UTC if tz_offset_min == 0 else timezone(timedelta(minutes=tz_offset_min))
-        dt = datetime.fromtimestamp(ts, tz)
+    try:
+        if tz_offset_min is None:
+            dt = datetime.fromtimestamp(ts, UTC).replace(tzinfo=None)
+        else:
+            tz = UTC if tz_offset_min == 0 else timezone(timedelta(minutes=tz_offset_min))
+            dt = datetime.fromtimestamp(ts, tz)
+    except (OverflowError, OSError, ValueError):
+        return None
     text = dt.isoformat(timespec="milliseconds" if ts % 1 else "seconds")
     return text.replace("+00:00", "Z")
 

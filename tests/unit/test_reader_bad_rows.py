@@ -10,7 +10,7 @@ import tracemalloc
 import pytest
 
 from hrviz.core.errors import InputError
-from hrviz.core.model import format_ts
+from hrviz.core.model import Session, format_ts
 from hrviz.core.reader import read_series
 from hrviz.core.reader.timestamps import EARLIEST, LATEST
 from hrviz.core.series import Series
@@ -183,3 +183,10 @@ def test_other_formats_skip_a_stray_implausible_time_and_count_it() -> None:
 def test_other_formats_with_many_implausible_times_are_refused() -> None:
     err = refused(takeout(1_000, set(range(100, 200))))
     assert "100 of 1000 readings have a time outside 1980–2099" in err.message
+
+
+@pytest.mark.parametrize("ts", [1e300, 1_767_225_602_000.0, -1e18, float("inf"), float("nan")])
+def test_a_time_stored_by_an_older_hrviz_never_breaks_formatting(ts: float) -> None:
+    assert format_ts(ts, None) is None and format_ts(ts, 60) is None
+    session = Session(id="x", source="old.csv", subject=None, fingerprint="f", start=0.0, end=ts)
+    assert session.as_dict()["end"] is None
