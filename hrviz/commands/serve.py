@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import signal
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -24,9 +23,8 @@ from hrviz.commands.common import (
     fail,
     friendly_errors,
 )
-from hrviz.core.ingest import Ingested, IngestOptions, PublishReport
-from hrviz.core.ports import SessionStore
-from hrviz.wiring import load_settings, open_backends
+from hrviz.core.ingest import IngestOptions, PublishReport
+from hrviz.wiring import ingest_upload, load_settings, open_backends
 
 if TYPE_CHECKING:
     from hrviz.adapters.serve.server import HrvizServer
@@ -116,20 +114,10 @@ def serve(
             tls=tls,
             ingest=IngestOptions(detector=settings.detector),
             web=settings.web_dir,
-            ingest_path=_upload,
         )
         import asyncio  # here, not at the top: every other command would pay for it
 
-        asyncio.run(_run(HrvizServer(cfg, lambda: open_backends(settings)), show_token=generated))
-
-
-def _upload(
-    path: Path, name: str, store: SessionStore, options: IngestOptions, progress: Callable[[int], None]
-) -> Ingested:
-    """An upload as `hrviz ingest` reads a path: any format, every file of a zip (one process)."""
-    from hrviz.adapters.ingest.archives import ingest_path
-
-    return ingest_path(path, store, options, progress, parallel=False, source=name)
+        asyncio.run(_run(HrvizServer(cfg, lambda: open_backends(settings), ingest_upload), show_token=generated))
 
 
 async def _run(server: HrvizServer, show_token: bool) -> None:

@@ -30,7 +30,7 @@ from hrviz.adapters.store.sqlite import SqliteStore
 from hrviz.core.errors import InputError
 from hrviz.core.ingest import ingest
 from hrviz.core.ports import Backends
-from hrviz.wiring import load_settings, open_backends
+from hrviz.wiring import ingest_upload, load_settings, open_backends
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "samples" / "demo_run.csv"
@@ -41,7 +41,7 @@ class Running:
 
     def __init__(self, config: ServerConfig, open: Callable[[], Backends]) -> None:
         self.loop = asyncio.new_event_loop()
-        self.server = HrvizServer(config, open)
+        self.server = HrvizServer(config, open, ingest_upload)
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self._thread.start()
         self.call(self.server.start())

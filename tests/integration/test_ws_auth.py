@@ -34,7 +34,7 @@ from hrviz.adapters.serve import auth
 from hrviz.adapters.serve.auth import tls_context
 from hrviz.adapters.serve.server import HrvizServer, ServerConfig
 from hrviz.core import protocol
-from hrviz.wiring import load_settings, open_backends
+from hrviz.wiring import ingest_upload, load_settings, open_backends
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "correct-horse-battery-staple-0123"
@@ -47,7 +47,7 @@ class Running:
     def __init__(self, config: ServerConfig, db: Path) -> None:
         self.loop = asyncio.new_event_loop()
         settings = load_settings(db=db)
-        self.server = HrvizServer(config, lambda: open_backends(settings))
+        self.server = HrvizServer(config, lambda: open_backends(settings), ingest_upload)
         self.scheme = "https" if config.tls else "http"
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self._thread.start()

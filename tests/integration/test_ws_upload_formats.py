@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from hrviz.commands.serve import _upload
 from tests.integration.test_ws_api import Running, client, make_server, until, upload  # noqa: F401
 from tests.real_data import FIT
 
@@ -18,8 +17,8 @@ pytestmark = pytest.mark.skipif(not FIT.is_dir(), reason=f"{FIT} is absent: need
 
 @pytest.fixture
 def server(make_server: Any) -> Running:  # noqa: F811
-    """The server as `hrviz serve` configures it: uploads read like `hrviz ingest` reads a path."""
-    return make_server(ingest_path=_upload)
+    """Every test server reads uploads like `hrviz ingest` reads a path (wiring.ingest_upload)."""
+    return make_server()
 
 
 def test_a_fit_upload_in_binary_chunks_is_stored_and_replayed(server: Running) -> None:

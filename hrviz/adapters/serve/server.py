@@ -35,7 +35,7 @@ from hrviz.adapters.serve.explore import Explorer
 from hrviz.adapters.serve.hub import HubRegistry
 from hrviz.adapters.serve.static import allowed_origins, load_files, static_handler, web_dir
 from hrviz.adapters.serve.viewer import PacingStats
-from hrviz.core.ingest import Ingested, IngestOptions, PublishReport, ingest, publish_pending
+from hrviz.core.ingest import Ingested, IngestOptions, PublishReport, publish_pending
 from hrviz.core.ports import Backends, QueuePosition, SessionStore
 
 log = logging.getLogger("hrviz.serve")
@@ -48,6 +48,10 @@ LANES = 8
 POSITION_WAIT = 30.0  # seconds a replay waits for a just-uploaded session's first acknowledgement
 
 
+IngestUpload = Callable[[Path, str, SessionStore, IngestOptions, Callable[[int], None]], Ingested]
+"""(path, name, store, options, progress) -> what was stored."""
+
+
 @dataclass
 class ServerConfig:
     host: str = "127.0.0.1"
@@ -57,9 +61,6 @@ class ServerConfig:
     ingest: IngestOptions = field(default_factory=IngestOptions)
     web: Path | None = None
     temp_dir: str | None = None
-    # (path, name, store, options, progress) -> what was stored: the command passes the one that also
-    # opens zip archives (adapters.ingest.archives); the default reads the upload as one file.
-    ingest_path: Callable[[Path, str, SessionStore, IngestOptions, Callable[[int], None]], Ingested] | None = None
     token: str | None = None  # required at the /ws handshake when set (serve.auth)
     tls: ssl.SSLContext | None = None  # HTTPS / WSS on the same port
     max_uploads: int = 4  # unfinished or ingesting uploads at once, server-wide: each holds a temp file
@@ -72,13 +73,17 @@ class _LocalBackends(threading.local):
 class App:
     """Everything one server process shares between its connections.
 
-    ``open_backends`` (from the composition root, :mod:`hrviz.wiring`) opens a store and a queue;
-    it is called once per thread that needs them.
+    Both functions come from the composition root (:mod:`hrviz.wiring`): ``open_backends`` opens
+    a store and a queue, once per thread that needs them; ``ingest_upload`` is hrviz's one ingest
+    entry point (``hrviz ingest`` and ``watch`` read files with it too).
     """
 
-    def __init__(self, config: ServerConfig, open_backends: Callable[[], Backends]) -> None:
+    def __init__(
+        self, config: ServerConfig, open_backends: Callable[[], Backends], ingest_upload: IngestUpload
+    ) -> None:
         self.config = config
         self._open_backends = open_backends
+        self._ingest_upload = ingest_upload
         self._local = _LocalBackends()
         self._opened: list[Backends] = []
         self._opened_lock = threading.Lock()
@@ -130,10 +135,7 @@ class App:
         """Store the file (any format, or every file of a zip); publication follows in the background
         (see :meth:`publish_soon`)."""
         b = self.backends()
-        if self.config.ingest_path is not None:
-            return self.config.ingest_path(Path(path), name, b.store, self.config.ingest, progress)
-        with open(path, "rb") as stream:
-            return Ingested(ingest(stream, name, b.store, self.config.ingest, progress))
+        return self._ingest_upload(Path(path), name, b.store, self.config.ingest, progress)
 
     async def publish_soon(self) -> PublishReport:
         """Publish the outbox in the ingest pool; the caller need not wait for it to replay."""
@@ -214,9 +216,11 @@ def bind(host: str, port: int) -> socket.socket:
 class HrvizServer:
     """Start with :meth:`start`, stop with :meth:`stop`; ``port`` is the bound port."""
 
-    def __init__(self, config: ServerConfig, open_backends: Callable[[], Backends]) -> None:
+    def __init__(
+        self, config: ServerConfig, open_backends: Callable[[], Backends], ingest_upload: IngestUpload
+    ) -> None:
         self.config = config
-        self.app = App(config, open_backends)
+        self.app = App(config, open_backends, ingest_upload)
         self.port = 0
         self.server: Server | None = None
         self._sweeper: asyncio.Task[None] | None = None
