@@ -1,69 +1,86 @@
-// The page: upload, live chart, anomaly panel, controls, past sessions, reconnect-and-resume.
-// Everything that comes from a file (names, subjects, values) is written with textContent only.
+// The page: upload, live chart, overview, anomaly list, controls, past sessions; it survives a
+// reload (the position, speed and pause state are kept per tab and the server sends back what came
+// before the position in one batch). Everything from a file is written with textContent only.
 
-import { Chart, clock, fmt } from "./chart.js";
+import { Chart, fmt } from "./chart.js";
 import { Connection } from "./connection.js";
+import { EventList, plural } from "./events.js";
+import { Overview } from "./overview.js";
+import { Series } from "./series.js";
+import { Sessions, basename } from "./sessions.js";
+import { dateText, durationText, fullText, zoneOf } from "./timefmt.js";
 import { Uploads } from "./uploads.js";
+import { describeChart } from "./textview.js";
 
 const $ = (id) => document.getElementById(id);
-const LABELS = {
-  spike: "Spike",
-  drop: "Drop",
-  missing: "Missing readings",
-  gap: "Gap",
-  out_of_range: "Impossible value",
-  flatline: "Flatline (stuck sensor)",
-};
 const SAVED = "hrviz.position";
+const LEAD = 5; // "next anomaly" starts this many readings before the event
+const CONTROLS = ["pause", "speed", "restart", "next-anomaly", "zoom-in", "zoom-out", "zoom-reset"];
 
 const state = {
-  session: null, // the session playing (Session.as_dict)
-  lastSeq: -1, // last reading received: what resume_from continues after
-  shown: 0,
-  seqErrors: 0, // readings out of order (a gap or a duplicate): should stay 0
+  session: null,
+  zone: zoneOf(null),
   speed: 1,
   paused: false,
-  eventKeys: new Set(),
-  stats: { n: 0, sum: 0, min: Infinity, max: -Infinity },
+  seqErrors: 0, // readings out of order (a gap or a duplicate): should stay 0
+  siblings: [], // the sessions of the same file (several subjects)
+  announced: 0,
 };
 
-const chart = new Chart($("chart"), $("tooltip"));
-const conn = new Connection({ onMessage: handle, onStatus: setStatus, onOpen: onOpen });
-const uploads = new Uploads($("uploads"), conn);
-window.hrviz = { conn, chart, state }; // handy from the devtools console
+const series = new Series();
+const chart = new Chart($("chart"), $("tooltip"), series);
+const overview = new Overview($("overview"), (seq) => jump(seq, null));
+const events = new EventList({
+  list: $("anomalies"),
+  filter: $("kind-filter"),
+  sort: $("anomaly-sort"),
+  counts: $("kind-counts"),
+  more: $("anomalies-more"),
+  onPick: pickEvent,
+});
+let conn = null; // the constructor reports its status at once: before this is assigned
+let uploads = null;
+conn = new Connection({ onMessage: handle, onStatus: setStatus, onOpen });
+uploads = new Uploads($("uploads"), conn);
+const sessions = new Sessions(conn, (s) => play(s.id));
+window.hrviz = { conn, chart, state, series, events, overview }; // handy from the devtools console
 
 // -- connection --------------------------------------------------------------------------------
 
 function setStatus(kind, text) {
   const el = $("status");
   el.dataset.state = kind;
-  el.textContent = text;
+  el.textContent = kind === "offline" ? `${text} — the controls come back when the server answers` : text;
   if (kind === "offline" && uploads) uploads.offline();
+  enableControls();
+}
+
+function enableControls() {
+  const on = conn && conn.connected && state.session !== null;
+  for (const id of CONTROLS) $(id).disabled = !on;
+  if (on && !events.next()) $("next-anomaly").disabled = true;
+  $("file").disabled = conn ? !conn.connected : false;
 }
 
 function onOpen(hello) {
   speedOptions(hello.speeds);
-  conn.send({ type: "sessions" });
+  sessions.refresh();
   const saved = state.session ? null : loadPosition();
   const sid = state.session ? state.session.id : saved && saved.session_id;
   if (!sid) return;
-  const seq = state.session ? state.lastSeq : saved.seq; // after a page reload too
-  conn.send({ type: "resume_from", session_id: sid, seq, speed: state.speed, paused: state.paused });
-}
-
-/** The speeds the server offers (its "hello"): the page hard-codes none. */
-function speedOptions(speeds) {
-  const select = $("speed");
-  const label = (s) => (s >= 1e5 ? "max" : `${s}×`); // core/replay.py MAX_SPEED: as fast as the page takes them
-  const options = speeds.map((s) => new Option(label(s), String(s)));
-  select.replaceChildren(...options);
-  select.value = String(state.speed);
+  if (saved) Object.assign(state, { speed: saved.speed || 1, paused: !!saved.paused });
+  // a reconnect continues after what the page holds; a reload asks for all of it back in one batch
+  const seq = state.session ? series.count - 1 : saved.seq;
+  const msg = { type: "resume_from", session_id: sid, seq, speed: state.speed, paused: state.paused };
+  if (seq >= series.count) msg.history_from = series.count;
+  conn.send(msg);
 }
 
 function savePosition() {
   if (!state.session) return;
+  const at = { session_id: state.session.id, seq: series.count - 1, speed: state.speed, paused: state.paused };
   try {
-    sessionStorage.setItem(SAVED, JSON.stringify({ session_id: state.session.id, seq: state.lastSeq }));
+    sessionStorage.setItem(SAVED, JSON.stringify(at));
   } catch {
     /* private mode: resume within the page still works */
   }
@@ -85,21 +102,35 @@ function handle(msg) {
     case "uploaded":
       uploads.uploaded(msg);
       setMessage("", "info");
-      conn.send({ type: "sessions" });
+      state.siblings = msg.sessions;
+      sessions.refresh();
       return;
     case "replay":
       return startReplay(msg);
+    case "history":
+      series.addPage(msg);
+      return msg.last && changed();
     case "reading":
       return addReading(msg);
-    case "anomaly":
-      return addAnomaly(msg);
+    case "overview":
+      if (state.session && msg.session_id === state.session.id) overview.set(msg, state.session.readings, state.zone);
+      return;
+    case "events":
+      if (!state.session || msg.session_id !== state.session.id) return;
+      events.addPage(msg, state.zone);
+      chart.events = events.events;
+      overview.events = events.events;
+      $("anomaly-count").textContent = String(msg.total);
+      return changed();
     case "state":
       return applyState(msg);
     case "end":
-      setMessage(`End of the recording — ${state.shown} readings replayed.`, "info");
+      setMessage(`End of the recording — ${plural(series.count, "reading", "readings")} replayed.`, "info");
       return;
     case "sessions":
-      return listSessions(msg.sessions);
+      return sessions.show(msg);
+    case "deleted":
+      return sessions.deleted(msg);
     case "error":
       uploads.failed(msg);
       return setMessage(msg.code === "bad_file" ? `Could not use ${msg.file}: ${msg.message}` : msg.message, "error");
@@ -140,113 +171,179 @@ drop.addEventListener("drop", (e) => {
 // -- replay ------------------------------------------------------------------------------------
 
 function startReplay(msg) {
-  const resuming = state.session && state.session.id === msg.session.id && msg.from_seq === state.lastSeq + 1;
-  state.session = msg.session;
+  const s = msg.session;
+  const same = state.session && state.session.id === s.id;
+  const keep = msg.history_from ?? msg.from_seq; // what the page holds stays up to here
+  if (!same || keep > series.count) {
+    series.reset(s.readings);
+    events.clear();
+    overview.clear();
+    chart.events = [];
+    chart.follow();
+    $("anomaly-count").textContent = String(s.anomaly_count ?? s.anomalies.length);
+    setMessage("", "info");
+  } else {
+    series.truncate(keep);
+    if (msg.from_seq === 0) setMessage("", "info");
+  }
+  state.session = s;
+  state.zone = zoneOf(s);
+  chart.zone = state.zone;
   state.speed = msg.speed;
   state.paused = msg.paused;
-  if (!resuming) {
-    state.lastSeq = msg.from_seq - 1;
-    state.shown = 0;
-    state.stats = { n: 0, sum: 0, min: Infinity, max: -Infinity };
-    state.eventKeys.clear();
-    $("anomalies").replaceChildren();
-    $("anomaly-count").textContent = "0";
-    chart.clear();
-    $("current-bpm").textContent = "–";
-    updateStats();
-    setMessage("", "info");
-  }
-  const s = msg.session;
-  $("session-title").textContent = s.subject ? `${s.source} — ${s.subject}` : s.source;
-  $("session-meta").textContent =
-    `${span(s.start, s.end)} · ${s.readings} readings · ${s.anomaly_count ?? s.anomalies.length} anomalies`;
-  for (const id of ["pause", "speed", "restart"]) $(id).disabled = false;
+  $("session-title").textContent = s.subject ? `${basename(s.source)} — ${s.subject}` : basename(s.source);
+  $("session-meta").textContent = sessionMeta(s, state.zone);
+  $("chart-empty").hidden = true;
+  subjects(s);
   applyState({ paused: msg.paused, speed: msg.speed });
-  savePosition();
+  changed();
+}
+
+export function sessionMeta(s, zone) {
+  const count = s.anomaly_count ?? (s.anomalies || []).length;
+  const when = zone.noTimes ? zone.noTimes : spanText(s, zone);
+  return `${when} · ${plural(s.readings, "reading", "readings")} · ${plural(count, "anomaly", "anomalies")}`;
+}
+
+function spanText(s, zone) {
+  if (!s.start) return "no time";
+  const t0 = Date.parse(zone.naive ? `${s.start}Z` : s.start) / 1000;
+  const t1 = Date.parse(zone.naive ? `${s.end}Z` : s.end) / 1000;
+  const day1 = dateText(t1, zone);
+  const end = day1 === dateText(t0, zone) ? fullText(t1, zone).split(", ")[1] : fullText(t1, zone);
+  return `${fullText(t0, zone)} → ${end} (${durationText(t1 - t0)})`;
+}
+
+function subjects(s) {
+  const same = state.siblings.filter((o) => o.source === s.source);
+  const box = $("subject-box");
+  box.hidden = same.length < 2;
+  if (box.hidden) return;
+  const sorted = [...same].sort((a, b) => b.readings - a.readings);
+  $("subject").replaceChildren(
+    ...sorted.map((o) => {
+      const opt = document.createElement("option");
+      opt.value = o.id;
+      opt.textContent = `${o.subject || "(no subject)"} — ${plural(o.readings, "reading", "readings")}`;
+      return opt;
+    }),
+  );
+  $("subject").value = s.id;
+}
+$("subject").addEventListener("change", (e) => play(e.target.value));
+
+function play(id) {
+  conn.send({ type: "replay", session_id: id, speed: state.speed });
+  $("live-card").scrollIntoView({ block: "start", behavior: "smooth" });
 }
 
 function addReading(r) {
-  if (r.seq !== state.lastSeq + 1) {
+  if (!series.push(r.seq, r.t, r.bpm, r.filled, r.kinds, r.after_gap)) {
     state.seqErrors += 1; // the server promises none; counted so a test (or a person) can tell
-    console.warn(`reading ${r.seq} after ${state.lastSeq}`);
+    console.warn(`reading ${r.seq} while holding ${series.count}`);
   }
-  state.lastSeq = r.seq;
-  state.shown += 1;
-  chart.add({ seq: r.seq, t: r.t, ts: r.ts, bpm: r.bpm, filled: r.filled, kinds: r.kinds, afterGap: r.after_gap });
-  $("current-bpm").textContent = fmt(r.bpm);
-  $("current-bpm").dataset.filled = r.filled ? "true" : "false";
+  changed();
+}
+
+/** Everything that shows the position, once per frame however many readings came. */
+let frame = null;
+function changed() {
+  if (frame) return;
+  frame = requestAnimationFrame(() => {
+    frame = null;
+    refresh();
+  });
+}
+
+function refresh() {
+  const s = series;
+  const last = s.count - 1;
   const counter = $("readings-shown");
-  counter.textContent = String(state.shown);
-  counter.dataset.lastSeq = String(r.seq);
+  counter.textContent = String(s.count);
+  counter.dataset.lastSeq = String(last);
   counter.dataset.seqErrors = String(state.seqErrors);
-  if (countsInStats(r)) {
-    const st = state.stats;
-    st.n += 1;
-    st.sum += r.bpm;
-    st.min = Math.min(st.min, r.bpm);
-    st.max = Math.max(st.max, r.bpm);
-    updateStats();
-  }
-  if (r.seq % 5 === 0) savePosition();
-}
-
-// the rule of hrviz/core/model.py counts_in_stats: filled and impossible values are no measurements
-function countsInStats(r) {
-  return !r.filled && !r.kinds.includes("out_of_range");
-}
-
-function updateStats() {
-  const st = state.stats;
+  const total = state.session ? state.session.readings : 0;
+  $("position").textContent = state.session ? `${s.count.toLocaleString("en-US")} / ${total.toLocaleString("en-US")}` : "–";
+  const st = s.stats;
   $("stat-min").textContent = st.n ? fmt(st.min) : "–";
   $("stat-mean").textContent = st.n ? (st.sum / st.n).toFixed(1) : "–";
   $("stat-max").textContent = st.n ? fmt(st.max) : "–";
+  $("current-bpm").textContent = last >= 0 ? fmt(s.bpm[last]) : "–";
+  $("current-bpm").dataset.filled = last >= 0 && s.point(last).filled ? "true" : "false";
+  announce(last);
+  events.setPosition(last);
+  overview.setPosition(last, last >= 0 ? s.t[last] : null);
+  overview.viewSpan = chart.view;
+  chart.redraw();
+  enableControls();
+  if ($("chart-text").open) describeChart(chart, state.zone);
+  if (last % 5 === 0 || state.paused) savePosition();
 }
 
-function addAnomaly(a) {
-  const key = `${a.kind}|${a.t_start}|${a.t_end}`;
-  if (state.eventKeys.has(key)) return; // may arrive twice around a reconnect
-  state.eventKeys.add(key);
-  const ev = { kind: a.kind, seq: a.seq, endSeq: null, start: a.start, tStart: a.t_start, tEnd: a.t_end };
-  chart.addEvent(ev);
-  const li = document.createElement("li");
-  li.dataset.kind = a.kind;
-  li.dataset.severity = String(a.severity);
-  const button = document.createElement("button");
-  button.type = "button";
-  const time = document.createElement("span");
-  time.className = "ev-time";
-  time.textContent = clock(a.start);
-  const kind = document.createElement("span");
-  kind.className = "ev-kind";
-  kind.textContent = LABELS[a.kind] || a.kind;
-  const detail = document.createElement("span");
-  detail.className = "ev-detail";
-  detail.textContent = a.sentence; // built by the server's core: the same words as the CLI and terminal
-  button.append(time, kind, detail);
-  button.addEventListener("click", () => {
-    chart.showEvent(ev);
-    $("live").hidden = false;
-    for (const other of $("anomalies").querySelectorAll("li.selected")) other.classList.remove("selected");
-    li.classList.add("selected");
-  });
-  li.append(button);
-  // most severe first; among equals, the newest on top
-  const after = [...$("anomalies").children].find((other) => Number(other.dataset.severity) <= a.severity);
-  $("anomalies").insertBefore(li, after || null);
-  $("anomaly-count").textContent = String(state.eventKeys.size);
+/** The bpm for screen readers, politely and at most every 5 s (not 60 times a second). */
+function announce(last) {
+  const now = performance.now();
+  if (last < 0 || now - state.announced < 5000 || state.paused) return;
+  state.announced = now;
+  $("bpm-live").textContent = `${fmt(series.bpm[last])} bpm`;
 }
 
-function span(start, end) {
-  // "2026-03-14 07:30:00 → 07:39:59 (+01:00)": the file's own wall time and offset
-  if (!start) return "no time";
-  const [d0, t0, z0] = splitTs(start);
-  const [d1, t1] = splitTs(end || start);
-  return `${d0} ${t0} → ${d1 === d0 ? "" : `${d1} `}${t1}${z0 ? ` (${z0})` : ""}`;
+// -- jumps -------------------------------------------------------------------------------------
+
+/** Replay from `seq`; what the page lacks before it comes in one batch, what it has is kept. */
+function jump(seq) {
+  if (!state.session) return;
+  const to = Math.max(0, Math.min(state.session.readings - 1, seq));
+  const msg = { type: "replay", session_id: state.session.id, from_seq: to, speed: state.speed, paused: state.paused };
+  if (to > series.count) msg.history_from = series.count;
+  conn.send(msg);
 }
 
-function splitTs(ts) {
-  const m = /^(\S+?)T([\d:.]+)(.*)$/.exec(ts);
-  return m ? [m[1], m[2], m[3]] : [ts, "", ""];
+function pickEvent(ev) {
+  // the event and a little after it are shown; the replay goes on from just after its end
+  jump(Math.max(ev.seq + 1, seqNear(ev.tEnd) + 1) + LEAD);
+  chart.showEvent(ev);
+  keepChartOnScreen();
+}
+
+function seqNear(t) {
+  const d = overview.data;
+  if (!d) return 0;
+  const n = d.first.length;
+  const b = Math.min(n - 1, Math.max(0, Math.floor(((t - d.t0) / (d.t1 - d.t0 || 1)) * n)));
+  for (let j = b; j < n; j++) if (d.first[j] >= 0) return d.first[j] + (j === b ? d.count[j] - 1 : 0);
+  return state.session.readings - 1;
+}
+
+function keepChartOnScreen() {
+  const box = $("chart").getBoundingClientRect();
+  if (box.top < 0 || box.bottom > window.innerHeight) $("chart").scrollIntoView({ block: "center", behavior: "smooth" });
+}
+
+$("next-anomaly").addEventListener("click", () => {
+  const ev = events.next();
+  if (!ev) return;
+  jump(ev.seq - LEAD);
+  chart.follow();
+  chart.highlight = ev;
+  events.select(ev.key);
+});
+
+// -- controls ----------------------------------------------------------------------------------
+
+/** The speeds the server offers (its "hello"): the page hard-codes none. */
+function speedOptions(speeds) {
+  const select = $("speed");
+  select.replaceChildren(
+    ...speeds.map((s) => {
+      const opt = document.createElement("option");
+      opt.value = String(s);
+      opt.textContent = s >= 1e5 ? "max" : // core/replay.py MAX_SPEED: as fast as the page takes them
+         s === 1 ? "1× (1 reading/s)" : `${s}×`;
+      return opt;
+    }),
+  );
+  select.value = String(state.speed);
 }
 
 function applyState(msg) {
@@ -256,45 +353,22 @@ function applyState(msg) {
   pause.textContent = msg.paused ? "Resume" : "Pause";
   pause.setAttribute("aria-pressed", msg.paused ? "true" : "false");
   $("speed").value = String(msg.speed);
+  savePosition();
 }
 
 $("pause").addEventListener("click", () => conn.send({ type: state.paused ? "resume" : "pause" }));
 $("speed").addEventListener("change", (e) => conn.send({ type: "speed", speed: Number(e.target.value) }));
 $("restart").addEventListener("click", () => conn.send({ type: "restart" }));
+$("zoom-in").addEventListener("click", () => chart.zoom(0.5));
+$("zoom-out").addEventListener("click", () => chart.zoom(2));
+$("zoom-reset").addEventListener("click", () => chart.follow());
 $("live").addEventListener("click", () => {
   chart.follow();
-  $("live").hidden = true;
-  for (const li of $("anomalies").querySelectorAll("li.selected")) li.classList.remove("selected");
+  events.select(null);
 });
-
-// -- past sessions -----------------------------------------------------------------------------
-
-function listSessions(sessions) {
-  const list = $("sessions");
-  list.replaceChildren();
-  if (!sessions.length) {
-    const li = document.createElement("li");
-    li.className = "empty";
-    li.textContent = "None yet: upload a file.";
-    list.append(li);
-  }
-  for (const s of sessions) {
-    const li = document.createElement("li");
-    const button = document.createElement("button");
-    button.type = "button";
-    const name = document.createElement("span");
-    name.className = "s-name";
-    name.textContent = s.subject ? `${s.source} — ${s.subject}` : s.source;
-    const meta = document.createElement("span");
-    meta.className = "s-meta";
-    meta.textContent = `${span(s.start, s.end)} · ${s.readings} readings`;
-    button.append(name, meta);
-    button.addEventListener("click", () => {
-      conn.send({ type: "replay", session_id: s.id, speed: state.speed });
-      window.scrollTo({ top: 0, behavior: "smooth" });
-    });
-    li.dataset.sessionId = s.id;
-    li.append(button);
-    list.append(li);
-  }
-}
+chart.onViewChange = (following) => {
+  $("live").hidden = following;
+  overview.viewSpan = chart.view;
+  overview.redraw();
+};
+$("chart-text").addEventListener("toggle", () => $("chart-text").open && describeChart(chart, state.zone));

@@ -1,29 +1,39 @@
-// The live chart, hand-drawn on a canvas: one column per reading (replay ticks), bpm on y.
-// Gaps are breaks (never bridged), filled readings are hollow points on a dashed line, and
-// anomaly events are bands in their kind's colour. Nothing from the file is ever parsed as HTML.
+// The main chart, hand-drawn on a canvas (small enough to read in one sitting; no library needed):
+// x is time, proportional (a 3-minute gap is as wide as 3 minutes of readings, drawn as a break),
+// y is bpm. Only what is visible is drawn; more readings than pixels are reduced to a min/max per
+// pixel column, so a million readings draw as fast as a thousand. Wheel/pinch zoom, drag pans.
 
-const KINDS = ["spike", "drop", "missing", "gap", "out_of_range", "flatline"];
+import { AFTER_GAP, FILLED, FLAGGED } from "./series.js";
+import { clockText, fullText, ticks } from "./timefmt.js";
+
+export const KINDS = ["spike", "drop", "missing", "gap", "out_of_range", "flatline"];
+const FOLLOW_READINGS = 180; // following the replay shows about this many of the newest readings
 
 export class Chart {
-  constructor(canvas, tooltip) {
+  constructor(canvas, tooltip, series) {
     this.canvas = canvas;
     this.ctx = canvas.getContext("2d");
     this.tooltip = tooltip;
-    this.points = []; // {seq, t, ts, bpm, filled, kinds, afterGap}
-    this.events = []; // {kind, seq, endSeq|null, start, tStart, tEnd}
-    this.windowSize = 180;
-    this.viewEnd = null; // null: follow the newest reading; else the last seq in view
-    this.highlight = null; // an event to outline after a click in the panel
+    this.series = series;
+    this.events = []; // {kind, seq, tStart, tEnd, ...} of the whole session
+    this.zone = { offset: 0, name: "UTC", naive: false, noTimes: null };
+    this.view = null; // null: follow the newest reading; else {t0, t1} chosen by the user
+    this.highlight = null;
     this.pending = null;
-    this.colors = {};
+    this.onViewChange = () => {};
+    this.pointers = new Map();
     this.readColors();
     new ResizeObserver(() => this.resize()).observe(canvas);
     matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
       this.readColors();
       this.redraw();
     });
-    canvas.addEventListener("pointermove", (e) => this.hover(e));
-    canvas.addEventListener("pointerleave", () => this.hideTooltip());
+    canvas.addEventListener("wheel", (e) => this.wheel(e), { passive: false });
+    canvas.addEventListener("pointerdown", (e) => this.down(e));
+    canvas.addEventListener("pointermove", (e) => this.move(e));
+    canvas.addEventListener("pointerup", (e) => this.up(e));
+    canvas.addEventListener("pointercancel", (e) => this.pointers.delete(e.pointerId));
+    canvas.addEventListener("pointerleave", (e) => e.pointerType === "mouse" && this.hideTooltip());
     this.resize();
   }
 
@@ -36,45 +46,9 @@ export class Chart {
 
   resize() {
     const r = this.canvas.getBoundingClientRect();
-    const dpr = window.devicePixelRatio || 1;
-    this.canvas.width = Math.max(1, Math.round(r.width * dpr));
-    this.canvas.height = Math.max(1, Math.round(r.height * dpr));
-    this.windowSize = r.width < 500 ? 90 : 180;
-    this.redraw();
-  }
-
-  clear() {
-    this.points = [];
-    this.events = [];
-    this.viewEnd = null;
-    this.highlight = null;
-    this.redraw();
-  }
-
-  add(point) {
-    this.points.push(point);
-    for (const ev of this.events) {
-      if (ev.endSeq === null && point.t >= ev.tEnd) ev.endSeq = point.seq;
-    }
-    this.redraw();
-  }
-
-  addEvent(ev) {
-    this.events.push(ev);
-    this.redraw();
-  }
-
-  showEvent(ev) {
-    this.highlight = ev;
-    const last = this.points.length ? this.points[this.points.length - 1].seq : 0;
-    const end = Math.min(last, ev.seq + Math.floor(this.windowSize / 2));
-    this.viewEnd = end >= last ? null : end;
-    this.redraw();
-  }
-
-  follow() {
-    this.viewEnd = null;
-    this.highlight = null;
+    this.dpr = window.devicePixelRatio || 1;
+    this.canvas.width = Math.max(1, Math.round(r.width * this.dpr));
+    this.canvas.height = Math.max(1, Math.round(r.height * this.dpr));
     this.redraw();
   }
 
@@ -86,191 +60,339 @@ export class Chart {
     });
   }
 
-  // the points in view, and the x/y mapping used by draw() and hover()
-  layout() {
-    const w = this.canvas.width;
-    const h = this.canvas.height;
-    const dpr = window.devicePixelRatio || 1;
-    const pad = { l: 40 * dpr, r: 12 * dpr, t: 14 * dpr, b: 22 * dpr };
-    const pts = this.points;
-    const lastSeq = pts.length ? pts[pts.length - 1].seq : 0;
-    const end = this.viewEnd === null ? lastSeq : this.viewEnd;
-    const first = end - this.windowSize + 1;
-    const startIdx = lowerBound(pts, first);
-    const endIdx = lowerBound(pts, end + 1);
-    const view = pts.slice(startIdx, endIdx);
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (const p of view) {
-      lo = Math.min(lo, p.bpm);
-      hi = Math.max(hi, p.bpm);
-    }
-    if (!view.length) [lo, hi] = [50, 120];
-    const span = Math.max(20, hi - lo);
-    lo = Math.floor((lo - span * 0.1) / 10) * 10;
-    hi = Math.ceil((hi + span * 0.1) / 10) * 10;
-    const x = (seq) => pad.l + ((seq - first) / (this.windowSize - 1)) * (w - pad.l - pad.r);
-    const y = (bpm) => pad.t + (1 - (bpm - lo) / (hi - lo)) * (h - pad.t - pad.b);
-    return { w, h, dpr, pad, view, first, end, lo, hi, x, y };
+  // -- the visible span ---------------------------------------------------------------------------
+
+  span() {
+    const s = this.series;
+    if (this.view) return this.view;
+    if (!s.count) return null;
+    const t1 = s.t[s.count - 1];
+    const t0 = Math.min(s.t[Math.max(0, s.count - FOLLOW_READINGS)], t1 - 60);
+    return { t0, t1: t1 + (t1 - t0) * 0.02 };
   }
 
+  /** Show [t0, t1] (a jump, an event): the replay goes on, the view stays until "Back to live". */
+  show(t0, t1) {
+    this.view = { t0, t1: Math.max(t1, t0 + 10) };
+    this.redraw();
+    this.onViewChange(false);
+  }
+
+  follow() {
+    this.view = null;
+    this.highlight = null;
+    this.redraw();
+    this.onViewChange(true);
+  }
+
+  showEvent(ev) {
+    this.highlight = ev;
+    const pad = Math.max(60, (ev.tEnd - ev.tStart) * 1.5);
+    this.show(ev.tStart - pad, ev.tEnd + pad);
+  }
+
+  zoom(factor, atT) {
+    const v = this.span();
+    if (!v) return;
+    const width = Math.min(Math.max((v.t1 - v.t0) * factor, 10), 400 * 86400);
+    const at = atT ?? (v.t0 + v.t1) / 2;
+    const left = (at - v.t0) / (v.t1 - v.t0);
+    this.show(at - width * left, at + width * (1 - left));
+  }
+
+  pan(dt) {
+    const v = this.span();
+    if (v) this.show(v.t0 + dt, v.t1 + dt);
+  }
+
+  // -- input ----------------------------------------------------------------------------------------
+
+  timeAt(clientX) {
+    const L = this.layout;
+    if (!L) return null;
+    const r = this.canvas.getBoundingClientRect();
+    return L.tOf((clientX - r.left) * this.dpr);
+  }
+
+  wheel(e) {
+    if (!this.layout) return;
+    e.preventDefault();
+    if (Math.abs(e.deltaX) > Math.abs(e.deltaY)) return this.pan(((e.deltaX * this.dpr) / this.layout.pw) * this.layout.dt);
+    this.zoom(Math.pow(1.0015, e.deltaY), this.timeAt(e.clientX));
+  }
+
+  down(e) {
+    this.canvas.setPointerCapture(e.pointerId);
+    this.pointers.set(e.pointerId, { x: e.clientX, startX: e.clientX, moved: false });
+  }
+
+  move(e) {
+    const p = this.pointers.get(e.pointerId);
+    if (!p) return e.pointerType === "mouse" ? this.hover(e.clientX) : undefined;
+    if (this.pointers.size === 2) {
+      const [a, b] = [...this.pointers.values()];
+      const before = Math.abs(a.x - b.x);
+      p.x = e.clientX;
+      const after = Math.abs(a.x - b.x);
+      if (before > 10 && after > 10) this.zoom(before / after, this.timeAt((a.x + b.x) / 2));
+      p.moved = true;
+      return;
+    }
+    const dx = e.clientX - p.x;
+    p.x = e.clientX;
+    if (Math.abs(e.clientX - p.startX) > 6) p.moved = true;
+    if (p.moved && this.layout) {
+      this.hideTooltip();
+      this.pan(((-dx * this.dpr) / this.layout.pw) * this.layout.dt);
+    }
+  }
+
+  up(e) {
+    const p = this.pointers.get(e.pointerId);
+    this.pointers.delete(e.pointerId);
+    if (p && !p.moved) this.hover(e.clientX); // a tap (or click) shows the reading under it
+  }
+
+  // -- drawing --------------------------------------------------------------------------------------
+
   draw() {
-    const { ctx, colors } = this;
-    const L = this.layout();
-    const { w, h, dpr, pad, view, first, end, lo, hi, x, y } = L;
+    const { ctx, colors, series: s, dpr } = this;
+    const w = this.canvas.width;
+    const h = this.canvas.height;
     ctx.clearRect(0, 0, w, h);
+    const v = this.span();
+    this.layout = null;
+    if (!v) return;
+    const pad = { l: 40 * dpr, r: 12 * dpr, t: 16 * dpr, b: 34 * dpr };
+    const pw = w - pad.l - pad.r;
+    const ph = h - pad.t - pad.b;
+    const dt = v.t1 - v.t0;
+    const x = (t) => pad.l + ((t - v.t0) / dt) * pw;
+    const i0 = Math.max(0, s.lowerBound(v.t0) - 1);
+    const i1 = Math.min(s.count, s.lowerBound(v.t1) + 1);
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = i0; i < i1; i++) {
+      if (s.bpm[i] < lo) lo = s.bpm[i];
+      if (s.bpm[i] > hi) hi = s.bpm[i];
+    }
+    if (lo > hi) [lo, hi] = [50, 120];
+    const range = Math.max(20, hi - lo);
+    lo = Math.floor((lo - range * 0.08) / 10) * 10;
+    hi = Math.ceil((hi + range * 0.08) / 10) * 10;
+    const y = (bpm) => pad.t + (1 - (bpm - lo) / (hi - lo)) * ph;
+    this.layout = { pad, pw, ph, dt, v, x, y, i0, i1, tOf: (px) => v.t0 + ((px - pad.l) / pw) * dt };
     ctx.font = `${11 * dpr}px system-ui, sans-serif`;
-    // grid and y labels
+    ctx.save();
+    this.grid(lo, hi);
+    ctx.beginPath();
+    ctx.rect(pad.l, 0, pw, h);
+    ctx.clip();
+    this.bands();
+    this.line(i0, i1);
+    this.markers(i0, i1);
+    ctx.restore();
+    this.axis(v, pw, pad, h);
+  }
+
+  grid(lo, hi) {
+    const { ctx, colors, dpr } = this;
+    const { pad, pw, y } = this.layout;
     ctx.strokeStyle = colors.grid;
     ctx.fillStyle = colors.text;
     ctx.lineWidth = 1;
     ctx.textAlign = "right";
     ctx.textBaseline = "middle";
-    const step = niceStep((hi - lo) / 5);
-    for (let v = Math.ceil(lo / step) * step; v <= hi; v += step) {
+    const step = [5, 10, 20, 25, 50, 100, 200].find((st) => st >= (hi - lo) / 5) || 200;
+    for (let b = Math.ceil(lo / step) * step; b <= hi; b += step) {
       ctx.beginPath();
-      ctx.moveTo(pad.l, y(v));
-      ctx.lineTo(w - pad.r, y(v));
+      ctx.moveTo(pad.l, y(b));
+      ctx.lineTo(pad.l + pw, y(b));
       ctx.stroke();
-      ctx.fillText(String(v), pad.l - 6 * dpr, y(v));
+      ctx.fillText(String(b), pad.l - 6 * dpr, y(b));
     }
-    // event bands
+  }
+
+  /** Event bands in their kind's colour; a gap is a hatched break as wide as its duration. */
+  bands() {
+    const { ctx, colors, dpr } = this;
+    const { pad, ph, x, v } = this.layout;
     for (const ev of this.events) {
-      const s = ev.seq;
-      const e = ev.endSeq === null ? (ev.kind === "gap" ? s : end) : ev.endSeq;
-      if (e < first || s > end) continue;
-      ctx.globalAlpha = this.highlight === ev ? 0.35 : 0.14;
+      if (ev.tEnd < v.t0 || ev.tStart > v.t1) continue;
+      const x0 = x(ev.tStart);
+      const width = Math.max(2 * dpr, x(ev.tEnd) - x0);
+      const on = this.highlight && this.highlight.key === ev.key;
+      ctx.globalAlpha = on ? 0.3 : ev.kind === "gap" ? 0.16 : 0.1;
       ctx.fillStyle = colors[ev.kind] || colors.text;
-      const x0 = x(Math.max(s, first) - 0.5);
-      const x1 = ev.kind === "gap" ? x0 + 3 * dpr : x(Math.min(e, end) + 0.5);
-      ctx.fillRect(x0, pad.t, Math.max(2 * dpr, x1 - x0), h - pad.t - pad.b);
+      ctx.fillRect(x0, pad.t, width, ph);
       ctx.globalAlpha = 1;
-      if (this.highlight === ev) {
+      if (ev.kind === "gap" && width > 30 * dpr) {
+        ctx.fillStyle = colors.text;
+        ctx.textAlign = "center";
+        ctx.textBaseline = "top";
+        ctx.fillText("gap", x0 + width / 2, pad.t + 4 * dpr);
+      }
+      if (on) {
         ctx.strokeStyle = colors[ev.kind];
         ctx.lineWidth = 2 * dpr;
-        ctx.strokeRect(x0, pad.t, Math.max(2 * dpr, x1 - x0), h - pad.t - pad.b);
+        ctx.strokeRect(x0, pad.t, width, ph);
       }
     }
-    // gap markers: a dashed vertical line where the recording stopped; the line is not bridged
-    ctx.setLineDash([4 * dpr, 4 * dpr]);
-    ctx.strokeStyle = colors.gap;
-    ctx.lineWidth = 1.5 * dpr;
-    for (const p of view) {
-      if (!p.afterGap) continue;
-      const gx = x(p.seq - 0.5);
-      ctx.beginPath();
-      ctx.moveTo(gx, pad.t);
-      ctx.lineTo(gx, h - pad.b);
-      ctx.stroke();
-      ctx.fillStyle = colors.gap;
-      ctx.textAlign = "center";
-      ctx.fillText("gap", gx, pad.t - 6 * dpr + 12 * dpr);
-    }
-    // the line: solid between measurements, dashed where a filled reading is involved
-    ctx.lineWidth = 2 * dpr;
+  }
+
+  /** The line: joined only between consecutive readings, never across a gap; filled stretches dashed.
+   * More readings than pixel columns: one vertical min–max stroke per column. */
+  line(i0, i1) {
+    const { ctx, colors, dpr, series: s } = this;
+    const { x, y, pw } = this.layout;
     ctx.strokeStyle = colors.line;
-    for (let i = 1; i < view.length; i++) {
-      const a = view[i - 1];
-      const b = view[i];
-      if (b.afterGap || b.seq !== a.seq + 1) continue;
-      ctx.setLineDash(a.filled || b.filled ? [3 * dpr, 4 * dpr] : []);
-      ctx.globalAlpha = a.filled || b.filled ? 0.6 : 1;
+    ctx.lineWidth = 1.75 * dpr;
+    ctx.lineJoin = "round";
+    if (i1 - i0 > pw / 2) {
       ctx.beginPath();
-      ctx.moveTo(x(a.seq), y(a.bpm));
-      ctx.lineTo(x(b.seq), y(b.bpm));
+      let col = null;
+      let mn = 0;
+      let mx = 0;
+      let last = 0;
+      const flush = () => col !== null && (ctx.lineTo(col, mn), ctx.lineTo(col, mx), ctx.lineTo(col, last));
+      for (let i = i0; i < i1; i++) {
+        const c = Math.round(x(s.t[i]));
+        const py = y(s.bpm[i]);
+        const gap = s.flags[i] & AFTER_GAP;
+        if (c === col && !gap) {
+          if (py < mn) mn = py;
+          if (py > mx) mx = py;
+          last = py;
+          continue;
+        }
+        flush();
+        if (gap || col === null) ctx.moveTo(c, py);
+        else ctx.lineTo(c, py);
+        col = c;
+        mn = mx = last = py;
+      }
+      flush();
+      ctx.stroke();
+      return;
+    }
+    for (const dashed of [false, true]) {
+      ctx.setLineDash(dashed ? [3 * dpr, 4 * dpr] : []);
+      ctx.globalAlpha = dashed ? 0.6 : 1;
+      ctx.beginPath();
+      for (let i = Math.max(i0, 1); i < i1; i++) {
+        if (s.flags[i] & AFTER_GAP) continue;
+        const filled = ((s.flags[i] | s.flags[i - 1]) & FILLED) !== 0;
+        if (filled !== dashed) continue;
+        ctx.moveTo(x(s.t[i - 1]), y(s.bpm[i - 1]));
+        ctx.lineTo(x(s.t[i]), y(s.bpm[i]));
+      }
       ctx.stroke();
     }
     ctx.setLineDash([]);
     ctx.globalAlpha = 1;
-    // points: hollow for filled, coloured by kind for flagged ones
-    for (const p of view) {
-      const kind = p.kinds.find((k) => k !== "missing") || (p.filled ? null : p.kinds[0]);
-      if (!p.filled && !kind && view.length > 60) continue;
-      const r = (kind ? 3.5 : 2.5) * dpr;
+    for (let i = i0; i < i1; i++) {
+      if (!(s.flags[i] & FILLED)) continue;
       ctx.beginPath();
-      ctx.arc(x(p.seq), y(p.bpm), r, 0, Math.PI * 2);
-      if (p.filled) {
-        ctx.fillStyle = colors.bg;
-        ctx.fill();
-        ctx.strokeStyle = colors.missing;
-        ctx.lineWidth = 1.5 * dpr;
-        ctx.stroke();
-      } else {
-        ctx.fillStyle = kind ? colors[kind] : colors.line;
-        ctx.fill();
-      }
+      ctx.arc(x(s.t[i]), y(s.bpm[i]), 2.5 * dpr, 0, Math.PI * 2);
+      ctx.fillStyle = colors.bg;
+      ctx.fill();
+      ctx.strokeStyle = colors.missing;
+      ctx.lineWidth = 1.5 * dpr;
+      ctx.stroke();
     }
-    // x labels: the time as the file wrote it, at the start and end of the window
-    ctx.fillStyle = colors.text;
-    ctx.textBaseline = "alphabetic";
-    if (view.length) {
-      ctx.textAlign = "left";
-      ctx.fillText(clock(view[0].ts), x(view[0].seq), h - 6 * dpr);
-      ctx.textAlign = "right";
-      ctx.fillText(clock(view[view.length - 1].ts), w - pad.r, h - 6 * dpr);
-    }
-    this.layoutCache = L;
   }
 
-  hover(e) {
-    const L = this.layoutCache;
-    if (!L || !L.view.length) return this.hideTooltip();
-    const r = this.canvas.getBoundingClientRect();
-    const px = (e.clientX - r.left) * L.dpr;
-    let best = null;
-    let bestD = Infinity;
-    for (const p of L.view) {
-      const d = Math.abs(L.x(p.seq) - px);
-      if (d < bestD) [best, bestD] = [p, d];
+  /** Flagged readings as shapes (▲ spike, ▼ drop, ◆ impossible, ■ flatline) ringed in the card's
+   * colour: told apart by shape as well as colour, and visible on the line in both themes. */
+  markers(i0, i1) {
+    const { ctx, colors, dpr, series: s } = this;
+    const { x, y } = this.layout;
+    let drawn = 0;
+    for (const [seq, kinds] of s.kinds) {
+      if (seq < i0 || seq >= i1 || !(s.flags[seq] & FLAGGED) || ++drawn > 3000) continue;
+      const kind = kinds.find((k) => k !== "missing");
+      const px = x(s.t[seq]);
+      const py = y(s.bpm[seq]);
+      const r = 4.5 * dpr;
+      ctx.beginPath();
+      if (kind === "spike") [[0, -r], [r, r * 0.8], [-r, r * 0.8]].forEach(([a, b], j) => (j ? ctx.lineTo(px + a, py + b) : ctx.moveTo(px + a, py + b)));
+      else if (kind === "drop") [[0, r], [r, -r * 0.8], [-r, -r * 0.8]].forEach(([a, b], j) => (j ? ctx.lineTo(px + a, py + b) : ctx.moveTo(px + a, py + b)));
+      else if (kind === "out_of_range") [[0, -r], [r, 0], [0, r], [-r, 0]].forEach(([a, b], j) => (j ? ctx.lineTo(px + a, py + b) : ctx.moveTo(px + a, py + b)));
+      else ctx.rect(px - r * 0.75, py - r * 0.75, r * 1.5, r * 1.5);
+      ctx.closePath();
+      ctx.fillStyle = colors[kind] || colors.fg;
+      ctx.strokeStyle = colors.bg;
+      ctx.lineWidth = 1.5 * dpr;
+      ctx.fill();
+      ctx.stroke();
     }
-    if (!best || bestD > 20 * L.dpr) return this.hideTooltip();
-    const flags = [...best.kinds];
-    if (best.filled) flags.unshift("filled (no reading in the file)");
-    if (best.afterGap) flags.unshift("first reading after a gap");
+  }
+
+  axis(v, pw, pad, h) {
+    const { ctx, colors, dpr } = this;
+    const { x } = this.layout;
+    ctx.fillStyle = colors.text;
+    ctx.textBaseline = "alphabetic";
+    const list = ticks(v.t0, v.t1, pw / dpr, this.zone);
+    for (const tk of list) {
+      const px = x(tk.t);
+      ctx.textAlign = px < pad.l + 30 * dpr ? "left" : px > pad.l + pw - 30 * dpr ? "right" : "center";
+      ctx.fillText(tk.label, px, h - 19 * dpr);
+      if (tk.day) ctx.fillText(tk.day, px, h - 5 * dpr);
+      ctx.fillRect(px, h - pad.b, 1, 4 * dpr);
+    }
+    ctx.textAlign = "right";
+    ctx.fillText(this.zone.noTimes ? "time from start" : this.zone.name, pad.l + pw, 11 * dpr);
+  }
+
+  // -- the reading under the pointer ----------------------------------------------------------------
+
+  hover(clientX) {
+    const L = this.layout;
+    const s = this.series;
+    if (!L || !s.count) return this.hideTooltip();
+    const t = this.timeAt(clientX);
+    let i = s.lowerBound(t);
+    if (i >= s.count || (i > 0 && t - s.t[i - 1] < s.t[i] - t)) i -= 1;
+    if (i < 0 || Math.abs(L.x(s.t[i]) - L.x(t)) > 24 * this.dpr) return this.hideTooltip();
+    const p = s.point(i);
+    const flags = [...p.kinds.map((k) => k.replaceAll("_", " "))];
+    if (p.filled) flags.unshift("filled (no reading in the file)");
+    if (p.afterGap) flags.unshift("first reading after a gap");
     this.tooltip.replaceChildren();
-    const line = (text, cls) => {
+    for (const [text, cls] of [[fullText(p.t, this.zone), "tt-time"], [`${fmt(p.bpm)} bpm`, "tt-bpm"], [flags.join(", "), "tt-flags"]]) {
+      if (!text) continue;
       const div = document.createElement("div");
       div.textContent = text;
-      if (cls) div.className = cls;
+      div.className = cls;
       this.tooltip.append(div);
-    };
-    line(best.ts, "tt-time");
-    line(`${fmt(best.bpm)} bpm`, "tt-bpm");
-    if (flags.length) line(flags.join(", ").replaceAll("_", " "), "tt-flags");
+    }
     this.tooltip.hidden = false;
-    const tx = L.x(best.seq) / L.dpr;
-    const ty = L.y(best.bpm) / L.dpr;
-    const left = Math.min(Math.max(0, tx + 12), r.width - this.tooltip.offsetWidth - 4);
-    this.tooltip.style.transform = `translate(${left}px, ${Math.max(0, ty - 50)}px)`;
+    const box = this.canvas.getBoundingClientRect();
+    const tx = L.x(p.t) / this.dpr;
+    const ty = L.y(p.bpm) / this.dpr;
+    const left = Math.min(Math.max(0, tx + 12), box.width - this.tooltip.offsetWidth - 4);
+    this.tooltip.style.transform = `translate(${left}px, ${Math.max(0, ty - 56)}px)`;
   }
 
   hideTooltip() {
     this.tooltip.hidden = true;
   }
-}
 
-function lowerBound(pts, seq) {
-  let lo = 0;
-  let hi = pts.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (pts[mid].seq < seq) lo = mid + 1;
-    else hi = mid;
+  /** For the text alternative: the visible readings, at most `max` of them, evenly spread. */
+  visible(max = 60) {
+    const L = this.layout;
+    if (!L) return [];
+    const n = L.i1 - L.i0;
+    const step = Math.max(1, Math.ceil(n / max));
+    const out = [];
+    for (let i = L.i0; i < L.i1; i += step) out.push(this.series.point(i));
+    return out;
   }
-  return lo;
-}
-
-function niceStep(raw) {
-  for (const s of [5, 10, 20, 25, 50, 100]) if (s >= raw) return s;
-  return 200;
-}
-
-export function clock(ts) {
-  // "2026-03-14T07:30:05+01:00" -> "07:30:05": the wall time as the file wrote it
-  const m = /T(\d\d:\d\d:\d\d)/.exec(ts || "");
-  return m ? m[1] : String(ts || "");
 }
 
 export function fmt(n) {
-  return Number.isInteger(n) ? String(n) : n.toFixed(1);
+  return Number.isInteger(n) ? String(n) : Number(n).toFixed(1);
 }
+
+export { clockText };
