@@ -111,7 +111,7 @@ def test_demo_replays_live_with_anomalies_pause_and_speed(page: Any, serve: Serv
     assert_no_gap_or_duplicate(page)
     shot(page, "04-end")
     # the session is listed and replays from the list
-    page.locator("#sessions li button").first.click()
+    page.locator("#sessions li .s-play").first.click()
     wait_until(page, lambda: 0 < shown(page) < 520, what="replay from the list")
     assert page.hrviz_errors == []
 
@@ -205,7 +205,7 @@ def test_html_in_a_file_is_shown_as_text_never_run(page: Any, serve: ServeProces
     title = page.text_content("#session-title") or ""
     assert title == f"{XSS}.csv — {XSS}"
     page.click("#sessions-title")  # any interaction; nothing must have run
-    wait_until(page, lambda: page.locator("#sessions li button").count() >= 1, what="the session listing")
+    wait_until(page, lambda: page.locator("#sessions li .s-play").count() >= 1, what="the session listing")
     assert XSS in (page.text_content("#sessions") or "")
     assert page.locator("img").count() == 0
     assert page.title() != "pwned"

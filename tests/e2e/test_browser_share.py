@@ -67,7 +67,7 @@ def test_opens_with_the_token_then_keeps_it_for_the_tab(page: Any, shared: Serve
     page.reload()
     wait_until(page, lambda: state(page) == "online", what="connected again after a reload, from sessionStorage")
     assert page.url == shared.url
-    wait_until(page, lambda: page.locator("#sessions li button").count() == 1, what="the stored session listed")
+    wait_until(page, lambda: page.locator("#sessions li .s-play").count() == 1, what="the stored session listed")
     wait_until(page, lambda: last_seq(page) > before + 2, what="the replay resumed after the reload")
     assert page.text_content("#session-title") == "demo_run.csv"
     assert page.hrviz_errors == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.request
 from typing import Any
 
 import pytest
@@ -33,6 +34,14 @@ WELLTORY = REAL / "welltory_covid19_heart_rate_2020-04-17.csv"
 APPLE = REAL / "apple_health_export_2015-2017.csv"
 NO_TIMES = REAL / "physionet_mit_hr.237.txt"
 needs_real = pytest.mark.skipif(not WHOOP.exists(), reason=f"the real recordings are not at {REAL}")
+
+
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2):
+            return True
+    except OSError:
+        return False
 
 
 def held(page: Any) -> dict[str, Any]:
@@ -331,6 +340,7 @@ def test_reload_restores_the_view_on_mysql_and_kafka(page: Any, real_stack: Serv
     page.wait_for_timeout(300)
     before = held(page)
     real_stack.restart()  # a fresh process: the batch comes from MySQL, nothing from memory
+    wait_until(page, lambda: answers(real_stack.url), timeout=30, what="the new process")
     page.reload()
     wait_until(page, lambda: held(page)["count"] == before["count"], timeout=30, what="the chart back")
     assert held(page)["sum"] == before["sum"] and held(page)["paused"]
