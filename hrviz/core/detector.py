@@ -122,13 +122,13 @@ class Detector:
     def _consume(self, it: Iterator[Sample], batch: ReadingBatch, events: list[Anomaly], limit: float) -> bool:
         """Run samples into ``batch`` until ``limit`` seqs were made; True when ``it`` is exhausted."""
         cad, level, runs_append = self.cadence, self._level, self._runs.append
-        steps = cad.steps
+        steps, steps_append = cad.steps, cad.steps.append
         low, high, delta = self.config.low, self.config.high, self.config.delta
-        flat_n = self.config.flatline_readings
+        flat_short = self.config.flatline_readings - 1  # a run this long can not qualify with one more
         append_ts, append_bpm, append = batch.ts.append, batch.bpm.append, batch.append
-        out: list[Reading] = []
+        out: list[Reading] = []  # what one slow step emits
         last, seq, fill, lo, hi, fb, fs, fe, fc = self._load()
-        missing_after, calm = cad.missing_after, self._calm()
+        missing_after, calm, until_retune = cad.missing_after, self._calm(), RETUNE - len(steps)
         for ts, bpm in it:
             if (
                 calm
@@ -138,7 +138,7 @@ class Detector:
                 and 0 < ts - last <= missing_after
                 and bpm - lo < delta  # so within delta of any median of the level
                 and hi - bpm < delta
-                and fc + 1 < flat_n  # no run of identical values can qualify yet
+                and fc < flat_short  # no run of identical values can qualify yet
             ):  # an ordinary reading: nothing to decide, only to record
                 if bpm == fb:
                     fe = ts
@@ -152,10 +152,11 @@ class Detector:
                     lo = bpm
                 if bpm > hi:
                     hi = bpm
-                steps.append(ts - last)
-                if len(steps) >= RETUNE:
+                steps_append(ts - last)
+                until_retune -= 1
+                if not until_retune:
                     cad.retune(ts)
-                    missing_after = cad.missing_after
+                    missing_after, until_retune = cad.missing_after, RETUNE
                 append_ts(ts)
                 append_bpm(bpm)
                 seq += 1
@@ -168,7 +169,7 @@ class Detector:
                     append(reading)
                 out.clear()
                 last, seq, fill, lo, hi, fb, fs, fe, fc = self._load()
-                missing_after, calm = cad.missing_after, self._calm()
+                missing_after, calm, until_retune = cad.missing_after, self._calm(), RETUNE - len(steps)
             if seq >= limit:
                 self._save(last, seq, fill, lo, hi, fb, fs, fe, fc)
                 return False
@@ -358,10 +359,7 @@ class Detector:
     def _release(self, out: list[Reading], keep: bool) -> None:
         """Let the held readings out, marked as the excursion they were (``keep``) or as plain readings."""
         held = self._held
-        if keep:
-            out.extend(held)
-        else:
-            out.extend(r._replace(kinds=tuple(k for k in r.kinds if k not in _EXCURSION)) for r in held)
+        out.extend(held if keep else (r._replace(kinds=tuple(k for k in r.kinds if k not in _EXCURSION)) for r in held))
         held.clear()
         self._excursion = None
 
