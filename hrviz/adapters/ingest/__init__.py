@@ -1,5 +1,7 @@
-"""Ingesting a file from disk into :mod:`hrviz.core.ingest`: in one process, or two for big files.
+"""Ingesting a path from disk into :mod:`hrviz.core.ingest`: hrviz's one ingest entry point.
 
-``reader_process`` decides and drives; ``reader_worker`` is the lean child interpreter that
-parses and streams columns back (started by module path, so keep its imports to the core reader).
+``archives.ingest_path`` is what ``ingest``, ``watch`` and ``serve`` (through
+``wiring.ingest_upload``) call: a file, or each file of a zip or folder. ``reader_process`` reads a
+big file on two processes; ``reader_worker`` is the lean child interpreter that parses and streams
+columns back (started by module path, so keep its imports to the core reader).
 """
