@@ -298,7 +298,7 @@ def anomaly_from(msg: dict[str, Any]) -> Anomaly:
     try:
         kind = Kind(str(msg.get("kind")))
     except ValueError:
-        raise ProtocolError("bad_message", f'unknown anomaly kind {msg.get("kind")!r}') from None
+        raise ProtocolError("bad_message", f"unknown anomaly kind {msg.get('kind')!r}") from None
     optional = [None if msg.get(k) is None else _number(msg[k], k) for k in ("bpm", "baseline", "delta")]
     return Anomaly(kind, _number(msg.get("t_start"), "t_start"), _number(msg.get("t_end"), "t_end"), *optional)
 

@@ -381,3 +381,48 @@ def test_kafka_a_full_local_queue_loses_and_doubles_nothing(
     _, high = consumer.get_watermark_offsets(TopicPartition(kafka_topic, position.partition), timeout=10)
     consumer.close()
     assert high - position.first_offset == 9_000  # and not one record twice
+
+
+def test_kafka_queues_of_one_process_share_one_replay_consumer_and_interleaved_replays_stay_exact(
+    kafka_topic: str, store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """serve opens a queue per thread: they share one consumer, which hands each record only to
+    its own session's replays. Sessions published interleaved on one partition, replayed at once
+    from three queues, one viewer parked (full buffer) for a while: each gets its seqs exactly."""
+    import hrviz.adapters.queue.kafka_subscriber as sub
+    from hrviz.adapters.queue.kafka import KafkaQueue
+
+    monkeypatch.setattr(sub, "BUFFER", 150)
+    bootstrap = services.require("kafka")
+    queues = [KafkaQueue(bootstrap, kafka_topic, partitions=1) for _ in range(3)]
+    try:
+        data = {f"s-mix{i}": stored(store, f"s-mix{i}", 1_500 + 300 * i) for i in range(3)}
+        positions: dict[str, QueuePosition | None] = {}
+        for start in range(0, 2_100, 700):  # interleaved: 700 of each, in turn
+            for sid, readings in data.items():
+                session = store.get(sid)
+                assert session is not None
+                pos = queues[0].publish(session, readings[start : start + 700])
+                positions.setdefault(sid, pos)
+        results: dict[str, list[Reading]] = {}
+
+        def viewer(i: int, sid: str) -> None:
+            it = queues[i].replay(sid, positions[sid], 0, count=len(data[sid]))
+            got = [next(it) for _ in range(10)]
+            if i == 0:
+                time.sleep(1.5)  # this viewer stops reading: its replay parks, the others go on
+            results[sid] = got + list(it)
+
+        threads = [threading.Thread(target=viewer, args=(i, sid)) for i, sid in enumerate(data)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert results == data
+        consumers = {id(q._consumer) for q in queues}  # type: ignore[attr-defined]
+        assert len(consumers) == 1 and None not in {q._consumer for q in queues}  # type: ignore[attr-defined]
+        queues.pop().close()  # one queue closing leaves the shared consumer to the others
+        assert list(queues[1].replay("s-mix1", positions["s-mix1"], 1_700, count=1_800)) == data["s-mix1"][1_700:]
+    finally:
+        for q in queues:
+            q.close()

@@ -315,14 +315,15 @@ class KafkaQueue:
         with self._lock:
             self.ensure_topic()
             if self._consumer is None:
-                self._consumer = SharedConsumer(self._base, self.topic, self._unavailable)
+                make = lambda: SharedConsumer(self._base, self.topic, self._unavailable)  # noqa: E731
+                self._consumer = CONSUMERS.acquire(self, make)
             consumer = self._consumer
         return consumer.replay(session_id, position, from_seq, count)
 
     def close(self) -> None:
         with self._publishing, self._lock:
             if self._consumer is not None:
-                self._consumer.close()
+                CONSUMERS.release(self)
                 self._consumer = None
             for producer in (self._reporting, self._bulk):
                 if producer is not None:
@@ -343,3 +344,37 @@ def _encoded(encoder: RecordEncoder, readings: Iterable[Reading]) -> Iterator[li
             chunk = []
     if chunk:
         yield chunk
+
+
+class _Consumers:
+    """One replay consumer per bootstrap and topic in the process, shared by every queue on them.
+
+    ``serve`` opens a queue per thread; a consumer each meant every thread fetching the same
+    partitions and running the same dispatch over them (8 times the work in the start-up burst)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._live: dict[tuple[str, str], tuple[SharedConsumer, set[int]]] = {}
+
+    def acquire(self, queue: KafkaQueue, make: Callable[[], SharedConsumer]) -> SharedConsumer:
+        key = (queue.bootstrap, queue.topic)
+        with self._lock:
+            consumer, users = self._live.get(key) or (None, set())
+            if consumer is None:
+                consumer = make()
+                self._live[key] = (consumer, users)
+            users.add(id(queue))
+            return consumer
+
+    def release(self, queue: KafkaQueue) -> None:
+        key = (queue.bootstrap, queue.topic)
+        with self._lock:
+            consumer, users = self._live.get(key) or (None, set())
+            users.discard(id(queue))
+            if consumer is None or users:
+                return
+            del self._live[key]
+        consumer.close()
+
+
+CONSUMERS = _Consumers()

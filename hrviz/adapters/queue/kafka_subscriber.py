@@ -44,7 +44,7 @@ class _Subscription:
     def __init__(self, session_id: str, partition: int, offset: int, next_seq: int, end: int | None) -> None:
         self.key = session_id.encode()
         self.partition = partition
-        self.offset = offset  # the next offset this subscription still has to look at
+        self.offset = offset  # the next offset it still has to look at (while active: at least this)
         self.next = next_seq  # the next seq to deliver
         self.end = end  # seq at which replay is complete (None: until the partition's end)
         self.stop_offset: int | None = None  # with no count: the high watermark at subscription
@@ -53,6 +53,7 @@ class _Subscription:
         self.parked = False
         self.done = False
         self.error: BaseException | None = None
+        self.fresh = True  # added or woken: the partition may have to be fetched again from its offset
 
 
 class SharedConsumer:
@@ -70,12 +71,16 @@ class SharedConsumer:
                 "enable.auto.commit": False,
                 "enable.auto.offset.store": False,
                 "auto.offset.reset": "earliest",
-                "fetch.wait.max.ms": 50,
+                # a just-assigned partition is fetched after the broker answers the fetch in flight:
+                # a long wait there made every replay's start wait (hubs open one after another)
+                "fetch.wait.max.ms": 10,
                 "enable.partition.eof": False,
             }
         )
         self._requests: queue.SimpleQueue[tuple[str, _Subscription]] = queue.SimpleQueue()
         self._subs: dict[int, list[_Subscription]] = {}  # by partition; dispatcher thread only
+        self._by_key: dict[int, dict[bytes, list[_Subscription]]] = {}  # partition → session key → subs
+        self._unbounded: dict[int, list[_Subscription]] = {}  # by partition: those without a count
         self._assigned: dict[int, int] = {}  # partition → offset the next fetched record will have
         self._closed = threading.Event()
         self.records_seen = 0  # records fetched by the dispatcher, for tests and the bench
@@ -144,7 +149,8 @@ class SharedConsumer:
                 if not self._assigned:
                     time.sleep(0.02)
                     continue
-                for msg in self._consumer.consume(num_messages=1000, timeout=0.1):
+                # short: new replays are picked up between two calls (the burst of a serve start)
+                for msg in self._consumer.consume(num_messages=1000, timeout=0.01):
                     if msg.error() is None:
                         self._dispatch(msg)
             except Exception as err:  # noqa: BLE001 — reported to every waiting replay
@@ -158,19 +164,35 @@ class SharedConsumer:
             except queue.Empty:
                 break
             subs = self._subs.setdefault(sub.partition, [])
+            keyed = self._by_key.setdefault(sub.partition, {})
+            unbounded = self._unbounded.setdefault(sub.partition, [])
             if op == "add":
                 subs.append(sub)
+                keyed.setdefault(sub.key, []).append(sub)
+                if sub.stop_offset is not None:
+                    unbounded.append(sub)
             elif op == "remove" and sub in subs:
                 subs.remove(sub)
+                keyed[sub.key].remove(sub)
+                if not keyed[sub.key]:
+                    del keyed[sub.key]
+                if sub in unbounded:
+                    unbounded.remove(sub)
             elif op == "wake":
                 with sub.cond:
                     sub.parked = False
+            sub.fresh = True
             touched.add(sub.partition)
         for partition in touched:
             self._reassign(partition)
 
     def _reassign(self, partition: int) -> None:
-        """Fetch the partition from the lowest offset an active subscription needs; drop it if none."""
+        """Fetch the partition from the lowest offset an active subscription needs; drop it if none.
+
+        An active subscription looks at every record fetched from its offset on, but only the
+        records of its own session touch it (:meth:`_dispatch` looks subscriptions up by key), so its
+        ``offset`` lags while other sessions' records go by: unless it is fresh (just added or
+        woken), it has seen everything before the partition's current position."""
         active = [s for s in self._subs.get(partition, []) if not s.parked and not s.done]
         tp = TopicPartition(self.topic, partition)
         current = self._assigned.get(partition)
@@ -179,6 +201,10 @@ class SharedConsumer:
                 self._consumer.incremental_unassign([tp])
                 del self._assigned[partition]
             return
+        for s in active:
+            if not s.fresh and current is not None and s.offset < current:
+                s.offset = current
+            s.fresh = False
         needed = min(s.offset for s in active)
         if current is not None and current <= needed:
             return
@@ -193,34 +219,39 @@ class SharedConsumer:
             return  # fetched before a re-assignment: stale
         self._assigned[partition] = offset + 1
         self.records_seen += 1
-        key = msg.key()
         decoded: Reading | None = None
         changed = False
-        for sub in self._subs.get(partition, ()):
+        for sub in self._by_key.get(partition, {}).get(msg.key(), ()):  # the record's session only
             if sub.parked or sub.done or offset < sub.offset:
                 continue
-            if key == sub.key:
-                if decoded is None:
-                    decoded = decode(msg.value())[1]
-                if decoded.seq == sub.next:
-                    with sub.cond:
-                        if len(sub.buffer) >= BUFFER:
-                            sub.parked = True  # keeps sub.offset: this record is fetched again later
-                            changed = True
-                            continue
-                        sub.buffer.append(decoded)
-                        sub.next += 1
-                        sub.cond.notify()
-            sub.offset = offset + 1
-            if (sub.end is not None and sub.next >= sub.end) or (
-                sub.stop_offset is not None and sub.offset >= sub.stop_offset
-            ):
+            if decoded is None:
+                decoded = decode(msg.value())[1]
+            if decoded.seq == sub.next:
                 with sub.cond:
-                    sub.done = True
+                    if len(sub.buffer) >= BUFFER:
+                        sub.parked = True
+                        sub.offset = offset  # this record is fetched again once it drains
+                        changed = True
+                        continue
+                    sub.buffer.append(decoded)
+                    sub.next += 1
                     sub.cond.notify()
+            sub.offset = offset + 1
+            if sub.end is not None and sub.next >= sub.end:
+                self._finish(sub)
+                changed = True
+        for sub in self._unbounded.get(partition, ()):  # replays without a count end at an offset
+            if not sub.parked and not sub.done and offset + 1 >= sub.stop_offset:  # type: ignore[operator]
+                self._finish(sub)
                 changed = True
         if changed:
             self._reassign(partition)
+
+    @staticmethod
+    def _finish(sub: _Subscription) -> None:
+        with sub.cond:
+            sub.done = True
+            sub.cond.notify()
 
     def _fail_all(self, err: Exception) -> None:
         error = self._unavailable("failed during replay", err)
@@ -229,4 +260,6 @@ class SharedConsumer:
                 sub.error = error
                 sub.cond.notify()
         self._subs.clear()
+        self._by_key.clear()
+        self._unbounded.clear()
         time.sleep(0.5)

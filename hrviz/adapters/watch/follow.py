@@ -255,5 +255,3 @@ def _open(url: str, token: str | None = None) -> ClientConnection:
         raise BackendUnavailable(f"hrviz serve at {url} {why}") from None
     except (OSError, TimeoutError, InvalidHandshake) as err:
         raise BackendUnavailable(f"cannot reach hrviz serve at {url}: {err}") from None
-
-
