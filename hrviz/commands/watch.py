@@ -144,6 +144,11 @@ def _ingest_file(path: Path, backends: Backends, options: IngestOptions, quiet: 
         print(f"hrviz: warning: skipped {name}: {why}", file=sys.stderr)
     for warning in sessions[0].warnings if len(sessions) == 1 else ():
         print(f"hrviz: warning: {path}: {warning}", file=sys.stderr)
+    for s in sessions if len(sessions) == 1 else ():
+        if s.skipped:  # docs/formats.md, "Bad rows"
+            lines = ", ".join(map(str, s.skipped_lines)) + (", …" if s.skipped > len(s.skipped_lines) else "")
+            why = f"skipped {s.skipped:,} row(s) with an unusable time (line {lines})"
+            print(f"hrviz: warning: {path}: {why}", file=sys.stderr)
     report = publish_pending(backends.store, backends.queue)  # as `hrviz ingest` would: serve sees it too
     if report.failed:
         print(f"hrviz: warning: stored, not yet published ({report.failed}); replaying from the store", file=sys.stderr)

@@ -216,7 +216,7 @@ class Session:
             "end": self.iso(self.end),
             "existing": self.existing,
             "warnings": list(self.warnings),
-            "skipped": self.skipped,
+            "skipped_rows": self.skipped,
             "skipped_lines": self.skipped_lines,
             "ignored": dict(self.ignored),
             "stats": self.stats.as_dict(),

@@ -155,7 +155,7 @@ def test_a_stray_row_is_skipped_reported_and_the_session_lists(tmp_path: Path) -
     done = hrviz(stray, "--json", db=db)
     assert done.returncode == 0, done.stderr
     (session,) = json.loads(done.stdout)["sessions"]
-    assert (session["skipped"], session["skipped_lines"]) == (1, [1_236])
+    assert (session["skipped_rows"], session["skipped_lines"]) == (1, [1_236])
     assert (session["start"], session["end"]) == ("2026-01-01T00:00:00Z", "2026-01-01T00:49:59Z")
     human = hrviz(stray, db=tmp_path / "other.db")
     assert "skipped 1 row(s) with an unusable time (line 1236" in human.stdout
@@ -164,6 +164,18 @@ def test_a_stray_row_is_skipped_reported_and_the_session_lists(tmp_path: Path) -
         assert [s.as_dict()["end"] for s in store.list_sessions()] == ["2026-01-01T00:49:59Z"]
     finally:
         store.close()
+
+
+def test_watch_warns_of_skipped_rows_too(tmp_path: Path) -> None:
+    stray = tmp_path / "stray.csv"
+    stray.write_text("time,bpm\n" + "".join(f"{'1e300' if i == 40 else 1_767_225_600 + i},70\n" for i in range(3_000)))
+    done = subprocess.run(
+        [sys.executable, "-m", "hrviz", "watch", str(stray), "--no-pace", "--plain", "--db", str(tmp_path / "h.db")],
+        capture_output=True, text=True, timeout=120,
+        env={k: v for k, v in os.environ.items() if not k.startswith("HRVIZ_")},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert f"hrviz: warning: {stray}: skipped 1 row(s) with an unusable time (line 42)" in done.stderr
 
 
 def test_a_bad_file_among_good_ones_stores_nothing_from_it(tmp_path: Path) -> None:

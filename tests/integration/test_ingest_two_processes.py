@@ -129,4 +129,4 @@ def test_a_skipped_stray_row_is_reported_the_same_on_two_processes(
     path.write_text("\n".join(lines) + "\n")
     sequential, streamed = both_ways(path, tmp_path, monkeypatch, False, chunk_rows=5_000)
     assert streamed == sequential
-    assert (streamed[0]["skipped"], streamed[0]["skipped_lines"]) == (1, [25_002])
+    assert (streamed[0]["skipped_rows"], streamed[0]["skipped_lines"]) == (1, [25_002])

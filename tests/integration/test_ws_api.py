@@ -331,7 +331,7 @@ def test_a_stray_time_is_skipped_reported_and_listing_still_works(server: Runnin
         upload(ws, data, name="stray.csv")
         up, _ = until(ws, "uploaded")
         (session,) = up["sessions"]
-        assert (session["skipped"], session["skipped_lines"]) == (1, [1_002])
+        assert (session["skipped_rows"], session["skipped_lines"]) == (1, [1_002])
         assert session["end"] == "2026-01-01T00:49:59Z"
     with client(server) as ws:
         send(ws, type="sessions")
