@@ -54,7 +54,7 @@ KeyOpt = Annotated[
 def serve(
     host: HostOpt = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port (0 picks a free one).")] = 8765,
-    max_upload_mb: Annotated[float, typer.Option("--max-upload-mb", help="Largest CSV a page may upload.")] = 50.0,
+    max_upload_mb: Annotated[float, typer.Option("--max-upload-mb", help="Largest file a page may upload.")] = 50.0,
     allow_origin: Annotated[
         list[str] | None,
         typer.Option(

@@ -166,3 +166,12 @@ def test_takeout_json_that_is_not_heart_rate_is_refused_naming_the_entry() -> No
 def test_a_zip_given_to_the_core_reader_says_what_to_do() -> None:
     with pytest.raises(InputError, match="a zip archive"):
         read(b"PK\x03\x04" + b"\x00" * 40, "x.zip")
+
+
+def test_an_apple_record_with_an_unreadable_date_is_refused_naming_it() -> None:
+    data = apple({}).replace(
+        b"<Workout ",
+        b'<Record type="HKQuantityTypeIdentifierHeartRate" sourceName="W" startDate="yesterday" value="60"/>\n <Workout ',
+    )
+    with pytest.raises(InputError, match="unreadable heart-rate record: startDate='yesterday' value='60'"):
+        read(data, "export.xml")

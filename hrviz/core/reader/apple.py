@@ -22,39 +22,27 @@ from hrviz.core.series import Series
 HEART_RATE = "HKQuantityTypeIdentifierHeartRate"
 
 
-class _Clock:
-    """Apple's ``2019-01-01 10:00:00 +0100`` as unix seconds; the hour and offset are parsed once."""
-
-    def __init__(self) -> None:
-        self._hours: dict[str, float] = {}
-
-    def __call__(self, text: str) -> tuple[float, int]:
-        key = text[:13] + text[19:]
-        base = self._hours.get(key)
-        if base is None:
-            dt = datetime.strptime(text[:13], "%Y-%m-%d %H").replace(tzinfo=timezone(self.offset(text)))
-            base = self._hours[key] = dt.timestamp()
-        return base + int(text[14:16]) * 60 + int(text[17:19]), int(self.offset(text).total_seconds() // 60)
-
-    @staticmethod
-    def offset(text: str) -> timedelta:
-        zone = text[19:].strip()
-        if not zone:
-            return timedelta(0)
-        sign = -1 if zone[0] == "-" else 1
-        return sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[3:5]))
+def _hour(text: str) -> tuple[float, int]:
+    """(unix seconds of the hour, UTC offset in minutes) of Apple's ``2019-01-01 10:00:00 +0100``."""
+    zone = text[19:].strip()
+    minutes = 0
+    if zone:
+        minutes = (-1 if zone[0] == "-" else 1) * (int(zone[1:3]) * 60 + int(zone[3:5]))
+    dt = datetime.strptime(text[:13], "%Y-%m-%d %H").replace(tzinfo=timezone(timedelta(minutes=minutes)))
+    return dt.timestamp(), minutes
 
 
 def read_apple(stream: BinaryIO, source: str, window: tuple[float | None, float | None]) -> list[Series]:
     """One series per ``sourceName``, in order of first appearance, clipped to ``window`` as read."""
     since = -math.inf if window[0] is None else window[0]
     until = math.inf if window[1] is None else window[1]
-    clock = _Clock()
+    hours: dict[str, tuple[float, int]] = {}  # "2019-01-01 10" + zone → parsed once per hour
     subjects: dict[str, Collector] = {}
     offsets: dict[str, int] = {}
     records = 0
     root: ET.Element | None = None
     depth = 0
+    nan = math.nan
     try:
         for event, elem in ET.iterparse(stream, events=("start", "end")):
             if event == "start":
@@ -66,8 +54,26 @@ def read_apple(stream: BinaryIO, source: str, window: tuple[float | None, float 
             if depth != 1:
                 continue
             if elem.tag == "Record" and elem.get("type") == HEART_RATE:
+                # The hot loop of a multi-GB export: inlined, one dict lookup per timestamp.
                 records += 1
-                _add(elem, clock, subjects, offsets, since, until, source)
+                attrs = elem.attrib
+                start = attrs.get("startDate") or ""
+                try:
+                    hour = hours.get(start[:13] + start[19:])
+                    if hour is None:
+                        hour = hours[start[:13] + start[19:]] = _hour(start)
+                    t = hour[0] + int(start[14:16]) * 60 + int(start[17:19])
+                    bpm = float(attrs["value"])
+                except (ValueError, KeyError, IndexError):
+                    shown = f"startDate={start!r} value={attrs.get('value')!r}"
+                    raise InputError(source, f"unreadable heart-rate record: {shown}") from None
+                if since <= t < until:
+                    name = attrs.get("sourceName") or "Apple Health"
+                    c = subjects.get(name)
+                    if c is None:
+                        c = subjects[name] = Collector(name)
+                        offsets[name] = hour[1]
+                    add(c, t, bpm if bpm > 0 else nan)
             root.clear()  # type: ignore[union-attr]  # set by the first start event
     except ET.ParseError as err:
         line = err.position[0] if err.position else None
@@ -75,35 +81,5 @@ def read_apple(stream: BinaryIO, source: str, window: tuple[float | None, float 
     if not subjects:
         if records:
             raise InputError(source, f"none of its {records:,} heart-rate records is in the --since/--until window")
-        raise InputError(
-            source, "no heart rate in this Apple Health export (no HKQuantityTypeIdentifierHeartRate record)"
-        )
+        raise InputError(source, f"no heart rate in this Apple Health export (no {HEART_RATE} record)")
     return [c.finish(offsets[name]) for name, c in subjects.items()]
-
-
-def _add(
-    elem: ET.Element,
-    clock: _Clock,
-    subjects: dict[str, Collector],
-    offsets: dict[str, int],
-    since: float,
-    until: float,
-    source: str,
-) -> None:
-    attrs = elem.attrib
-    start = attrs.get("startDate")
-    try:
-        t, offset = clock(start)  # type: ignore[arg-type]
-        bpm = float(attrs["value"])
-    except (TypeError, ValueError, KeyError, IndexError):
-        raise InputError(
-            source, f"unreadable heart-rate record: startDate={start!r} value={attrs.get('value')!r}"
-        ) from None
-    if not since <= t < until:
-        return
-    name = attrs.get("sourceName") or "Apple Health"
-    c = subjects.get(name)
-    if c is None:
-        c = subjects[name] = Collector(name)
-        offsets[name] = offset
-    add(c, t, bpm if bpm > 0 else math.nan)
