@@ -1,0 +1,12 @@
+"""Insights from a stored session: zones, resting rate, sustained episodes, recoveries, data quality.
+
+Pure functions over readings and events (docs/insights.md has every definition, source and
+limit): :func:`summary.summarize` folds the readings in one pass, :func:`report.insights` turns
+that into the figures, ``as_dict`` into the documented JSON.
+"""
+
+from hrviz.core.insights.report import Insights, insights, resting_bpm
+from hrviz.core.insights.summary import Summary, SummaryBuilder, summarize
+from hrviz.core.insights.zones import Profile, profile
+
+__all__ = ["Insights", "Profile", "Summary", "SummaryBuilder", "insights", "profile", "resting_bpm", "summarize"]

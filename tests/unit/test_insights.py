@@ -1,0 +1,195 @@
+"""Insights with known answers: exact seconds per zone, episodes, recoveries, quality; real files."""
+
+from __future__ import annotations
+
+import pytest
+
+from hrviz.core.errors import SettingsError
+from hrviz.core.ingest import ingest
+from hrviz.core.insights import insights, profile, summarize
+from hrviz.core.model import Anomaly, Kind, Reading, Session
+from tests.real_data import REAL
+from tests.unit.fakes import MemoryStore
+
+T0 = 1_700_000_000.0
+
+
+def series(*parts: tuple[float, int], step: float = 1.0, t0: float = T0) -> list[Reading]:
+    """Readings ``step`` apart: each part is (bpm, count)."""
+    out: list[Reading] = []
+    for bpm, count in parts:
+        for _ in range(count):
+            out.append(Reading(len(out), t0 + len(out) * step, bpm))
+    return out
+
+
+def figures(readings: list[Reading], max_hr: float = 200, model: str = "max") -> dict[str, object]:
+    p = profile(max_hr, model=model)
+    return insights(Session("s1", "test.csv", None, "fp"), summarize(readings, p.max_hr), p).as_dict()
+
+
+def zone_seconds(d: dict[str, object]) -> list[float]:
+    return [z["seconds"] for z in d["zones"]]  # type: ignore[attr-defined,index]
+
+
+def test_ten_minutes_each_at_60_130_170_with_max_200() -> None:
+    d = figures(series((60, 600), (130, 600), (170, 600)))
+    # 60 = 30 % (no zone), 130 = 65 % (zone 2), 170 = 85 % (zone 4)
+    assert zone_seconds(d) == [0.0, 600.0, 0.0, 600.0, 0.0]
+    assert [(z["low_bpm"], z["high_bpm"]) for z in d["zones"]] == [  # type: ignore[attr-defined]
+        (100, 120),
+        (120, 140),
+        (140, 160),
+        (160, 180),
+        (180, 200),
+    ]
+    assert d["episodes"] == [
+        {
+            "kind": "high",
+            "start": "2023-11-14T22:23:20",
+            "end": "2023-11-14T22:43:20",
+            "start_ts": T0 + 600,
+            "seconds": 1200.0,
+            "peak_bpm": 170.0,
+        }
+    ]
+    assert (d["resting_bpm"], d["mean_bpm"], d["max_bpm"]) == (60.0, 120.0, 170.0)
+    assert (d["recorded_seconds"], d["covered_seconds"], d["coverage"], d["filled"]) == (1800.0, 1800.0, 1.0, 0.0)
+
+
+def test_filled_readings_and_gaps_never_count_as_zone_time() -> None:
+    readings = series((170, 600))
+    filled = [r._replace(filled=True) if 100 <= r.seq < 160 else r for r in readings]  # one minute filled
+    gap = [r._replace(ts=r.ts + 3600) if r.seq >= 300 else r for r in filled]  # an hour without readings
+    d = figures(gap)
+    assert zone_seconds(d) == [0.0, 0.0, 0.0, 540.0, 0.0]
+    assert d["recorded_seconds"] == 600.0 + 3600
+    assert d["covered_seconds"] == 600.0
+    assert d["quality"]["gaps"] == 1 and d["quality"]["longest_gap_seconds"] == 3600.0  # type: ignore[index]
+    assert d["filled"] == 0.1
+    assert d["episodes"] == []  # the gap splits 20 min above 120 into two runs of 5 min
+
+
+def test_a_filled_minute_bridges_an_episode_but_sets_no_peak() -> None:
+    readings = [r._replace(filled=True, bpm=250.0) if 300 <= r.seq < 360 else r for r in series((130, 700))]
+    d = figures(readings)
+    assert [(e["seconds"], e["peak_bpm"]) for e in d["episodes"]] == [(700.0, 130.0)]  # type: ignore[attr-defined]
+
+
+def test_low_episode_and_one_below_ten_minutes_is_none() -> None:
+    d = figures(series((60, 60), (35, 660), (60, 60), (38, 599), (60, 10)))
+    assert [(e["kind"], e["seconds"], e["peak_bpm"]) for e in d["episodes"]] == [("low", 660.0, 35.0)]  # type: ignore[attr-defined]
+
+
+def test_karvonen_zones_use_the_measured_resting_rate() -> None:
+    d = figures(series((60, 600), (130, 600), (170, 600)), model="hrr")
+    # reserve 200 - 60 = 140: zone 1 starts at 60 + 70 = 130, zone 3 at 60 + 98 = 158, zone 4 at 172
+    assert [z["low_bpm"] for z in d["zones"]] == [130.0, 144.0, 158.0, 172.0, 186.0]  # type: ignore[attr-defined]
+    assert zone_seconds(d) == [600.0, 0.0, 600.0, 0.0, 0.0]
+
+
+def test_hrr60_after_a_hard_effort() -> None:
+    d = figures(series((100, 60), (175, 120), (150, 30), (130, 30), (120, 100)))
+    assert d["recoveries"] == [
+        {
+            "effort_start": "2023-11-14T22:14:20",
+            "effort_end": "2023-11-14T22:16:20",
+            "end_ts": T0 + 180,
+            "peak_bpm": 175.0,
+            "end_bpm": 175.0,
+            "after_60s_bpm": 120.0,
+            "hrr60_bpm": 55.0,
+        }
+    ]
+
+
+def test_no_hrr60_when_the_minute_after_is_not_measured_or_effort_resumes() -> None:
+    assert figures(series((175, 120), (150, 30), (175, 100)))["recoveries"] == []
+    assert figures(series((175, 120), (150, 40)))["recoveries"] == []  # the recording ends too soon
+
+
+def test_resting_is_the_lowest_five_minute_mean_not_one_dip() -> None:
+    d = figures(series((70, 600), (45, 20), (70, 300), (62, 420), (80, 300)))  # 5 whole clock minutes at 62
+    assert d["resting_bpm"] == 62.0
+
+
+def test_quality_counts_anomalies_per_hour_and_says_it_in_words() -> None:
+    readings = series((70, 7200))
+    session = Session("s1", "x", None, "fp", anomalies=[Anomaly(Kind.SPIKE, T0, T0 + 1, 150, 70, 80)] * 4)
+    p = profile(190)
+    d = insights(session, summarize(readings, 190), p).as_dict()
+    assert d["quality"] == {
+        "verdict": "good",
+        "sentence": "good: 0.0 % filled, no gaps",
+        "filled_pct": 0.0,
+        "coverage_pct": 100.0,
+        "gaps": 0,
+        "longest_gap_seconds": 0.0,
+        "anomalies_per_hour": {"spike": 2.0},
+    }
+
+
+def test_irregular_cadence_uses_the_typical_interval() -> None:
+    readings = series((150, 120), step=5.0)  # one reading every 5 s for 10 min
+    d = figures(readings)
+    assert d["interval_seconds"] == 5.0 and zone_seconds(d) == [0.0, 0.0, 600.0, 0.0, 0.0]
+
+
+def test_profile_sources_and_bad_values() -> None:
+    assert profile(age=40).max_hr == 180 and profile(age=40).estimated
+    assert profile().source == "default" and profile().max_hr == 190
+    assert not profile(185).estimated
+    with pytest.raises(SettingsError):
+        profile(500)
+    with pytest.raises(SettingsError):
+        profile(age=2)
+    with pytest.raises(SettingsError):
+        profile(190, model="lactate")
+
+
+def test_empty_and_tiny_sessions() -> None:
+    d = figures([])
+    assert d["resting_bpm"] is None and d["quality"]["verdict"] == "poor"  # type: ignore[index]
+    d = figures(series((80, 3)))
+    assert d["resting_bpm"] is None  # under half a minute measured: no resting rate
+
+
+def ingested(name: str) -> tuple[Session, MemoryStore]:
+    path = REAL / name
+    if not path.is_file():
+        pytest.skip(f"{path} is absent (real data lives in the team's shared folder)")
+    store = MemoryStore()
+    with path.open("rb") as f:
+        (session,) = ingest(f, name, store)
+    return session, store
+
+
+@pytest.mark.parametrize(
+    ("name", "resting", "max_bpm"),
+    [
+        ("polar_flow_running_2015-09-06.csv", (60, 140), (150, 200)),
+        ("wahoo_fitness_running_2016-10-07.csv", (60, 150), (150, 200)),
+        ("fitbit_google_takeout_heart_rate_2024-03-31.csv", (45, 70), (150, 200)),
+    ],
+)
+def test_real_files(name: str, resting: tuple[float, float], max_bpm: tuple[float, float]) -> None:
+    session, store = ingested(name)
+    s = summarize(store.readings(session.id), 190)
+    d = insights(session, s, profile(190)).as_dict()
+    assert resting[0] <= d["resting_bpm"] <= resting[1]  # type: ignore[operator]
+    assert max_bpm[0] <= d["max_bpm"] <= max_bpm[1]  # type: ignore[operator]
+    assert d["max_bpm"] == session.stats.max  # the same measured readings as the ingest's stats
+    assert abs(d["mean_bpm"] - session.stats.mean) < 0.05  # type: ignore[operator]
+    zoned = sum(zone_seconds(d))
+    assert 0 < zoned <= d["covered_seconds"] <= d["recorded_seconds"]  # type: ignore[operator]
+    assert s.readings == session.readings
+
+
+def test_a_real_day_has_a_low_resting_rate_and_is_a_good_recording() -> None:
+    session, store = ingested("fitbit_google_takeout_heart_rate_2024-03-31.csv")
+    d = insights(session, summarize(store.readings(session.id), 190), profile(190)).as_dict()
+    assert d["recorded_seconds"] == pytest.approx(86387, abs=30)  # type: ignore[arg-type]
+    q = d["quality"]
+    assert (q["verdict"], q["gaps"], q["longest_gap_seconds"]) == ("fair", 1, 5167.0)  # type: ignore[index]
+    assert q["sentence"].startswith("fair: 0.3 % filled, 1 long gap (longest 1 h 26 min)")  # type: ignore[index]
+    assert d["resting_bpm"] == 49.9 and d["episodes"] == []
