@@ -7,7 +7,7 @@ import { Connection } from "./connection.js";
 import { EventList, plural } from "./events.js";
 import { Overview } from "./overview.js";
 import { Series } from "./series.js";
-import { Sessions, basename } from "./sessions.js";
+import { Sessions, sourceName } from "./sessions.js";
 import { dateText, durationText, fullText, zoneOf } from "./timefmt.js";
 import { Uploads } from "./uploads.js";
 import { describeChart } from "./textview.js";
@@ -191,7 +191,7 @@ function startReplay(msg) {
   chart.zone = state.zone;
   state.speed = msg.speed;
   state.paused = msg.paused;
-  $("session-title").textContent = s.subject ? `${basename(s.source)} — ${s.subject}` : basename(s.source);
+  $("session-title").textContent = s.subject ? `${sourceName(s.source)} — ${s.subject}` : sourceName(s.source);
   $("session-meta").textContent = sessionMeta(s, state.zone);
   $("chart-empty").hidden = true;
   subjects(s);

@@ -7,9 +7,9 @@ import { dateText, durationText, fullText, zoneOf } from "./timefmt.js";
 const PAGE = 20;
 const $ = (id) => document.getElementById(id);
 
-/** The file's name: a session stored by `hrviz ingest` may carry the path it was read from. */
-export function basename(source) {
-  return String(source || "").replace(/\\/g, "/").split("/").pop() || String(source || "");
+/** The file's name as the server lists it (never a local path: core/protocol.py display_source). */
+export function sourceName(source) {
+  return String(source || "");
 }
 
 export class Sessions {
@@ -62,7 +62,7 @@ export class Sessions {
     button.className = "s-play";
     const name = document.createElement("span");
     name.className = "s-name";
-    name.textContent = s.subject ? `${basename(s.source)} — ${s.subject}` : basename(s.source);
+    name.textContent = s.subject ? `${sourceName(s.source)} — ${s.subject}` : sourceName(s.source);
     const meta = document.createElement("span");
     meta.className = "s-meta";
     const t0 = s.start ? Date.parse(zone.naive ? `${s.start}Z` : s.start) / 1000 : null;
@@ -72,7 +72,9 @@ export class Sessions {
     meta.textContent = `${when} · ${plural(s.readings, "reading", "readings")} · ${plural(count, "anomaly", "anomalies")}`;
     const up = document.createElement("span");
     up.className = "s-meta";
-    up.textContent = s.uploaded_at ? `uploaded ${dateText(s.uploaded_at, { offset: -new Date().getTimezoneOffset(), name: "", naive: true })}` : "";
+    // the upload date in this browser's zone: it is when *you* stored it, not when it was recorded
+    const here = { offset: -new Date().getTimezoneOffset(), name: "", naive: true, noTimes: null };
+    up.textContent = s.uploaded_at ? `uploaded ${dateText(s.uploaded_at, here)}` : "";
     button.append(name, meta, up);
     button.addEventListener("click", () => this.onPlay(s));
     const del = document.createElement("button");

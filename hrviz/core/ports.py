@@ -35,6 +35,24 @@ class Outbox:
     position: QueuePosition | None
 
 
+ORDERS = ("uploaded", "start", "name", "readings", "anomalies")  # how SessionStore.browse can sort
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """A session in a listing: its summary (no events), when it was stored, how many events it has."""
+
+    session: Session
+    uploaded_at: float | None
+    anomalies: int
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    items: list[Listed]
+    total: int  # sessions matching the query, over all pages
+
+
 class SessionWriter(Protocol):
     """One session being written; nothing is visible to readers of the store until ``commit``."""
 
@@ -64,6 +82,15 @@ class SessionStore(Protocol):
 
     def list_sessions(self, limit: int = 100) -> list[Session]:
         """Committed sessions, newest first (anomalies may be left empty: a listing, not a report)."""
+        ...
+
+    def browse(self, offset: int = 0, limit: int = 20, query: str = "", order: str = "uploaded") -> Listing:
+        """One page of committed sessions whose source or subject contains ``query``, in ``order``
+        (one of :data:`ORDERS`), with how many match in all: a listing that scales to thousands."""
+        ...
+
+    def delete(self, session_id: str) -> bool:
+        """Remove the session, its readings and its events in one transaction; False if unknown."""
         ...
 
     def readings(self, session_id: str, from_seq: int = 0) -> Iterator[Reading]:

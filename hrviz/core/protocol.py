@@ -72,8 +72,25 @@ class Replay:
     history_from: int | None = None  # also send readings [history_from, from_seq) in "history" pages
 
 
-Message = Upload | Chunk | Control | SetSpeed | Replay
-CONTROLS = frozenset({"pause", "resume", "restart", "sessions"})
+@dataclass(frozen=True, slots=True)
+class Browse:
+    """``sessions``: one page of past sessions, filtered by name and sorted (docs/api.md)."""
+
+    offset: int = 0
+    limit: int = 20
+    query: str = ""
+    order: str = "uploaded"
+
+
+@dataclass(frozen=True, slots=True)
+class Delete:
+    session_id: str
+
+
+Message = Upload | Chunk | Control | SetSpeed | Replay | Browse | Delete
+CONTROLS = frozenset({"pause", "resume", "restart"})
+ORDERS = ("uploaded", "start", "name", "readings", "anomalies")  # as core.ports.ORDERS
+MAX_LIMIT = 100
 
 
 def parse(text: str | bytes, max_upload: int) -> Message:
@@ -91,6 +108,13 @@ def parse(text: str | bytes, max_upload: int) -> Message:
     kind = msg["type"]
     if kind in CONTROLS:
         return Control(kind)
+    if kind == "sessions":
+        return _browse(msg)
+    if kind == "delete":
+        sid = msg.get("session_id")
+        if not isinstance(sid, str) or not SESSION_ID.fullmatch(sid):
+            raise ProtocolError("bad_message", '"delete" needs a "session_id" (letters, digits, "_.:-", at most 64)')
+        return Delete(sid)
     if kind == "speed":
         return SetSpeed(_speed(msg.get("speed")))
     if kind == "upload":
@@ -116,6 +140,20 @@ def parse(text: str | bytes, max_upload: int) -> Message:
             raise ProtocolError("bad_message", '"history_from" must be a non-negative integer')
         return Replay(sid, start, speed, paused, None if history is None else min(history, start))
     raise ProtocolError("unknown_type", f"unknown message type {_show(kind)}")
+
+
+def _browse(msg: dict[str, Any]) -> Browse:
+    offset, limit = msg.get("offset", 0), msg.get("limit", 20)
+    query, order = msg.get("q", ""), msg.get("sort", "uploaded")
+    if not _integer(offset) or not 0 <= offset <= MAX_SEQ:
+        raise ProtocolError("bad_message", '"offset" must be a non-negative integer')
+    if not _integer(limit) or not 1 <= limit <= MAX_LIMIT:
+        raise ProtocolError("bad_message", f'"limit" must be an integer from 1 to {MAX_LIMIT}')
+    if not isinstance(query, str) or len(query) > 200 or not _unicode(query):
+        raise ProtocolError("bad_message", '"q" must be a string of at most 200 characters')
+    if order not in ORDERS:
+        raise ProtocolError("bad_message", f'"sort" must be one of {", ".join(ORDERS)}, not {_show(order)}')
+    return Browse(offset, limit, query, order)
 
 
 def _integer(value: object) -> TypeGuard[int]:
@@ -236,17 +274,34 @@ def session_brief(s: Session, events: int = LISTED_EVENTS) -> dict[str, object]:
     anyway, as ``anomaly`` messages when the replay gets to them.
     """
     d = replace(s, anomalies=s.anomalies[:events]).as_dict()
+    d["source"] = display_source(s.source)
     d["anomaly_count"] = len(s.anomalies)
     if len(s.anomalies) > events:
         d["anomalies_truncated"] = True
     return d
 
 
-def session_summary(s: Session) -> dict[str, object]:
+def session_summary(s: Session, uploaded_at: float | None = None, anomalies: int | None = None) -> dict[str, object]:
     """A session for listings: the summary without the (possibly long) list of events."""
     d = replace(s, anomalies=[]).as_dict()
     del d["anomalies"]
+    d["source"] = display_source(s.source)
+    d["uploaded_at"] = uploaded_at
+    d["anomaly_count"] = len(s.anomalies) if anomalies is None else anomalies
     return d
+
+
+def display_source(source: str) -> str:
+    """The file's name as a viewer may see it: never the directory ``hrviz ingest`` read it from.
+
+    A member of an archive keeps the archive's name (``rides.zip/a.fit``), since that is what
+    the person gave; everything before it (the local path) is dropped.
+    """
+    parts = source.replace("\\", "/").split("/")
+    for i in range(len(parts) - 2, -1, -1):
+        if parts[i].lower().endswith(".zip"):
+            return "/".join(parts[i:])
+    return parts[-1] or source
 
 
 # -- constants of the wire, for the server, ``hrviz watch --server`` and (through "hello") the page --

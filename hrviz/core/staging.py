@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from hrviz.core.model import Reading, ReadingBatch, Session
-from hrviz.core.ports import Outbox, QueuePosition, ReadingQueue, SessionStore, SessionWriter, Staging
+from hrviz.core.ports import Listing, Outbox, QueuePosition, ReadingQueue, SessionStore, SessionWriter, Staging
 
 
 class StagingWriter:
@@ -67,6 +67,12 @@ class StagingStore:
 
     def list_sessions(self, limit: int = 100) -> list[Session]:
         return self.store.list_sessions(limit)
+
+    def browse(self, offset: int = 0, limit: int = 20, query: str = "", order: str = "uploaded") -> Listing:
+        return self.store.browse(offset, limit, query, order)
+
+    def delete(self, session_id: str) -> bool:
+        return self.store.delete(session_id)
 
     def readings(self, session_id: str, from_seq: int = 0) -> Iterator[Reading]:
         return self.store.readings(session_id, from_seq)

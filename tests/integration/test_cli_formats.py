@@ -83,7 +83,11 @@ def test_a_zip_of_activities_gives_one_session_per_file_and_lists_what_it_skippe
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
     sources = [s["source"] for s in out["sessions"]]
-    assert sources == [f"{archive}/activities/111.fit", f"{archive}/activities/222.fit.gz", f"{archive}/activities/333.gpx"]
+    assert sources == [
+        f"{archive}/activities/111.fit",
+        f"{archive}/activities/222.fit.gz",
+        f"{archive}/activities/333.gpx",
+    ]
     assert [s["rows"] for s in out["sessions"]] == [21, 19, 17]
     skipped = {s["file"]: s["reason"] for s in out["skipped"]}
     assert set(skipped) == {f"{archive}/activities/444.tcx", f"{archive}/profile.csv"}
@@ -144,7 +148,10 @@ def test_a_folder_of_takeout_json_days(tmp_path: Path) -> None:
     done = hrviz(folder, "--json", db=tmp_path / "h.db")
     assert done.returncode == 0, done.stderr
     sessions = json.loads(done.stdout)["sessions"]
-    assert [s["source"].rsplit("/", 1)[1] for s in sessions] == ["heart_rate-2011-09-25.json", "heart_rate-2011-09-26.json"]
+    assert [s["source"].rsplit("/", 1)[1] for s in sessions] == [
+        "heart_rate-2011-09-25.json",
+        "heart_rate-2011-09-26.json",
+    ]
     assert sum(s["rows"] for s in sessions) == len(readings)
 
 

@@ -148,6 +148,40 @@ def test_list_sessions_newest_first_with_limit_and_per_session_readings(open_sto
     assert [r.seq for r in store.readings("s2")] == list(range(12))
 
 
+def test_browse_pages_filters_and_sorts_with_a_total_and_upload_time(open_store: Opener) -> None:
+    store = open_store()
+    before = time.time() - 5
+    for i, sid in enumerate(["run-a", "ride-b", "run_c", "walk-d", "run%e"]):
+        write(store, n=10 + i * 5, sid=sid)
+        time.sleep(0.01)
+    page = store.browse(0, 2)
+    assert page.total == 5 and [x.session.id for x in page.items] == ["run%e", "walk-d"]  # newest upload first
+    assert [x.session.id for x in store.browse(4, 2).items] == ["run-a"]
+    assert all(x.anomalies == 2 and before < (x.uploaded_at or 0) < time.time() + 5 for x in page.items)
+    found = store.browse(0, 20, "run")
+    assert found.total == 3 and {x.session.id for x in found.items} == {"run-a", "run_c", "run%e"}
+    assert [x.session.id for x in store.browse(0, 20, "run_").items] == ["run_c"]  # _ and % are literal
+    assert [x.session.id for x in store.browse(0, 20, "%").items] == ["run%e"]
+    assert [x.session.id for x in store.browse(0, 20, "", "readings").items][0] == "run%e"
+    by_name = [x.session.id for x in store.browse(0, 20, "", "name").items]
+    assert by_name[0] == "ride-b" and by_name[-1] == "walk-d"
+    with pytest.raises(ValueError):
+        store.browse(0, 20, "", "nonsense")
+
+
+def test_delete_removes_session_readings_and_events_at_once(open_store: Opener) -> None:
+    store = open_store()
+    write(store, n=7000, sid="keep")
+    write(store, n=6000, sid="gone")
+    assert store.delete("gone") is True
+    assert store.get("gone") is None and list(store.readings("gone")) == []
+    assert store.browse().total == 1 and [x.session.id for x in store.browse().items] == ["keep"]
+    assert len(list(store.readings("keep"))) == 7000 and len(store.get("keep").anomalies) == 2  # type: ignore[union-attr]
+    assert store.delete("gone") is False
+    again = open_store()  # another connection sees it gone too: it was committed
+    assert again.get("gone") is None and again.find(("gone" * 64)[:64]) is None
+
+
 def test_concurrent_readers_from_several_threads(open_store: Opener) -> None:
     store = open_store()
     write(store, n=20_000)

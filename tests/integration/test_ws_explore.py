@@ -133,3 +133,32 @@ def test_a_multi_subject_file_plays_its_largest_subject_first(server: Any) -> No
         replay, _ = until(ws, "replay")
         assert len(up["sessions"]) > 1
         assert replay["session"]["readings"] == max(s["readings"] for s in up["sessions"])
+
+
+def test_sessions_are_paged_filtered_and_deleted(server: Any) -> None:
+    with client(server) as ws:
+        for i in range(3):
+            data = DEMO.read_bytes() + f"2026-03-14T08:00:0{i}+01:00,70\n".encode()
+            upload(ws, data, name=f"/home/someone/private/run-{i}.csv")
+            until(ws, "replay")
+        send(ws, type="sessions", offset=0, limit=2, q="run-", sort="uploaded")
+        page, _ = until(ws, "sessions")
+        assert page["total"] == 3 and page["offset"] == 0 and len(page["sessions"]) == 2
+        first = page["sessions"][0]
+        assert first["source"] == "run-2.csv" and "/" not in first["source"]  # never a local path
+        assert first["anomaly_count"] > 0 and isinstance(first["uploaded_at"], float)
+        send(ws, type="sessions", offset=2, limit=2, q="run-", sort="uploaded")
+        rest, _ = until(ws, "sessions")
+        assert [s["source"] for s in rest["sessions"]] == ["run-0.csv"]
+        send(ws, type="delete", session_id=first["id"])
+        gone, _ = until(ws, "deleted")
+        assert gone["session_id"] == first["id"]
+        send(ws, type="sessions")
+        after, _ = until(ws, "sessions")
+        assert after["total"] == 2 and first["id"] not in {s["id"] for s in after["sessions"]}
+        send(ws, type="replay", session_id=first["id"])
+        assert until(ws, "error")[0]["code"] == "unknown_session"
+        send(ws, type="delete", session_id=first["id"])
+        assert until(ws, "error")[0]["code"] == "unknown_session"
+        send(ws, type="sessions", sort="nonsense")
+        assert until(ws, "error")[0]["code"] == "bad_message"

@@ -10,7 +10,7 @@ import copy
 from collections.abc import Callable, Iterable, Iterator
 
 from hrviz.core.model import Reading, ReadingBatch, Session
-from hrviz.core.ports import Outbox, QueuePosition, ReadingQueue, SessionStore, SessionWriter, Staging
+from hrviz.core.ports import Listed, Listing, Outbox, QueuePosition, ReadingQueue, SessionStore, SessionWriter, Staging
 
 
 class MemoryStore(SessionStore):
@@ -33,6 +33,14 @@ class MemoryStore(SessionStore):
 
     def list_sessions(self, limit: int = 100) -> list[Session]:
         return list(self.sessions.values())[:limit]
+
+    def browse(self, offset: int = 0, limit: int = 20, query: str = "", order: str = "uploaded") -> Listing:
+        found = [s for s in self.sessions.values() if query in s.source or query in (s.subject or "")]
+        return Listing([Listed(s, None, len(s.anomalies)) for s in found[offset : offset + limit]], len(found))
+
+    def delete(self, session_id: str) -> bool:
+        self.rows.pop(session_id, None)
+        return self.sessions.pop(session_id, None) is not None
 
     def readings(self, session_id: str, from_seq: int = 0) -> Iterator[Reading]:
         yield from (r for r in self.rows.get(session_id, []) if r.seq >= from_seq)

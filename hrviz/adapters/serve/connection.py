@@ -27,7 +27,7 @@ from hrviz.core.errors import BackendUnavailable, InputError
 from hrviz.core.ingest import Ingested, PublishReport
 from hrviz.core.model import Session
 from hrviz.core.ports import SessionStore
-from hrviz.core.protocol import Chunk, Control, ProtocolError, Replay, SetSpeed, Upload
+from hrviz.core.protocol import Browse, Chunk, Control, Delete, ProtocolError, Replay, SetSpeed, Upload
 
 log = logging.getLogger("hrviz.serve")
 T = TypeVar("T")
@@ -174,12 +174,28 @@ class Connection:
             self._state()
         elif isinstance(msg, Control):
             await self._control(msg.type)
+        elif isinstance(msg, Browse):
+            await self._browse(msg)
+        elif isinstance(msg, Delete):
+            await self._delete(msg.session_id)
+
+    async def _browse(self, msg: Browse) -> None:
+        """One page of past sessions, from the store (it scales to thousands: never the whole list)."""
+        page = await self.app.with_store(lambda store: store.browse(msg.offset, msg.limit, msg.query, msg.order))
+        sessions = [protocol.session_summary(x.session, x.uploaded_at, x.anomalies) for x in page.items]
+        self.send({"type": "sessions", "sessions": sessions, "total": page.total, "offset": msg.offset})
+
+    async def _delete(self, session_id: str) -> None:
+        """The user's health data, gone from the store in one transaction (docs/api.md, "delete")."""
+        if self.player is not None and self.player.hub.session.id == session_id:
+            await self._stop_player()
+        if not await self.app.with_store(lambda store: store.delete(session_id)):
+            raise ProtocolError("unknown_session", f"no session {session_id!r} in the store")
+        self.app.explorer.forget(session_id)
+        await self.app.hubs.forget(session_id)
+        self.send({"type": "deleted", "session_id": session_id})
 
     async def _control(self, kind: str) -> None:
-        if kind == "sessions":
-            sessions = await self.app.with_store(lambda store: store.list_sessions(100))
-            self.send({"type": "sessions", "sessions": [protocol.session_summary(s) for s in sessions]})
-            return
         player = self.player
         if player is None:
             raise ProtocolError("no_session", f'nothing is playing: "{kind}" needs an upload or a "replay" first')

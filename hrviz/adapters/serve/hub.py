@@ -318,6 +318,12 @@ class HubRegistry:
                 del self._hubs[sid]
                 await hub.close()
 
+    async def forget(self, session_id: str) -> None:
+        """A deleted session: its hub goes now (anyone still watching it gets ``replay_failed``)."""
+        hub = self._hubs.pop(session_id, None)
+        if hub is not None:
+            await hub.close()
+
     async def close(self) -> None:
         for hub in self._hubs.values():
             await hub.close()

@@ -23,9 +23,9 @@ from typing import Any
 import pymysql
 from pymysql.connections import Connection
 
+from hrviz.adapters.store.mysql_listing import SESSION_COLUMNS, MysqlListing
 from hrviz.adapters.store.mysql_schema import CANT_CONNECT, LOST, NO_LOCAL_INFILE, PAGE_SQL, migrate, parse_url
 from hrviz.adapters.store.rows import (
-    SESSION_FIELDS,
     SUMMARY_FIELDS,
     anomaly_from_row,
     anomaly_rows,
@@ -43,8 +43,6 @@ from hrviz.core.errors import BackendUnavailable
 from hrviz.core.model import Reading, ReadingBatch, Session
 from hrviz.core.ports import Outbox, QueuePosition
 
-_COLUMNS = [("file_rows" if f == "rows" else f) for f in SESSION_FIELDS]
-SESSION_COLUMNS = ", ".join(_COLUMNS)
 _SUMMARY_SET = ", ".join(f"{('file_rows' if f == 'rows' else f)} = %s" for f in SUMMARY_FIELDS)
 MARK_SQL = mark_published_sql("%s", "GREATEST")
 PAGE = 10_000  # readings per keyset page: bounded memory, few round trips
@@ -53,7 +51,7 @@ CONNECT_TIMEOUT = 5  # seconds: an unreachable server is reported quickly
 IO_TIMEOUT = 120  # seconds a single statement may take (a big COMMIT) before we call the server gone
 
 
-class MysqlStore:
+class MysqlStore(MysqlListing):
     """:class:`hrviz.core.ports.SessionStore` on MySQL or MariaDB (InnoDB), via PyMySQL."""
 
     def __init__(self, url: str) -> None:
@@ -267,7 +265,7 @@ class MysqlWriter:
         self._pending: list[str] = []  # formatted batches not yet handed to the loader
         self._pending_rows = 0
         with self._guard(abort=True), self._conn.cursor() as cur:
-            marks = ", ".join(["%s"] * len(_COLUMNS))
+            marks = ", ".join(["%s"] * (SESSION_COLUMNS.count(",") + 1))
             cur.execute(f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({marks})", session_row(session))
 
     def add_readings(self, batch: ReadingBatch) -> None:

@@ -21,6 +21,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from hrviz.adapters.store.listing import browse_sql, check, delete_statements, like, listed_from_row
 from hrviz.adapters.store.rows import (
     anomaly_from_row,
     anomaly_rows,
@@ -32,7 +33,7 @@ from hrviz.adapters.store.rows import (
 )
 from hrviz.core.errors import BackendUnavailable
 from hrviz.core.model import Reading, ReadingBatch, Session
-from hrviz.core.ports import Outbox, QueuePosition
+from hrviz.core.ports import Listing, Outbox, QueuePosition
 
 SCHEMA_VERSION = 1
 SCHEMA = """
@@ -170,6 +171,27 @@ class SqliteStore:
                 f"SELECT {SESSION_COLUMNS} FROM sessions ORDER BY created_at DESC, id LIMIT ?", (limit,)
             ).fetchall()
         return [session_from_row(r) for r in rows]
+
+    def browse(self, offset: int = 0, limit: int = 20, query: str = "", order: str = "uploaded") -> Listing:
+        offset, limit = check(offset, limit, order)
+        page, count = browse_sql(SESSION_COLUMNS, "?", "created_at", order)
+        pattern = like(query)
+        with self._lock:
+            rows = self._db.execute(page, (pattern, pattern, limit, offset)).fetchall()
+            total = self._db.execute(count, (pattern, pattern)).fetchone()[0]
+        return Listing([listed_from_row(r) for r in rows], int(total))
+
+    def delete(self, session_id: str) -> bool:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for sql in delete_statements("?", "reading_blocks"):
+                    deleted = self._db.execute(sql, (session_id,)).rowcount
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return deleted > 0
 
     def readings(self, session_id: str, from_seq: int = 0) -> Iterator[Reading]:
         """One block at a time, so that neither memory nor the lock is held for a whole session."""
