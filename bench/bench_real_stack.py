@@ -12,8 +12,10 @@ Per run, on the servers of ``scripts/services.sh`` (a fresh database and topic e
    the ``mariadb`` client, then Debian's ``kcat -P`` producing the same JSON records (prepared
    beforehand, keyed by session) to the same topic with the same producer settings.
 
-Reports rows/s, the ratio hrviz / (LOAD DATA + kcat) (target ≤ 1.5) and peak RSS, per run and as
-medians. The CSV is ``bench/generate.py``'s (generated if missing).
+Reports rows/s, the ratio hrviz / (LOAD DATA + kcat) (target ≤ 1.3, issue #8) and peak RSS, per
+run and as medians. ``--compare-tree DIR`` also times the same command from another checkout of
+hrviz (a ``git archive`` of an older commit) in each run, in its own database and topic. The CSV
+is ``bench/generate.py``'s (generated if missing).
 """
 
 from __future__ import annotations
@@ -103,7 +105,29 @@ def prepare_baseline_files(url: str, session_id: str, tz: int | None, work: Path
     return tsv, records, n
 
 
-def one_run(csv: Path, base_url: str, bootstrap: str, work: Path) -> dict[str, Any]:
+def other_tree(csv: Path, base_url: str, bootstrap: str, tree: Path) -> float:
+    """Wall time of the same command run from another checkout of hrviz (an older commit, say), in a
+    database and topic of its own: how much a change helped, measured in the same run."""
+    tag = uuid.uuid4().hex[:8]
+    db, topic = f"hrviz_test_bench_{tag}", f"hrviz.bench.{tag}"
+    admin_sql(base_url, f"CREATE DATABASE `{db}` CHARACTER SET utf8mb4")
+    url = base_url.rsplit("/", 1)[0] + f"/{db}"
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HRVIZ_")}
+        env |= {"HRVIZ_KAFKA_TOPIC": topic, "PYTHONPATH": str(tree)}
+        cmd = [sys.executable, "-m", "hrviz", "ingest", str(csv), "--mysql", url, "--kafka", bootstrap, "--json"]
+        started = time.perf_counter()
+        done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tree)
+        wall = time.perf_counter() - started
+        if done.returncode != 0:
+            raise SystemExit(f"{tree}: hrviz ingest failed: {done.stderr[-2000:]}")
+        return wall
+    finally:
+        admin_sql(base_url, f"DROP DATABASE IF EXISTS `{db}`")
+        _delete_topic(bootstrap, topic)
+
+
+def one_run(csv: Path, base_url: str, bootstrap: str, work: Path, compare: Path | None = None) -> dict[str, Any]:
     tag = uuid.uuid4().hex[:8]
     db, topic = f"hrviz_test_bench_{tag}", f"hrviz.bench.{tag}"
     admin_sql(base_url, f"CREATE DATABASE `{db}` CHARACTER SET utf8mb4")
@@ -129,6 +153,10 @@ def one_run(csv: Path, base_url: str, bootstrap: str, work: Path) -> dict[str, A
         admin_sql(base_url, f"DROP DATABASE IF EXISTS `{db}`")
         _delete_topic(bootstrap, topic)
     floor = load_wall + kcat_wall
+    other = {}
+    if compare is not None:
+        other_s = other_tree(csv, base_url, bootstrap, compare)
+        other = {"other_tree_s": round(other_s, 2), "other_tree_ratio": round(other_s / floor, 2)}
     return {
         "readings": n,
         "hrviz_s": round(wall, 2),
@@ -140,6 +168,7 @@ def one_run(csv: Path, base_url: str, bootstrap: str, work: Path) -> dict[str, A
         "floor_s": round(floor, 2),
         "floor_rows_per_s": round(n / floor),
         "ratio": round(wall / floor, 2),
+        **other,
     }
 
 
@@ -166,6 +195,11 @@ def main(argv: list[str] | None = None) -> int:
         "--mysql", default=os.environ.get("HRVIZ_TEST_MYSQL_URL") or "mysql://hrviz:hrviz-pw@127.0.0.1:3306/hrviz_test"
     )
     parser.add_argument("--kafka", default=os.environ.get("HRVIZ_TEST_KAFKA_BOOTSTRAP") or "127.0.0.1:9092")
+    parser.add_argument(
+        "--compare-tree",
+        type=Path,
+        help="also time hrviz from this checkout (e.g. `git archive OLD | tar -x -C DIR`) in each run",
+    )
     args = parser.parse_args(argv)
     for tool in ("mariadb", "kcat"):
         if shutil.which(tool) is None:
@@ -177,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = []
     with tempfile.TemporaryDirectory(prefix="hrviz-bench-") as tmp:
         for i in range(args.runs):
-            result = one_run(args.csv, args.mysql, args.kafka, Path(tmp))
+            result = one_run(args.csv, args.mysql, args.kafka, Path(tmp), args.compare_tree)
             runs.append(result)
             print(f"run {i + 1}: {json.dumps(result)}", file=sys.stderr)
     keys = [k for k in runs[0] if k != "readings"]

@@ -9,7 +9,8 @@ mark through ``on_acked`` at checkpoints, each covering only records known to be
   report gives the position (partition and offset of the session's first record) and a first mark.
 * The rest go through a *bulk* producer whose delivery reports reach Python only for failures
   (``delivery.report.only.error``): a million Python callbacks were a third of the publish time.
-  Every ``WINDOW`` records (or ``WINDOW_SECONDS``) a checkpoint flushes it: once nothing is
+  Every ``WINDOW`` records, or every ``WINDOW_SECONDS`` when the producer has caught up with its
+  source (so that waiting costs nothing), a checkpoint flushes it: once nothing is
   outstanding, every record produced so far has its report, and with no failure reported all of
   them were acknowledged, so the mark moves to the last one. No assumption about the order of
   delivery reports is needed.
@@ -43,8 +44,11 @@ from hrviz.core.ports import QueuePosition
 
 DEFAULT_TOPIC = "hrviz.readings"
 PARTITIONS = 6  # parallelism for consumers; one session always stays on one partition
-WINDOW = 250_000  # records between two checkpoints (flush, then move the outbox mark) ...
-WINDOW_SECONDS = 1.0  # ... or seconds, whichever comes first: a slow source still moves the mark
+# A checkpoint (flush, then move the outbox mark) drains the producer: nothing is sent while the
+# last records in flight are acknowledged, so it costs in proportion to what is outstanding.
+WINDOW = 500_000  # records between two checkpoints at most (a resume re-sends at most this many) ...
+WINDOW_SECONDS = 1.0  # ... and one each second when the source, not the broker, is the slow one:
+CAUGHT_UP = 5_000  # at most this many records outstanding (the drain is then nearly free)
 CHUNK = 2000  # records encoded from Reading objects at a time
 PROBE_TIMEOUT = 5.0  # seconds a metadata request may take before the broker counts as unreachable
 MESSAGE_TIMEOUT_MS = 15_000  # a record not acknowledged within this fails the publish
@@ -213,7 +217,8 @@ class KafkaQueue:
                 poll(0.05)
                 self._check(session)
             self._check(session)
-            if last - upto >= WINDOW or time.monotonic() - window_started >= WINDOW_SECONDS:
+            slow_source = time.monotonic() - window_started >= WINDOW_SECONDS and len(bulk) <= CAUGHT_UP
+            if last - upto >= WINDOW or slow_source:
                 upto = self._checkpoint(bulk, session, last, position, on_acked)
                 window_started = time.monotonic()
         if last > upto:
