@@ -42,6 +42,7 @@ export class Chart {
     const v = (name) => css.getPropertyValue(name).trim();
     this.colors = { line: v("--line"), grid: v("--grid"), text: v("--muted"), fg: v("--fg"), bg: v("--card") };
     for (const k of KINDS) this.colors[k] = v(`--k-${k}`);
+    this.marks = Object.fromEntries(KINDS.map((k) => [k, v(`--m-${k}`) || v(`--k-${k}`)]));
   }
 
   resize() {
@@ -296,7 +297,7 @@ export class Chart {
       ctx.arc(x(s.t[i]), y(s.bpm[i]), 2.5 * dpr, 0, Math.PI * 2);
       ctx.fillStyle = colors.bg;
       ctx.fill();
-      ctx.strokeStyle = colors.missing;
+      ctx.strokeStyle = this.marks.missing;
       ctx.lineWidth = 1.5 * dpr;
       ctx.stroke();
     }
@@ -320,7 +321,7 @@ export class Chart {
       else if (kind === "out_of_range") [[0, -r], [r, 0], [0, r], [-r, 0]].forEach(([a, b], j) => (j ? ctx.lineTo(px + a, py + b) : ctx.moveTo(px + a, py + b)));
       else ctx.rect(px - r * 0.75, py - r * 0.75, r * 1.5, r * 1.5);
       ctx.closePath();
-      ctx.fillStyle = colors[kind] || colors.fg;
+      ctx.fillStyle = this.marks[kind] || colors.fg;
       ctx.strokeStyle = colors.bg;
       ctx.lineWidth = 1.5 * dpr;
       ctx.fill();

@@ -72,6 +72,21 @@ def axe(page: Any) -> list[dict[str, Any]]:
     return [{"id": v["id"], "nodes": [n["target"] for n in v["nodes"]][:3]} for v in result["violations"]]
 
 
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two "rgb(r, g, b)" / "#rrggbb" colours."""
+
+    def lum(c: str) -> float:
+        if c.startswith("#"):
+            rgb = [int(c[i : i + 2], 16) for i in (1, 3, 5)]
+        else:
+            rgb = [int(x) for x in re.findall(r"\d+", c)[:3]]
+        lin = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in (x / 255 for x in rgb)]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
 def context(browser: Any, phone: bool = False, dark: bool = False) -> Any:
     size = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 800}
     return browser.new_context(
@@ -294,6 +309,15 @@ def test_screens_have_no_axe_violations(browser: Any, serve: ServeProcess, phone
         name = f"v2-{'phone' if phone else 'desktop'}-{'dark' if dark else 'light'}"
         open_page(page, serve)
         assert page.is_visible("#chart-empty")
+        # markers stand out from the line and the card: WCAG 1.4.11, 3:1
+        colors = page.evaluate(
+            "(() => { const c = getComputedStyle(document.documentElement); const v = (n) => c.getPropertyValue(n).trim();"
+            " return {line: v('--line'), card: v('--card'), marks: ['spike', 'drop', 'missing', 'out_of_range', 'flatline']"
+            ".map((k) => v('--m-' + k))}; })()"
+        )
+        assert contrast(colors["line"], colors["card"]) >= 3
+        for mark in colors["marks"]:
+            assert contrast(mark, colors["line"]) >= 3 and contrast(mark, colors["card"]) >= 3, mark
         assert axe(page) == []
         shot(page, f"{name}-empty")
         upload(page, DEMO)
