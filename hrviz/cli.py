@@ -11,6 +11,7 @@ import typer
 
 from hrviz import __version__
 from hrviz.commands import ingest as ingest_cmd
+from hrviz.commands import report as report_cmd
 from hrviz.commands import serve as serve_cmd
 from hrviz.commands import watch as watch_cmd
 
@@ -47,3 +48,4 @@ def main(
 app.command("ingest")(ingest_cmd.ingest)
 app.command("serve")(serve_cmd.serve)
 app.command("watch")(watch_cmd.watch)
+app.command("report")(report_cmd.report)

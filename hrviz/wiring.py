@@ -37,6 +37,8 @@ class Settings:
     kafka_topic: str | None  # None: the adapter's default topic
     detector: DetectorConfig
     web_dir: Path | None = None  # None: the page shipped with hrviz
+    max_hr: float | None = None  # the config file's [profile] (report's --max-hr / --age override it)
+    age: float | None = None
 
 
 def load_settings(
@@ -51,10 +53,12 @@ def load_settings(
     """Each setting from its flag, else its environment variable, else the config file, else the default.
 
     The config file (``--config``, ``HRVIZ_CONFIG``, or config.toml in the user's config dir) holds
-    the ``[detector]`` thresholds; the flags given (not None) override them.
+    the ``[detector]`` thresholds and the ``[profile]`` (``max_hr`` or ``age``, for the insights'
+    zones); the flags given (not None) override them.
     """
     env = os.environ if env is None else env
     config = config or Path(env.get(ENV_CONFIG) or Path(user_config_dir("hrviz")) / "config.toml")
+    max_hr, age = load_profile(config)
     return Settings(
         db=db or Path(env.get(ENV_DB) or Path(user_data_dir("hrviz")) / "hrviz.sqlite3"),
         mysql=mysql or env.get(ENV_MYSQL) or None,
@@ -62,6 +66,8 @@ def load_settings(
         kafka_topic=env.get(ENV_KAFKA_TOPIC) or None,
         detector=load_detector_config(config, **detector_flags),
         web_dir=Path(env[ENV_WEB_DIR]) if env.get(ENV_WEB_DIR) else None,
+        max_hr=max_hr,
+        age=age,
     )
 
 
@@ -70,20 +76,21 @@ def debug_enabled() -> bool:
     return bool(os.environ.get(ENV_DEBUG))
 
 
-def open_backends(settings: Settings) -> Backends:
-    """Open the store and the queue; raises BackendUnavailable with one clear message."""
-    mysql, kafka = settings.mysql, settings.kafka
-    store: SessionStore
-    if mysql:
+def open_store(settings: Settings) -> tuple[SessionStore, str]:
+    """Only the store (commands that read what is stored: report, sessions), and where it is."""
+    if settings.mysql:
         from hrviz.adapters.store.mysql import MysqlStore
 
-        store = MysqlStore(mysql)
-        where = f"MySQL {redact(mysql)}"
-    else:
-        from hrviz.adapters.store.sqlite import SqliteStore
+        return MysqlStore(settings.mysql), f"MySQL {redact(settings.mysql)}"
+    from hrviz.adapters.store.sqlite import SqliteStore
 
-        store = SqliteStore(settings.db)
-        where = f"SQLite {settings.db}"
+    return SqliteStore(settings.db), f"SQLite {settings.db}"
+
+
+def open_backends(settings: Settings) -> Backends:
+    """Open the store and the queue; raises BackendUnavailable with one clear message."""
+    kafka = settings.kafka
+    store, where = open_store(settings)
     queue: ReadingQueue
     try:
         if kafka:
@@ -130,6 +137,24 @@ def redact(url: str) -> str:
     scheme, _, creds = head.partition("//")
     user = creds.split(":", 1)[0]
     return f"{scheme}//{user}:***@{tail}"
+
+
+def load_profile(path: Path) -> tuple[float | None, float | None]:
+    """``max_hr`` and ``age`` of the config file's ``[profile]`` section (both optional)."""
+    if not path.is_file():
+        return None, None
+    try:
+        with path.open("rb") as f:
+            section = tomllib.load(f).get("profile", {})
+    except tomllib.TOMLDecodeError as err:
+        raise SettingsError(f"{path}: not valid TOML: {err}") from None
+    unknown = set(section) - {"max_hr", "age"}
+    if unknown:
+        raise SettingsError(f"{path}: unknown [profile] keys {sorted(unknown)}; known: ['age', 'max_hr']")
+    for key, value in section.items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise SettingsError(f"{path}: [profile] {key} must be a number, not {value!r}")
+    return section.get("max_hr"), section.get("age")
 
 
 def load_detector_config(path: Path, **overrides: float | int | None) -> DetectorConfig:

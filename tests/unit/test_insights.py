@@ -193,3 +193,10 @@ def test_a_real_day_has_a_low_resting_rate_and_is_a_good_recording() -> None:
     assert (q["verdict"], q["gaps"], q["longest_gap_seconds"]) == ("fair", 1, 5167.0)  # type: ignore[index]
     assert q["sentence"].startswith("fair: 0.3 % filled, 1 long gap (longest 1 h 26 min)")  # type: ignore[index]
     assert d["resting_bpm"] == 49.9 and d["episodes"] == []
+
+
+def test_a_dip_under_a_minute_does_not_split_an_episode_a_minute_does() -> None:
+    d = figures(series((130, 300), (100, 59), (130, 400)))
+    assert [(e["start_ts"], e["seconds"]) for e in d["episodes"]] == [(T0, 759.0)]  # type: ignore[attr-defined]
+    d = figures(series((130, 300), (100, 60), (130, 400)))
+    assert d["episodes"] == []  # 5 min and 6 min 40 s: neither lasts 10 min

@@ -5,8 +5,18 @@ limit): :func:`summary.summarize` folds the readings in one pass, :func:`report.
 that into the figures, ``as_dict`` into the documented JSON.
 """
 
-from hrviz.core.insights.report import Insights, insights, resting_bpm
+from hrviz.core.insights.report import Insights, from_store, insights, resting_bpm
 from hrviz.core.insights.summary import Summary, SummaryBuilder, summarize
 from hrviz.core.insights.zones import Profile, profile
 
-__all__ = ["Insights", "Profile", "Summary", "SummaryBuilder", "insights", "profile", "resting_bpm", "summarize"]
+__all__ = [
+    "Insights",
+    "Profile",
+    "Summary",
+    "SummaryBuilder",
+    "from_store",
+    "insights",
+    "profile",
+    "resting_bpm",
+    "summarize",
+]

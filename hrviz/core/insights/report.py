@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from hrviz.core.insights.quality import Quality, quality
-from hrviz.core.insights.summary import Episode, Minute, Recovery, Summary
+from hrviz.core.insights.summary import Episode, Minute, Recovery, Summary, SummaryBuilder
 from hrviz.core.insights.zones import Profile, Zone, zones
 from hrviz.core.model import Anomaly, Session, format_ts
+from hrviz.core.ports import SessionStore
 
 RESTING_WINDOW = 5  # minutes: the resting rate is the lowest mean over this many consecutive minutes
 MINUTE_COVERED_S = 30.0  # a minute counts for the resting rate when half of it was measured
@@ -116,3 +117,13 @@ def insights(session: Session, summary: Summary, p: Profile, anomalies: Sequence
     rest = resting_bpm(summary.minutes)
     events = session.anomalies if anomalies is None else anomalies
     return Insights(session, summary, p, rest, zones(summary.seconds_at, p, rest), quality(summary, events))
+
+
+def from_store(store: SessionStore, session_id: str, p: Profile) -> Insights | None:
+    """A stored session's insights: its readings streamed once from the store; None if unknown."""
+    session = store.get(session_id)
+    if session is None:
+        return None
+    builder = SummaryBuilder(p.max_hr)
+    builder.add(store.readings(session_id))
+    return insights(session, builder.finish(), p)

@@ -19,6 +19,7 @@ GAP_FACTOR = 2.5  # a spacing longer than this many typical intervals is a gap..
 GAP_FLOOR_S = 60.0  # ...and longer than a minute (the detector fills shorter absences: max_fill)
 PROBE = 257  # readings buffered to find the typical interval before folding starts
 HIGH_BPM, LOW_BPM, EPISODE_S = 120.0, 40.0, 600.0  # Apple's high/low heart-rate notifications
+EPISODE_GRACE_S = 60.0  # an episode ends after this long on the other side (one dip does not split it)
 EFFORT_FRACTION, EFFORT_S, RECOVERY_S = 0.8, 60.0, 60.0  # a hard effort: ≥ 80 % of max HR for ≥ 60 s; HRR60
 
 
@@ -107,10 +108,11 @@ def typical_interval(ts: list[float]) -> float:
 class _Run:
     """A run above (or below) a threshold in progress."""
 
-    __slots__ = ("start", "end", "peak", "last_measured")
+    __slots__ = ("start", "end", "peak", "last_measured", "out_since")
 
     def __init__(self, ts: float, end: float, bpm: float) -> None:
         self.start, self.end, self.peak, self.last_measured = ts, end, bpm, bpm
+        self.out_since: float | None = None  # when the values went to the other side of the threshold
 
 
 class SummaryBuilder:
@@ -186,7 +188,7 @@ class SummaryBuilder:
         s.covered_s += span
         if not counts_in_stats(r.filled, r.kinds):
             for run in self._runs.values():  # a filled reading bridges a run without setting its peak
-                if run is not None:
+                if run is not None and run.out_since is None:
                     run.end = r.ts + span
             return
         bpm = r.bpm
@@ -218,11 +220,15 @@ class SummaryBuilder:
     def _track(self, kind: str, inside: bool, ts: float, span: float, bpm: float) -> None:
         run = self._runs[kind]
         if not inside:
-            self._end_run(kind)
+            if run is not None:
+                if run.out_since is None:
+                    run.out_since = ts
+                if ts + span - run.out_since >= EPISODE_GRACE_S:
+                    self._end_run(kind)
         elif run is None:
             self._runs[kind] = _Run(ts, ts + span, bpm)
         else:
-            run.end = ts + span
+            run.end, run.out_since = ts + span, None
             run.peak = max(run.peak, bpm) if kind == "high" else min(run.peak, bpm)
 
     def _end_run(self, kind: str) -> None:

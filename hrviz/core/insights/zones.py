@@ -20,12 +20,12 @@ class Profile:
     """Where the maximum heart rate comes from, and which zone model to use."""
 
     max_hr: float
-    source: str  # "max-hr" | "age" | "config" | "default"
+    source: str  # "max-hr" | "age" | "config" | "config age" | "default"
     model: str = "max"  # "max" (% of maximum) | "hrr" (% of reserve, Karvonen)
 
     @property
     def estimated(self) -> bool:
-        return self.source in ("age", "default")
+        return self.source in ("age", "config age", "default")
 
 
 def profile(
