@@ -168,3 +168,18 @@ def test_watch_replays_a_fit_file(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "2017-06-12T09:09:22-07:00" in done.stdout and done.stdout.count("\n") >= 19
+
+
+def test_watch_refuses_an_archive_of_several_files_naming_them(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    archive = strava_like_export(tmp_path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HRVIZ_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "hrviz", "watch", str(archive), "--plain", "--no-pace", "--db", str(tmp_path / "h.db")],
+        capture_output=True, text=True, timeout=60, env=env,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert f"{archive} holds several files ({archive}/activities/111.fit" in done.stderr

@@ -175,3 +175,24 @@ def test_an_apple_record_with_an_unreadable_date_is_refused_naming_it() -> None:
     )
     with pytest.raises(InputError, match="unreadable heart-rate record: startDate='yesterday' value='60'"):
         read(data, "export.xml")
+
+
+@needs_data
+def test_an_apple_export_is_streamed_not_held_in_memory() -> None:
+    """Peak allocation while reading a ~12 MB export stays a small fraction of it: elements are dropped
+    once read, only the readings' columns (16 bytes each) are kept."""
+    import tracemalloc
+
+    from hrviz.core.reader.apple import read_apple
+
+    readings = fit_dump(FIT / "garmin-edge-500-activity-records.csv")
+    data = apple({"Apple Watch": readings, "Polar H10": readings[::2]})
+    assert len(data) > 10_000_000
+    tracemalloc.start()
+    try:
+        watch, strap = read_apple(io.BytesIO(data), "export.xml", (None, None))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(watch) + len(strap) == len(readings) + len(readings[::2])
+    assert peak < 3_000_000, f"{peak:,} bytes at peak for a {len(data):,}-byte export"
