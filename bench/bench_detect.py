@@ -210,7 +210,7 @@ def inject(window: list[Sample], rhythm: Rhythm, rng: random.Random) -> tuple[li
 def detect(samples: list[Sample]) -> list[Anomaly]:
     head = cadence_of([t for t, _ in samples][:65536]) or (1.0, 0.0)
     out: list[Anomaly] = []
-    for _, events in Detector(cadence=head[0], usual_step=head[1]).chunks(samples):
+    for _, events in Detector(cadence=head[0], usual_step=head[1]).batches(samples):
         out += events
     return out
 

@@ -1,6 +1,6 @@
 """The streaming anomaly detector: sans-I/O, one sample in, readings and events out.
 
-The same object serves batch ingest (:meth:`Detector.chunks`) and one-at-a-time feeding
+The same object serves batch ingest (:meth:`Detector.batches`) and one-at-a-time feeding
 (:meth:`Detector.feed`), and both run the very same loop (:meth:`Detector._consume`), so every rule
 has one home. Memory stays small: a few level readings, the open runs (``hrviz/core/runs.py``), the
 rolling cadence (``hrviz/core/cadence.py``), the few readings of an excursion not yet decided.
@@ -50,7 +50,7 @@ class DetectorConfig:
 
 
 class Detector:
-    """Feed samples in time order with :meth:`feed` (then :meth:`finish`), or all at once with :meth:`chunks`.
+    """Feed samples in time order with :meth:`feed` (then :meth:`finish`), or all at once with :meth:`batches`.
 
     ``cadence`` and ``usual_step`` are the first estimate of the file's rhythm (median and 90th
     percentile step of its head); the detector then follows the rhythm as it changes. ``stats``
@@ -101,7 +101,7 @@ class Detector:
             yield from self.feed(ts, bpm)
         yield from self.finish()
 
-    def chunks(self, samples: Iterable[Sample], size: int = 5000) -> Iterator[tuple[ReadingBatch, list[Anomaly]]]:
+    def batches(self, samples: Iterable[Sample], size: int = 5000) -> Iterator[tuple[ReadingBatch, list[Anomaly]]]:
         """Ingest's path: readings in batches of about ``size``, with the events closed meanwhile.
 
         Then the end of the recording is closed, as :meth:`finish` does; the last batch may be empty.

@@ -225,7 +225,7 @@ def _store(
     writer = store.begin(session)
     try:
         anomalies: list[Anomaly] = []
-        for batch, events in detector.chunks(samples, BATCH):
+        for batch, events in detector.batches(samples, BATCH):
             if batch:
                 writer.add_readings(batch)
                 if session.start is None:

@@ -18,7 +18,7 @@ Sample = tuple[float, float | None]
 def run(
     samples: Sequence[Sample], cadence: float = 1.0, usual: float = 0.0, **config: float
 ) -> tuple[list[Reading], list[Anomaly]]:
-    """Both paths: one sample at a time and in chunks (ingest's path) must agree, stats included."""
+    """Both paths: one sample at a time and in batches (ingest's path) must agree, stats included."""
     config_ = DetectorConfig(**config)  # type: ignore[arg-type]
     live = Detector(config_, cadence=cadence, usual_step=usual)
     outputs = list(live.run(samples))
@@ -27,7 +27,7 @@ def run(
     chunked_readings: list[Reading] = []
     chunked_events: list[Anomaly] = []
     fast = Detector(config_, cadence=cadence, usual_step=usual)
-    for batch, e in fast.chunks(samples, size=4):
+    for batch, e in fast.batches(samples, size=4):
         chunked_readings += list(batch)
         chunked_events += e
     assert chunked_readings == readings
@@ -372,7 +372,7 @@ def test_feeding_one_by_one_equals_batch(steps: list[tuple[float, float | None]]
     streamed = [o for t, b in samples for o in live.feed(t, b)] + live.finish()
     readings, events = [], []
     batched = Detector()
-    for batch, chunk_events in batched.chunks(samples, size=7):
+    for batch, chunk_events in batched.batches(samples, size=7):
         readings += list(batch)
         events += chunk_events
     assert same_stats(batched, live)
