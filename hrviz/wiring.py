@@ -18,7 +18,7 @@ from platformdirs import user_config_dir, user_data_dir
 from hrviz.core.detector import DetectorConfig
 from hrviz.core.errors import SettingsError
 from hrviz.core.ingest import Ingested, IngestOptions
-from hrviz.core.ports import Backends, ReadingQueue, SessionStore
+from hrviz.core.ports import Backends, LiveStore, ReadingQueue, SessionStore
 from hrviz.core.staging import StagingStore
 
 # every environment variable hrviz reads, and the only module that reads them (the CLI's options
@@ -111,6 +111,23 @@ def open_backends(settings: Settings) -> Backends:
     if needs_position:  # a queue that encodes records: let it stage them while the store writes them
         store = StagingStore(store, queue)
     return Backends(store, queue, where, replay_needs_position=needs_position)
+
+
+def open_live(backends: Backends) -> LiveStore:
+    """The live-session writer on the store ``backends`` opened (docs/live.md)."""
+    from hrviz.adapters.store.live import MysqlLive, SqliteLive
+    from hrviz.adapters.store.mysql import MysqlStore
+
+    store = backends.store
+    if isinstance(store, StagingStore):
+        store = store.store
+    if isinstance(store, MysqlStore):
+        return MysqlLive(store)
+    from hrviz.adapters.store.sqlite import SqliteStore
+
+    if isinstance(store, SqliteStore):
+        return SqliteLive(store)
+    raise TypeError(f"no live sessions on {type(store).__name__}")
 
 
 def ingest_upload(

@@ -53,7 +53,8 @@ def ingest(
         list[Path] | None,
         typer.Argument(
             help="Files to ingest: CSV, FIT, TCX, GPX, Apple Health export.zip/.xml, Fitbit JSON, .gz; "
-            "a zip or a folder ingests each file in it.",
+            "a zip or a folder ingests each file in it. '-' reads CSV lines from stdin as they arrive "
+            "(a live session, docs/live.md).",
             show_default=False,
         ),
     ] = None,
@@ -82,6 +83,22 @@ def ingest(
     max_fill: MaxFillOpt = None,
     low: LowOpt = None,
     high: HighOpt = None,
+    follow: Annotated[
+        bool,
+        typer.Option(
+            "--follow",
+            help="Follow the one CSV FILE as it grows, like tail -F: a live session (docs/live.md).",
+            show_default="off",
+        ),
+    ] = False,
+    idle_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--idle-timeout",
+            help="Finalize a live session (- or --follow) after this many seconds without a reading.",
+            show_default="none: wait for the end of input or Ctrl-C",
+        ),
+    ] = None,
     parallel: Annotated[
         bool, typer.Option("--parallel/--no-parallel", help="Read big files in a second process.")
     ] = True,
@@ -96,10 +113,29 @@ def ingest(
         fail("give at least one file (or --resume)", ExitStatus.INPUT)
     if interval <= 0:
         fail(f"--interval must be positive, not {interval}", ExitStatus.INPUT)
+    live = follow or files == [Path("-")]
+    if live and (len(files) != 1 or resume):
+        fail("a live session reads one input: `hrviz ingest -` or `hrviz ingest --follow FILE`", ExitStatus.INPUT)
+    if idle_timeout is not None and (not live or idle_timeout <= 0):
+        fail("--idle-timeout takes a positive number of seconds, with - or --follow", ExitStatus.INPUT)
+    if live and (since or until):
+        fail("--since/--until do not apply to a live session", ExitStatus.INPUT)
     with friendly_errors():
         settings = load_settings(
             db=db, mysql=mysql, kafka=kafka, config=config, delta=delta, max_fill=max_fill, low=low, high=high
         )
+        if live:
+            from hrviz.commands.ingest_live import ingest_live
+            from hrviz.core.live import LiveOptions
+
+            backends = open_backends(settings)
+            try:
+                where = None if files[0] == Path("-") and not follow else files[0]
+                opts = LiveOptions(interval=interval, subject=subject, detector=settings.detector)
+                ingest_live(backends, where, opts, idle_timeout, json_out)
+            finally:
+                backends.close()
+            return
         for path in files:
             if not path.is_file() and not path.is_dir():
                 raise InputError(str(path), "no such file" if not path.exists() else "not a regular file")

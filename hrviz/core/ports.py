@@ -172,6 +172,31 @@ class ReadingQueue(Protocol):
     def close(self) -> None: ...
 
 
+class LiveStore(Protocol):
+    """Writes a live session as it grows: every ``append`` is one small transaction (docs/live.md).
+
+    A live session is visible from its first append on (listed, with its readings so far) and
+    flagged live until ``finish`` stores its final summary and anomalies.
+    """
+
+    def append(self, session: Session, batch: ReadingBatch) -> None:
+        """Store ``batch`` (the next readings) and the running summary of ``session`` atomically;
+        the first call creates the session, flagged live."""
+        ...
+
+    def reopen(self, session_id: str) -> None:
+        """Flag a finished session live again (a restarted ``ingest --follow`` continues it)."""
+        ...
+
+    def finish(self, session: Session) -> None:
+        """The final summary and anomalies; the session is no longer live."""
+        ...
+
+    def live_ids(self) -> set[str]:
+        """The sessions being written right now (or whose writer died before finishing)."""
+        ...
+
+
 @dataclass
 class Backends:
     """The store and the queue a command works with, as chosen by :mod:`hrviz.wiring`."""

@@ -10,7 +10,17 @@ import copy
 from collections.abc import Callable, Iterable, Iterator
 
 from hrviz.core.model import Reading, ReadingBatch, Session
-from hrviz.core.ports import Listed, Listing, Outbox, QueuePosition, ReadingQueue, SessionStore, SessionWriter, Staging
+from hrviz.core.ports import (
+    Listed,
+    Listing,
+    LiveStore,
+    Outbox,
+    QueuePosition,
+    ReadingQueue,
+    SessionStore,
+    SessionWriter,
+    Staging,
+)
 
 
 class MemoryStore(SessionStore):
@@ -141,3 +151,32 @@ class RecordingStaging(Staging):
 
     def discard(self) -> None:
         self.events.append("discard")
+
+
+class MemoryLive(LiveStore):
+    """Live sessions in a :class:`MemoryStore`: every append is one 'transaction' (counted)."""
+
+    def __init__(self, store: MemoryStore, fail: bool = False) -> None:
+        self.store = store
+        self.live: set[str] = set()
+        self.appends: list[int] = []  # readings per append
+        self.fail = fail
+
+    def append(self, session: Session, batch: ReadingBatch) -> None:
+        if self.fail:
+            raise ConnectionError("store went away")
+        self.store.sessions[session.id] = copy.copy(session)
+        self.store.rows.setdefault(session.id, []).extend(batch)
+        self.store.marks.setdefault(session.id, -1)
+        self.live.add(session.id)
+        self.appends.append(len(batch))
+
+    def reopen(self, session_id: str) -> None:
+        self.live.add(session_id)
+
+    def finish(self, session: Session) -> None:
+        self.store.sessions[session.id] = copy.copy(session)
+        self.live.discard(session.id)
+
+    def live_ids(self) -> set[str]:
+        return set(self.live)

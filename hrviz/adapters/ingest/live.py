@@ -1,0 +1,137 @@
+"""Runs a live session: lines from a :mod:`tail` source into :class:`hrviz.core.live.LiveIngest`,
+small transactions as they come, and publication on a thread of its own (docs/live.md).
+
+The store is written on this thread, at once, so a reading is durable within a second whatever
+the queue does. Publication follows the outbox on the publisher thread: woken after every flush,
+it sends what the store holds beyond the published-up-to mark. A queue that is down only delays
+it — the readings pile up in the store and go out in order when the queue is back (retried every
+:data:`RETRY` seconds); ingest never waits for the queue while the input flows.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+from hrviz.adapters.ingest.tail import LineSource
+from hrviz.core.ingest import PublishReport
+from hrviz.core.live import LiveIngest
+from hrviz.core.model import Session
+from hrviz.core.reader.lines import BadRow
+
+RETRY = 1.0  # seconds between two attempts to publish while the queue is down
+WAIT = 0.05  # seconds the loop waits for input before it looks at the clock again
+
+
+class Publisher:
+    """Calls ``publish`` (``publish_pending`` on the command's store and queue) whenever woken."""
+
+    def __init__(self, publish: Callable[[], PublishReport], on_problem: Callable[[str | None], None]) -> None:
+        self._publish = publish
+        self._on_problem = on_problem
+        self._wake = threading.Event()
+        self._stop = False
+        self.last: PublishReport | None = None
+        self._thread = threading.Thread(target=self._run, name="hrviz-live-publish", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _run(self) -> None:
+        failing: str | None = None
+        while True:
+            self._wake.wait(RETRY if failing else None)
+            self._wake.clear()
+            report = self.last = self._publish()
+            if report.failed != failing:
+                self._on_problem(report.failed)
+            failing = report.failed
+            if self._stop:
+                return
+
+    def stop(self, timeout: float) -> PublishReport | None:
+        """One last publication of everything stored, waited for at most ``timeout`` seconds."""
+        self._stop = True
+        self._wake.set()
+        self._thread.join(timeout)
+        return self.last
+
+
+@contextmanager
+def sigterm_ends_input() -> Iterator[None]:
+    """SIGTERM ends the input like Ctrl-C: the session is finalized, not dropped."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def decode(line: bytes, first: bool) -> str:
+    """A line as text: UTF-8 (a BOM on the first line dropped), undecodable bytes as U+FFFD."""
+    return line.decode("utf-8-sig" if first else "utf-8", errors="replace")
+
+
+def run_live(
+    source: LineSource,
+    live: LiveIngest,
+    publisher: Publisher,
+    *,
+    idle_timeout: float | None = None,
+    on_bad: Callable[[BadRow], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> tuple[Session, str]:
+    """Follow ``source`` until it ends, is interrupted, or stays silent ``idle_timeout`` seconds;
+    returns the finalized session and why it ended (``end of input``, ``interrupted``, ``idle``)."""
+    last_input = clock()
+    first = True
+    why = "end of input"
+    try:
+        with sigterm_ends_input():
+            while True:
+                lines, more = source.poll(WAIT)
+                now = clock()
+                for raw in lines:
+                    for bad in live.line(decode(raw, first), now):
+                        if on_bad is not None:
+                            on_bad(bad)
+                    first = False
+                if lines:
+                    last_input = now
+                if live.pending and (not more or live.due(now)):
+                    live.flush()
+                    publisher.wake()
+                if source.ended:
+                    break
+                if idle_timeout is not None and now - last_input >= idle_timeout:
+                    why = "idle"
+                    break
+    except KeyboardInterrupt:
+        why = "interrupted"
+    finally:
+        source.close()
+    session = live.finish()
+    publisher.wake()
+    return session, why
+
+
+def warn_bad(source: str) -> Callable[[BadRow], None]:
+    """Bad rows as warnings on stderr, as they happen (a live session goes on)."""
+
+    def warn(bad: BadRow) -> None:
+        print(f"hrviz: warning: {source}, line {bad.line}: {bad.why} (skipped)", file=sys.stderr, flush=True)
+
+    return warn

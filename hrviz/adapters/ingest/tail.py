@@ -1,0 +1,123 @@
+"""Lines as they arrive: stdin (``hrviz ingest -``) and a followed file (``--follow FILE``, like ``tail -F``).
+
+Both hand out complete lines as bytes, the moment they are readable, and hold a line that has
+no break yet until it is completed. At the end of stdin a last line without a break is handed out
+as it is. A followed file never ends: it waits for the file to appear, reads what is appended,
+starts again from the top when the file is truncated, and moves to the new file when the name is
+given to another one (log rotation, an editor's save), after reading what the old one still held.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import time
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+READ = 1 << 16  # bytes read at a time: a full read means more is probably waiting
+POLL = 0.02  # seconds between two looks at a followed file that has nothing new
+
+
+class LineSource(Protocol):
+    name: str
+    ended: bool  # no line will ever come again (stdin closed)
+
+    def poll(self, timeout: float) -> tuple[list[bytes], bool]:
+        """The complete lines readable within ``timeout`` seconds, and whether more are waiting."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def _split(buffer: bytes, data: bytes) -> tuple[list[bytes], bytes]:
+    """Complete lines of ``buffer + data`` and the unfinished rest."""
+    data = buffer + data
+    cut = data.rfind(b"\n") + 1
+    return data[:cut].splitlines(keepends=True), data[cut:]
+
+
+class StdinLines:
+    """The lines of a pipe or terminal, read without blocking past ``timeout``."""
+
+    def __init__(self, stream: BinaryIO, name: str = "-") -> None:
+        self.name = name
+        self.ended = False
+        self._fd = stream.fileno()
+        self._rest = b""
+
+    def poll(self, timeout: float) -> tuple[list[bytes], bool]:
+        if self.ended:
+            return [], False
+        ready, _, _ = select.select([self._fd], [], [], max(timeout, 0.0))
+        if not ready:
+            return [], False
+        data = os.read(self._fd, READ)
+        if not data:  # end of input: a last line without a break counts as it is
+            self.ended = True
+            rest, self._rest = self._rest, b""
+            return ([rest] if rest.strip() else []), False
+        lines, self._rest = _split(self._rest, data)
+        return lines, len(data) == READ
+
+    def close(self) -> None:
+        pass
+
+
+class FollowedFile:
+    """A file followed by name: appended lines, truncation and replacement survived."""
+
+    def __init__(self, path: Path) -> None:
+        self.name = str(path)
+        self.path = path
+        self.ended = False
+        self._file: BinaryIO | None = None
+        self._rest = b""
+        self._pos = 0
+        self._open()
+
+    def _open(self) -> None:
+        try:
+            self._file = open(self.path, "rb")  # noqa: SIM115 — held open while followed
+        except FileNotFoundError:
+            self._file = None
+        self._pos, self._rest = 0, b""
+
+    def poll(self, timeout: float) -> tuple[list[bytes], bool]:
+        deadline = time.monotonic() + max(timeout, 0.0)
+        while True:
+            lines, more = self._read()
+            if lines or more or time.monotonic() >= deadline:
+                return lines, more
+            time.sleep(min(POLL, max(deadline - time.monotonic(), 0.0)))
+
+    def _read(self) -> tuple[list[bytes], bool]:
+        if self._file is None:
+            self._open()
+            if self._file is None:
+                return [], False
+        data = self._file.read(READ)
+        if data:
+            self._pos += len(data)
+            lines, self._rest = _split(self._rest, data)
+            return lines, len(data) == READ
+        try:
+            now = os.stat(self.path)
+        except FileNotFoundError:
+            return [], False  # removed: wait for a new file of that name
+        held = os.fstat(self._file.fileno())
+        if (now.st_ino, now.st_dev) != (held.st_ino, held.st_dev):  # replaced: the old one is read to its end
+            rest = self._rest
+            self._file.close()
+            self._open()
+            return ([rest] if rest.strip() else []), True
+        if now.st_size < self._pos:  # truncated: start again from the top
+            self._file.seek(0)
+            self._pos, self._rest = 0, b""
+            return [], True
+        return [], False
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
