@@ -11,12 +11,45 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
-if TYPE_CHECKING:  # model imports this module; the names are only needed for type hints
+if TYPE_CHECKING:
     from hrviz.core.cadence import Cadence
-    from hrviz.core.detector import DetectorConfig
-    from hrviz.core.model import Anomaly
+
+
+class Event(Protocol):
+    """What explaining needs of an event: :class:`hrviz.core.model.Anomaly` is one.
+
+    Declared here, not imported: model imports this module (to explain its events), so importing
+    model back would make a cycle.
+    """
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def start(self) -> float: ...
+    @property
+    def end(self) -> float: ...
+    @property
+    def bpm(self) -> float | None: ...
+    @property
+    def baseline(self) -> float | None: ...
+    @property
+    def delta(self) -> float | None: ...
+
+
+class Thresholds(Protocol):
+    """The detector settings a cadence report mentions (:class:`hrviz.core.detector.DetectorConfig`)."""
+
+    @property
+    def max_fill(self) -> float: ...
+    @property
+    def flatline_readings(self) -> int: ...
+    @property
+    def flatline_seconds(self) -> float: ...
+
+
+E = TypeVar("E", bound=Event)
 
 PLAUSIBLE = (30.0, 220.0)  # the default range: how far outside it a value is says how implausible it is
 DEFAULT_STEP = 60.0  # a gap whose cadence is unknown is judged against one reading a minute
@@ -48,7 +81,7 @@ def bpm(value: float) -> str:
     return _trim(f"{value:.2f}")
 
 
-def severity(a: Anomaly) -> float:
+def severity(a: Event) -> float:
     """0 (harmless) to 1 (most alarming): see docs/anomalies.md for the scale of each kind."""
     kind, span = str(a.kind), a.end - a.start
     if kind in ("spike", "drop") and a.delta is not None:
@@ -65,7 +98,7 @@ def severity(a: Anomaly) -> float:
     return 0.0
 
 
-def sentence(a: Anomaly) -> str:
+def sentence(a: Event) -> str:
     """What happened, in one sentence."""
     kind, span = str(a.kind), a.end - a.start
     if kind in ("spike", "drop") and a.delta is not None and a.baseline is not None and a.bpm is not None:
@@ -91,12 +124,12 @@ def sentence(a: Anomaly) -> str:
     return kind
 
 
-def most_significant(anomalies: Iterable[Anomaly]) -> list[Anomaly]:
+def most_significant(anomalies: Iterable[E]) -> list[E]:
     """Highest severity first; ties in time order."""
     return sorted(anomalies, key=lambda a: (-severity(a), a.start, a.end))
 
 
-def cadence_report(cadence: Cadence, first_step: float, config: DetectorConfig, iso: object) -> dict[str, object]:
+def cadence_report(cadence: Cadence, first_step: float, config: Thresholds, iso: object) -> dict[str, object]:
     """``{"median_s": 5, "segments": [...]}``: the rhythm found, and the rules it changed or kept from applying.
 
     ``iso`` formats a timestamp the way the session shows times (a callable).
@@ -143,7 +176,7 @@ def ignored_rows(ignored: dict[str, int]) -> list[str]:
     return out
 
 
-def _count(a: Anomaly) -> int:
+def _count(a: Event) -> int:
     step = a.baseline or 1.0
     return round((a.end - a.start) / step) + 1
 
