@@ -13,6 +13,7 @@ from hrviz import __version__
 from hrviz.commands import ingest as ingest_cmd
 from hrviz.commands import report as report_cmd
 from hrviz.commands import serve as serve_cmd
+from hrviz.commands import sessions as sessions_cmd
 from hrviz.commands import watch as watch_cmd
 
 app = typer.Typer(
@@ -49,3 +50,4 @@ app.command("ingest")(ingest_cmd.ingest)
 app.command("serve")(serve_cmd.serve)
 app.command("watch")(watch_cmd.watch)
 app.command("report")(report_cmd.report)
+app.add_typer(sessions_cmd.app, name="sessions")

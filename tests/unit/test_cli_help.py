@@ -34,11 +34,18 @@ def test_version_is_the_installed_one() -> None:
     assert done.output == f"hrviz {version('hrviz')}\n"
 
 
-@pytest.mark.parametrize("name", [None, *sorted(COMMAND.commands)])
+SUBCOMMANDS = [
+    f"{name} {sub}" for name, group in COMMAND.commands.items() for sub in sorted(getattr(group, "commands", {}))
+]
+
+
+@pytest.mark.parametrize("name", [None, *sorted(COMMAND.commands), *SUBCOMMANDS])
 def test_help_shows_every_options_default(name: str | None) -> None:
-    command = COMMAND if name is None else COMMAND.commands[name]
+    command = COMMAND
+    for word in (name or "").split():
+        command = command.commands[word]
     options = [p for p in command.params if p.param_type_name == "option" and p.name != "help"]
-    rows = help_rows(*([name] if name else []))
+    rows = help_rows(*(name.split() if name else []))
     assert options
     for option in options:
         row = rows.get(option.opts[0])

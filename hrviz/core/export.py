@@ -1,0 +1,53 @@
+"""A stored session as CSV or JSON text for pandas, DuckDB or a spreadsheet: pure, streamed.
+
+CSV: one row per reading (``seq, time, ts, bpm, filled, kinds``: ISO time in the file's own
+offset, epoch seconds, ``filled`` 0/1, the anomaly kinds the reading is part of joined by ``;``).
+JSON: ``{"session": …, "readings": [[seq, ts, bpm, filled, [kinds]], …], "anomalies": […]}``,
+readings as arrays (a million objects would triple the size). Both are produced line by line,
+so a 1M-reading session is never held as one string.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+
+from hrviz.core.model import Reading, Session, anomaly_dict, format_ts
+
+CSV_HEADER = ("seq", "time", "ts", "bpm", "filled", "kinds")
+FORMATS = ("csv", "json", "parquet")
+
+
+def csv_lines(session: Session, readings: Iterable[Reading]) -> Iterator[str]:
+    buffer = io.StringIO()
+    out = csv.writer(buffer, lineterminator="\n")
+    out.writerow(CSV_HEADER)
+    tz = session.tz_offset_min
+    for r in readings:
+        out.writerow((r.seq, format_ts(r.ts, tz), repr(r.ts), f"{r.bpm:g}", int(r.filled), ";".join(r.kinds)))
+        if buffer.tell() > 65536:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def json_chunks(
+    session: Session, readings: Iterable[Reading], insights: dict[str, object] | None = None
+) -> Iterator[str]:
+    """The JSON document in pieces; ``insights`` (report's figures) is added when given."""
+    head = session.as_dict()
+    head.pop("anomalies", None)
+    yield '{"session": ' + json.dumps(head, ensure_ascii=False)
+    if insights is not None:
+        yield ', "insights": ' + json.dumps(insights, ensure_ascii=False)
+    anomalies = [anomaly_dict(a, session.tz_offset_min) for a in session.anomalies]
+    yield ', "anomalies": ' + json.dumps(anomalies, ensure_ascii=False) + ', "readings": ['
+    first = True
+    for r in readings:
+        item = json.dumps([r.seq, r.ts, r.bpm, int(r.filled), list(r.kinds)])
+        yield item if first else "," + item
+        first = False
+    yield "]}\n"
