@@ -25,6 +25,7 @@ from hrviz.core.staging import StagingStore
 # name the same variables so that --help shows them)
 ENV_DB, ENV_CONFIG, ENV_DEBUG, ENV_WEB_DIR = "HRVIZ_DB", "HRVIZ_CONFIG", "HRVIZ_DEBUG", "HRVIZ_WEB_DIR"
 ENV_MYSQL, ENV_KAFKA, ENV_KAFKA_TOPIC = "HRVIZ_MYSQL_URL", "HRVIZ_KAFKA_BOOTSTRAP", "HRVIZ_KAFKA_TOPIC"
+ENV_TOKEN = "HRVIZ_TOKEN"  # serve's access token and watch --server's: read by their --token option
 
 
 @dataclass(frozen=True, slots=True)

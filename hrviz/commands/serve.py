@@ -24,7 +24,7 @@ from hrviz.commands.common import (
     friendly_errors,
 )
 from hrviz.core.ingest import IngestOptions, PublishReport
-from hrviz.wiring import ingest_upload, load_settings, open_backends
+from hrviz.wiring import ENV_TOKEN, ingest_upload, load_settings, open_backends
 
 if TYPE_CHECKING:
     from hrviz.adapters.serve.server import HrvizServer
@@ -36,7 +36,7 @@ TokenOpt = Annotated[
     str | None,
     typer.Option(
         "--token",
-        envvar="HRVIZ_TOKEN",
+        envvar=ENV_TOKEN,
         help="Access token the page and clients must present.",
         show_default="none on loopback; generated and printed for any other --host",
     ),

@@ -41,7 +41,7 @@ from hrviz.core.ingest import IngestOptions, publish_pending
 from hrviz.core.model import Reading, Session
 from hrviz.core.ports import Backends
 from hrviz.core.replay import SPEEDS
-from hrviz.wiring import load_settings, open_backends
+from hrviz.wiring import ENV_TOKEN, load_settings, open_backends
 
 
 def watch(
@@ -66,7 +66,7 @@ def watch(
         str | None,
         typer.Option(
             "--token",
-            envvar="HRVIZ_TOKEN",
+            envvar=ENV_TOKEN,
             help="Access token of a shared --server (or put ?token=… in its address).",
             show_default="none: the one in --server's address, if any",
         ),
