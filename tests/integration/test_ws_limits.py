@@ -365,3 +365,35 @@ def test_waiting_for_a_client_that_never_reads_costs_no_cpu() -> None:
     spent, pending = asyncio.run(scenario())
     assert pending
     assert spent < 0.1  # before: 0.7 s of CPU per second, each polling every 2 ms
+
+
+def test_a_sigkilled_servers_upload_file_is_removed_when_serve_starts_again(tmp_path: Path) -> None:
+    import signal
+
+    from tests.e2e.browser_fixtures import ServeProcess
+
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HRVIZ_")} | {"TMPDIR": str(temp)}
+    first = ServeProcess(["--db", str(tmp_path / "a.sqlite3")], env, tmp_path / "a.log")
+    try:
+        with connect(f"ws://127.0.0.1:{first.port}/ws") as ws:
+            ws.recv(10)  # hello
+            send(ws, type="upload", name="half.csv", size=1_000)
+            send(ws, type="chunk", data="dGltZXN0YW1wLGJwbQo=")
+            until(ws, "progress")
+            until(ws, "progress")
+            (upload_dir,) = temp.glob("hrviz-serve-*")
+            assert [p.name for p in upload_dir.iterdir() if p.name != "lock"]  # the half file
+            assert first.proc is not None
+            first.proc.send_signal(signal.SIGKILL)
+            first.proc.wait(10)
+    finally:
+        first.stop()
+    assert upload_dir.exists()  # nothing could clean up after a SIGKILL
+    second = ServeProcess(["--db", str(tmp_path / "a.sqlite3")], env, tmp_path / "b.log")
+    try:
+        assert not upload_dir.exists()
+        assert len(list(temp.glob("hrviz-serve-*"))) == 1  # the new server's own
+    finally:
+        second.stop()
