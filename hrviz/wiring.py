@@ -109,9 +109,18 @@ def open_backends(settings: Settings) -> Backends:
     except BaseException:
         store.close()
         raise
+    from hrviz.adapters.store.live import live_ids_of
+
+    raw = store
     if needs_position:  # a queue that encodes records: let it stage them while the store writes them
         store = StagingStore(store, queue)
-    return Backends(store, queue, where, replay_needs_position=needs_position)
+    return Backends(
+        store,
+        queue,
+        where,
+        replay_needs_position=needs_position,
+        live_ids=lambda: live_ids_of(raw),  # type: ignore[arg-type]
+    )
 
 
 def open_live(backends: Backends) -> LiveStore:

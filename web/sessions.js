@@ -1,6 +1,7 @@
 // Past sessions, paged from the store by the server ("sessions", docs/api.md): file name (never a
 // local path), upload date, span, readings, anomalies; filter by name, sort, delete (confirmed).
 
+import { liveBadge } from "./live.js";
 import { plural } from "./events.js";
 import { dateText, durationText, fullText, zoneOf } from "./timefmt.js";
 
@@ -63,6 +64,8 @@ export class Sessions {
     const name = document.createElement("span");
     name.className = "s-name";
     name.textContent = s.subject ? `${sourceName(s.source)} — ${s.subject}` : sourceName(s.source);
+    const badge = liveBadge(s);
+    if (badge) name.append(" ", badge);
     const meta = document.createElement("span");
     meta.className = "s-meta";
     const t0 = s.start ? Date.parse(zone.naive ? `${s.start}Z` : s.start) / 1000 : null;

@@ -205,6 +205,7 @@ class Backends:
     queue: ReadingQueue
     description: str
     replay_needs_position: bool = False  # the queue replays from the recorded position (Kafka), not the store
+    live_ids: Callable[[], set[str]] | None = None  # the sessions being recorded now (docs/live.md)
 
     def close(self) -> None:
         self.queue.close()

@@ -66,6 +66,8 @@ class Shared(Protocol):
 
     async def with_store(self, fn: Callable[[SessionStore], T]) -> T: ...
 
+    def live_ids(self) -> set[str]: ...
+
     async def ingest_file(self, path: str, name: str, progress: Callable[[int], None]) -> Ingested: ...
 
     async def publish_soon(self) -> PublishReport: ...
@@ -182,7 +184,11 @@ class Connection:
     async def _browse(self, msg: Browse) -> None:
         """One page of past sessions, from the store (it scales to thousands: never the whole list)."""
         page = await self.app.with_store(lambda store: store.browse(msg.offset, msg.limit, msg.query, msg.order))
-        sessions = [protocol.session_summary(x.session, x.uploaded_at, x.anomalies) for x in page.items]
+        live = await self.app.with_store(lambda _: self.app.live_ids())
+        sessions = [
+            protocol.session_summary(x.session, x.uploaded_at, x.anomalies) | {"live": x.session.id in live}
+            for x in page.items
+        ]
         self.send({"type": "sessions", "sessions": sessions, "total": page.total, "offset": msg.offset})
 
     async def _delete(self, session_id: str) -> None:
@@ -329,11 +335,13 @@ class Connection:
         if speed is not None:
             self.speed = speed
         self.paused = paused
+        if hub.live and from_seq == 0 and history_from is None:  # a live session opens at its edge, history at once
+            from_seq, history_from = hub.total, 0
         from_seq = min(from_seq, hub.total)
         self.send(
             {
                 "type": "replay",
-                "session": protocol.session_brief(hub.session),
+                "session": protocol.session_brief(hub.session) | {"live": hub.live},
                 "from_seq": from_seq,
                 "speed": self.speed,
                 "paused": paused,

@@ -21,6 +21,7 @@ from array import array
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
 
+from hrviz.adapters.serve.live import Growing, follow
 from hrviz.core import protocol
 from hrviz.core.errors import BackendUnavailable
 from hrviz.core.model import Kind, Reading, Session
@@ -60,7 +61,7 @@ class Window:
 
     @property
     def complete(self) -> bool:
-        return self.end >= self.hub.total or self.error is not None or self.closed
+        return (self.end >= self.hub.total and not self.hub.live) or self.error is not None or self.closed
 
     @property
     def full(self) -> bool:
@@ -106,6 +107,8 @@ class Window:
                 while self.end < self._demand and not self.complete and not self.full:
                     page = await loop.run_in_executor(self.hub.pool, self._next_page)
                     self._append(page)
+                    if not page and self.hub.live:
+                        break  # the live edge: the hub wakes this window when the session grows
         except Exception as err:  # noqa: BLE001 — reported to the viewers, not fatal to the server
             log.exception("reading session %s from the queue failed", self.hub.session.id)
             self.error = f"could not read the session's readings: {err}"
@@ -130,6 +133,11 @@ class Window:
             page.append((r.seq, r.ts, protocol.reading(r, tz, r.ts in gaps)))
             if len(page) >= PER_CALL:
                 break
+        else:
+            if hub.live:  # read to what was there: the next page opens a new read from the new end
+                it, self._iter = self._iter, None
+                if hasattr(it, "close"):
+                    it.close()
         hub.pages_read += 1
         return page
 
@@ -143,7 +151,7 @@ class Window:
                 raise BackendUnavailable(f"the queue skipped readings {self.end}..{seq - 1}")
             self.messages.append(message)
             self.ts.append(ts)
-        if not page and self.end < self.hub.total:
+        if not page and self.end < self.hub.total and not self.hub.live:
             raise BackendUnavailable(f"the queue holds {self.end} of the session's {self.hub.total} readings")
         self._trim()
         self._wake()
@@ -188,6 +196,29 @@ class SessionHub:
         self.viewers = 0
         self.idle_since = time.monotonic()
         self.pages_read = 0  # for tests and the bench: a window reads each page once
+        self.live = False  # being recorded: total grows (serve/live.py follows it), windows wait at the end
+        self.listeners: set[Callable[[], None]] = set()  # players to wake when a live session grows or ends
+        self.follower: asyncio.Task[None] | None = None
+
+    def grown(self, session: Session, position: QueuePosition | None, live: bool) -> None:
+        """The session as the store has it now: more readings, a position, or finalized."""
+        if session.readings == self.total and live == self.live and position == self.position:
+            return
+        if not live:  # finalized: the summary with its anomalies
+            self.session = session
+            self.gap_ends = {a.end for a in session.anomalies if a.kind is Kind.GAP}
+        else:
+            self.session.readings, self.session.end, self.session.stats = session.readings, session.end, session.stats
+        self.total = max(self.total, session.readings)
+        self.position = self.position or position
+        self.live = live
+        for w in self.windows:
+            if w.viewers:
+                w.want(max(w.viewers.values()))
+                w._wanted.set()
+            w._wake()
+        for poke in list(self.listeners):
+            poke()
 
     def attach(self, viewer: object, seq: int) -> Window:
         """The window ``viewer`` reads ``seq`` from: a window that holds it (or nearly), else a new one."""
@@ -234,6 +265,8 @@ class SessionHub:
         return sum(len(w.messages) for w in self.windows)
 
     async def close(self) -> None:
+        if self.follower is not None:
+            self.follower.cancel()
         for w in list(self.windows):
             self._close(w)
         for task in list(self._closing):
@@ -261,6 +294,7 @@ class HubRegistry:
         self._hubs: dict[str, SessionHub] = {}
         self._opening: dict[str, asyncio.Future[SessionHub | None]] = {}
         self.position_of: Callable[[str], QueuePosition | None] = lambda sid: None
+        self.live_ids: Callable[[], set[str]] = set  # the sessions being recorded now (serve/live.py)
 
     def __len__(self) -> int:
         return len(self._hubs)
@@ -300,8 +334,12 @@ class HubRegistry:
         session = await loop.run_in_executor(lane, lambda: self._store().get(session_id))
         if session is None:
             return None
+        growing = Growing(self._store, self.position_of, self.live_ids)
         position = await loop.run_in_executor(lane, self.position_of, session_id)
         hub = SessionHub(session, self._queue, position, lane)
+        if await loop.run_in_executor(lane, growing.is_live, session_id):
+            hub.live = True
+            hub.follower = loop.create_task(follow(hub, lane, growing, session_id))
         self._hubs[session_id] = hub
         return hub
 

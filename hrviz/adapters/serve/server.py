@@ -94,11 +94,17 @@ class App:
         self.meta_pool = ThreadPoolExecutor(2, thread_name_prefix="hrviz-meta")
         self.hubs = HubRegistry(lambda: self.backends().store, lambda: self.backends().queue, self.lanes)
         self.hubs.position_of = self._position_of
+        self.hubs.live_ids = self.live_ids
         self.counters: Counter[str] = Counter()
         self.pacing = PacingStats()
         self.uploads = 0  # uploads receiving or ingesting (event loop only)
         self.upload_dir, self._upload_lock = upload_dir(config.temp_dir)
         self.explorer = Explorer()
+
+    def live_ids(self) -> set[str]:
+        """The sessions being recorded now (docs/live.md), on this thread's store."""
+        live = self.backends().live_ids
+        return live() if live is not None else set()
 
     def backends(self) -> Backends:
         """This thread's store and queue, opened on first use."""

@@ -130,12 +130,15 @@ class Player:
         self.window: Window = hub.attach(self, max(0, self.next_seq - 1))
         self._wake: asyncio.Future[None] | None = None
         self._ended = False
+        self._edge = False  # caught up with a live session: each new reading goes at once, unpaced
         self._task: asyncio.Task[None] | None = None
+        hub.listeners.add(self._poke)
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
+        self.hub.listeners.discard(self._poke)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -186,6 +189,8 @@ class Player:
         while True:
             # never ask a paused clock: right after start() it would still hand out one reading
             owed = 0 if self.clock.paused else self.clock.due(time.monotonic())
+            if self._edge and not self.clock.paused:
+                owed = hub.total - self.next_seq  # the live edge: drawn when it arrives (docs/live.md)
             burst = min(owed, BURST, hub.total - self.next_seq)
             for i in range(burst):
                 if not await self._emit(self.next_seq):
@@ -196,7 +201,10 @@ class Player:
                         break
             if burst < owed and self.next_seq < hub.total:
                 self.clock.start(time.monotonic(), self.next_seq)  # what could not go now is not owed later
-            if self.next_seq >= hub.total:
+            if self.next_seq >= hub.total and hub.live:
+                self._edge = True  # wait for the session to grow: the hub pokes
+                due = None
+            elif self.next_seq >= hub.total:
                 if not self._ended:
                     self._ended = True
                     self._out.put(protocol.dumps({"type": "end", "session_id": hub.session.id, "seq": hub.total - 1}))

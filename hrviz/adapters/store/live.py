@@ -8,6 +8,7 @@ so the sessions table and every reader of it stay as they are.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from contextlib import suppress
 
@@ -28,6 +29,21 @@ _MYSQL_TABLE = (
 )
 _SQLITE_SUMMARY = ", ".join(f"{f}=?" for f in SUMMARY_FIELDS)
 _MYSQL_SUMMARY = ", ".join(f"{'file_rows' if f == 'rows' else f}=%s" for f in SUMMARY_FIELDS)
+
+
+def live_ids_of(store: SqliteStore | MysqlStore) -> set[str]:
+    """The live sessions, read on the store's own connection (empty until the table exists)."""
+    if isinstance(store, SqliteStore):
+        with store._lock:
+            try:
+                rows = store._db.execute("SELECT session_id FROM live_sessions WHERE live=1").fetchall()
+            except sqlite3.OperationalError:  # no live session was ever written in this file
+                return set()
+        return {str(r[0]) for r in rows}
+    try:
+        return {str(r[0]) for r in store._query("SELECT session_id FROM live_sessions WHERE live=1")}
+    except pymysql.err.ProgrammingError:  # 1146: no such table yet
+        return set()
 
 
 class SqliteLive:
@@ -181,4 +197,4 @@ class _Txn:
         self._live._conn = None
 
 
-__all__ = ["SqliteLive", "MysqlLive"]
+__all__ = ["SqliteLive", "MysqlLive", "live_ids_of"]

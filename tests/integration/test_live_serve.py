@@ -1,0 +1,128 @@
+"""A live session seen through ``hrviz serve``: listed as live, opened at its edge with the history at
+once, then each reading as ingest stores it (no pacing), on SQLite and on MySQL + Kafka with two servers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.sync.client import ClientConnection, connect
+
+from hrviz.adapters.serve.server import HrvizServer, ServerConfig
+from hrviz.core.ports import Backends
+from hrviz.wiring import ingest_upload, load_settings, open_backends
+from tests import services
+
+T0 = 1714557600
+
+
+class Running:
+    def __init__(self, open_: Callable[[], Backends]) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.server = HrvizServer(ServerConfig(host="127.0.0.1", port=0), open_, ingest_upload)
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(30)
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.server.stop(), self.loop).result(30)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)
+
+
+def recv(ws: ClientConnection, timeout: float = 10) -> dict[str, Any]:
+    return json.loads(ws.recv(timeout))
+
+
+def until(ws: ClientConnection, kind: str, timeout: float = 15) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    before: list[dict[str, Any]] = []
+    end = time.monotonic() + timeout
+    while True:
+        msg = recv(ws, max(0.01, end - time.monotonic()))
+        if msg["type"] == kind:
+            return msg, before
+        before.append(msg)
+
+
+@pytest.fixture(params=["sqlite", "mysql+kafka"])
+def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[list[str], dict[str, str], Any]]:
+    if request.param == "sqlite":
+        db = tmp_path / "h.db"
+        yield ["--db", str(db)], {}, load_settings(db=db)
+        return
+    url, topic = request.getfixturevalue("mysql_url"), request.getfixturevalue("kafka_topic")
+    kafka = services.require("kafka")
+    os.environ["HRVIZ_KAFKA_TOPIC"] = topic  # load_settings reads it; restored below
+    try:
+        settings = load_settings(mysql=url, kafka=kafka)
+    finally:
+        del os.environ["HRVIZ_KAFKA_TOPIC"]
+    yield ["--mysql", url, "--kafka", kafka], {"HRVIZ_KAFKA_TOPIC": topic}, settings
+
+
+def test_a_live_session_is_listed_live_and_followed_reading_by_reading(
+    stack: tuple[list[str], dict[str, str], Any],
+) -> None:
+    flags, env, settings = stack
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("HRVIZ_")} | env
+    ingest = subprocess.Popen(
+        [sys.executable, "-m", "hrviz", "ingest", "-", *flags],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env,
+    )  # fmt: skip
+    assert ingest.stdin is not None
+    servers = [Running(lambda: open_backends(settings)) for _ in range(2 if settings.kafka else 1)]
+    try:
+        ingest.stdin.write("ts,bpm\n" + "".join(f"{T0 + i},{70 + i % 3}\n" for i in range(5)))
+        ingest.stdin.flush()
+        stack_ = contextlib.ExitStack()
+        clients = [stack_.enter_context(connect(f"ws://127.0.0.1:{s.server.port}/ws")) for s in servers]
+        for ws in clients:
+            assert recv(ws)["type"] == "hello"
+        deadline = time.monotonic() + 10
+        while True:
+            clients[0].send(json.dumps({"type": "sessions"}))
+            listing, _ = until(clients[0], "sessions")
+            if listing["sessions"] and listing["sessions"][0]["readings"] >= 5:
+                break
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        (listed,) = listing["sessions"]
+        assert listed["live"] is True
+        for ws in clients:
+            ws.send(json.dumps({"type": "replay", "session_id": listed["id"], "speed": 1}))
+            started, _ = until(ws, "replay")
+            assert started["session"]["live"] is True and started["from_seq"] == 5 and started["history_from"] == 0
+            history, _ = until(ws, "history")
+            assert history["first_seq"] == 0 and len(history["bpm"]) == 5
+        delays = []
+        for i in range(5, 15):
+            ingest.stdin.write(f"{T0 + i},{70 + i % 3}\n")
+            ingest.stdin.flush()
+            written = time.monotonic()
+            for ws in clients:
+                reading, _ = until(ws, "reading", timeout=10)
+                assert reading["seq"] == i
+                delays.append(time.monotonic() - written)
+            time.sleep(0.2)  # faster than the recording's 1 s: the edge is not paced
+        assert sorted(delays)[len(delays) // 2] < 1.0, delays
+        ingest.stdin.close()
+        assert ingest.wait(30) == 0
+        for ws in clients:
+            end, _ = until(ws, "end", timeout=15)
+            assert end["seq"] == 14
+        stack_.close()
+    finally:
+        if ingest.poll() is None:
+            ingest.kill()
+        for s in servers:
+            s.stop()
