@@ -36,10 +36,12 @@ from hrviz.commands.common import (
     friendly_errors,
     parse_when,
 )
+from hrviz.core.detector import DetectorConfig
 from hrviz.core.errors import BackendUnavailable, InputError
 from hrviz.core.ingest import IngestOptions, publish_pending
 from hrviz.core.model import Reading, Session
 from hrviz.core.ports import Backends
+from hrviz.core.reader.lines import BadRow
 from hrviz.core.replay import SPEEDS
 from hrviz.wiring import ENV_TOKEN, load_settings, open_backends
 
@@ -48,7 +50,9 @@ def watch(
     file: Annotated[
         Path | None,
         typer.Argument(
-            help="File to replay: CSV, FIT, TCX, GPX, Apple Health, Fitbit JSON, .gz, .zip.", show_default=False
+            help="File to replay: CSV, FIT, TCX, GPX, Apple Health, Fitbit JSON, .gz, .zip; "
+            "'-' shows CSV lines from stdin live, without storing them (docs/live.md).",
+            show_default=False,
         ),
     ] = None,
     session: Annotated[
@@ -105,6 +109,11 @@ def watch(
     if server and speed not in SPEEDS:
         fail(f"with --server, --speed must be one of {', '.join(f'{s:g}' for s in SPEEDS)}", ExitStatus.INPUT)
     chart = not plain and sys.stdout.isatty()
+    if file == Path("-"):
+        with friendly_errors():
+            settings = load_settings(config=config, delta=delta, max_fill=max_fill, low=low, high=high)
+            _watch_stdin(settings.detector, interval, window, chart)
+        return
     with friendly_errors():
         if file is not None and not file.is_file() and not file.is_dir():  # the user's mistake before any store
             raise InputError(str(file), "no such file" if not file.exists() else "not a regular file")
@@ -127,6 +136,9 @@ def watch(
             else:
                 assert session is not None
                 found = _stored(backends, session)
+                if backends.live_ids is not None and found.id in backends.live_ids():
+                    _run(_follow_store(backends, found), "", found, window, chart, None)
+                    return
             feed = ReplayFeed(_readings(backends, found), found.anomalies, speed=speed, paced=chart or not no_pace)
             _run(feed, "", found, window, chart, found.readings)
         finally:
@@ -159,6 +171,40 @@ def _ingest_file(path: Path, backends: Backends, options: IngestOptions, quiet: 
         subjects = ", ".join(repr(s.subject) for s in sessions)
         fail(f"{path} holds several subjects ({subjects}); pick one with --subject", ExitStatus.INPUT)
     return sessions[0]
+
+
+def _follow_store(backends: Backends, session: Session) -> Feed:
+    """A live session (docs/live.md): what is stored at once, then each reading as ingest stores it."""
+    from hrviz.adapters.watch.growing import StoreFollowFeed
+
+    store, live_ids = backends.store, backends.live_ids or set
+
+    def fetch(first: int, limit: int) -> list[Reading]:
+        return list(itertools.islice(store.readings(session.id, first), limit))
+
+    def look() -> tuple[Session | None, bool]:
+        live = session.id in live_ids()
+        return store.get(session.id), live
+
+    return StoreFollowFeed(fetch, look)
+
+
+def _watch_stdin(detector: DetectorConfig, interval: float, window: float, chart: bool) -> None:
+    """``hrviz watch -``: stdin through the detector's live path, on screen only; nothing is stored."""
+    from hrviz.adapters.ingest.tail import StdinLines
+    from hrviz.adapters.watch.growing import LinesFeed
+
+    lines = StdinLines(sys.stdin.buffer)  # the chart then has no keys (stdin is the data): q is Ctrl-C
+
+    def pull() -> tuple[list[bytes], bool]:
+        got, _ = lines.poll(0)
+        return got, lines.ended
+
+    def bad(row: BadRow) -> None:
+        print(f"hrviz: warning: stdin, line {row.line}: {row.why} (skipped)", file=sys.stderr, flush=True)
+
+    feed = LinesFeed(pull, "stdin", interval, detector, bad)
+    _run(feed, "", Session(id="-", source="stdin", subject=None, fingerprint=""), window, chart, None)
 
 
 def _stored(backends: Backends, session_id: str) -> Session:

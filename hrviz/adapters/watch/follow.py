@@ -25,7 +25,7 @@ from websockets.typing import Subprotocol
 from hrviz.adapters.watch.feed import Tick
 from hrviz.core import protocol
 from hrviz.core.errors import BackendUnavailable
-from hrviz.core.model import Anomaly
+from hrviz.core.model import Anomaly, Reading
 from hrviz.core.replay import SPEEDS
 
 # how hrviz serve takes a token (docs/api.md); spelled here too, as adapter packages stay independent
@@ -116,6 +116,8 @@ class ServerFeed:
                 msg = protocol.decode(raw)
                 if msg.get("type") == "reading":
                     self._last_seq = int(msg["seq"])
+                elif msg.get("type") == "history" and isinstance(msg.get("bpm"), list):
+                    self._last_seq = int(msg.get("first_seq", 0)) + len(msg["bpm"]) - 1
                 elif msg.get("type") == "end":
                     self._ended = True
                 self._queue.put(msg)
@@ -168,6 +170,11 @@ class ServerFeed:
                 self._take(msg, ticks)
             except protocol.ProtocolError as err:
                 self.message = f"a message the server sent could not be read: {err}"
+        elif kind == "history":  # a live session opens at its edge: what was recorded so far, at once
+            try:
+                ticks += [Tick(r) for r in history_readings(msg)]
+            except (KeyError, TypeError, ValueError, IndexError) as err:
+                self.message = f"a history page the server sent could not be read: {err}"
         elif kind == "end":
             self.done = True  # the server keeps the connection open; the replay is over
         elif kind == "state":
@@ -255,3 +262,15 @@ def _open(url: str, token: str | None = None) -> ClientConnection:
         raise BackendUnavailable(f"hrviz serve at {url} {why}") from None
     except (OSError, TimeoutError, InvalidHandshake) as err:
         raise BackendUnavailable(f"cannot reach hrviz serve at {url}: {err}") from None
+
+
+def history_readings(msg: dict[str, Any]) -> list[Reading]:
+    """A ``history`` page (docs/api.md) back into readings: times from the millisecond steps."""
+    first, ms = int(msg["first_seq"]), round(float(msg["t0"]) * 1000)
+    filled = set(msg.get("filled") or ())
+    kinds = {int(i): tuple(map(str, k)) for i, k in msg.get("kinds") or ()}
+    out = []
+    for i, (step, bpm) in enumerate(zip(msg["dt_ms"], msg["bpm"], strict=True)):
+        ms += int(step)
+        out.append(Reading(first + i, ms / 1000, float(bpm), i in filled, kinds.get(i, ())))
+    return out
