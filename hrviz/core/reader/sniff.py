@@ -207,6 +207,24 @@ def _time_columns(
     return _pick_time(data, {c: f for c, f in content.items() if f is not None})
 
 
+def _unnamed_header(rows: list[Row]) -> int:
+    """0 when the first row is a header of unknown names (words over numbers below), else -1."""
+    numeric_later = any(any(_is_number(c) for c in r.cells) for r in rows[1:])
+    return 0 if numeric_later and not any(_is_number(c) for c in rows[0].cells) else -1
+
+
+def _subject_column(header: list[str] | None, data: list[Row], hr_col: int) -> int | None:
+    """The column naming the subject of each row (several people in one file), if any.
+
+    A column of all-different values is an id per row, not a subject.
+    """
+    for col, name in enumerate(header or ()):
+        ids = _column(data, col)
+        if col != hr_col and is_subject_name(name) and not (len(ids) >= 3 and len(set(ids)) == len(ids)):
+            return col
+    return None
+
+
 def sniff(head: Sequence[str], source: str, interval: float) -> Layout:
     """The layout of the file whose first lines are ``head``; raises :class:`InputError` if unusable."""
     if not any(line.strip() for line in head):
@@ -221,19 +239,10 @@ def sniff(head: Sequence[str], source: str, interval: float) -> Layout:
     if not rows:
         raise InputError(source, "empty file: no data rows (only blank lines and empty fields)")
     found = _named_header(rows)
-    if found is not None:
-        index, hr_col = found
-        header: list[str] | None = rows[index].cells
-        data = rows[index + 1 : index + 1 + _SAMPLE_ROWS]
-        preamble = rows[:index]
-    else:
-        index, hr_col = -1, -1
-        numeric_later = any(any(_is_number(c) for c in r.cells) for r in rows[1:])
-        if rows and numeric_later and not any(_is_number(c) for c in rows[0].cells):
-            index = 0
-        header = rows[0].cells if index == 0 else None
-        data = rows[index + 1 : index + 1 + _SAMPLE_ROWS]
-        preamble = []
+    index, hr_col = found if found is not None else (_unnamed_header(rows), -1)
+    header = rows[index].cells if index >= 0 else None
+    data = rows[index + 1 : index + 1 + _SAMPLE_ROWS]
+    preamble = rows[:index] if found is not None else []
     width = max((len(r.cells) for r in data), default=len(header or ()))
     columns = list(header) if header is not None else [f"column {i + 1}" for i in range(width)]
     columns += [f"column {i + 1}" for i in range(len(columns), width)]
@@ -247,13 +256,7 @@ def sniff(head: Sequence[str], source: str, interval: float) -> Layout:
         )
 
     data_index = data[0].line - 1
-    subject_col = None
-    if header is not None:
-        for col, name in enumerate(header):
-            ids = _column(data, col)
-            if col != hr_col and is_subject_name(name) and not (len(ids) >= 3 and len(set(ids)) == len(ids)):
-                subject_col = col
-                break
+    subject_col = _subject_column(header, data, hr_col)
     taken = {c for c in (hr_col, subject_col) if c is not None and c >= 0}
     time_cols, time_format = _time_columns(header, data, width, taken, source)
     taken.update(time_cols)
