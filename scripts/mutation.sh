@@ -4,23 +4,37 @@
 #   scripts/mutation.sh                 # every core module, in order
 #   scripts/mutation.sh detector series # only these (names as in MODULES below)
 #
-# It works on a fresh clone of the committed HEAD (never on your working tree: mutmut rewrites the sources it copies),
-# in $HRVIZ_MUTATION_DIR (default: a new temporary directory, kept so `mutmut browse` / `mutmut show NAME` work there).
-# Python: $HRVIZ_MUTATION_PYTHON, else the first `python` on PATH that has mutmut, else a venv made in the clone with
-# `pip install -e '.[dev,mutation]'`. Children: $HRVIZ_MUTATION_CHILDREN (default 2). Slow: minutes per module.
-# Prints one line per module: killed/total and the score; scores.tsv in the work directory keeps them.
+# It works on fresh clones of the committed HEAD (never on your working tree: mutmut rewrites what it copies), one per
+# module, in $HRVIZ_MUTATION_DIR (default: a new temporary directory, kept so that `mutmut browse` or
+# `mutmut show NAME` can be run in $HRVIZ_MUTATION_DIR/MODULE afterwards). Each module is mutated alone and tested
+# with its own unit test files only (TESTS below), the property tests at a tenth of their examples (HRVIZ_MUTATION=1).
+# Python: $HRVIZ_MUTATION_PYTHON, else the first `python` on PATH that has mutmut, else a venv made in the work
+# directory with `pip install -e '.[dev,mutation]'`. Children: $HRVIZ_MUTATION_CHILDREN (default 2).
+# Slow: minutes to tens of minutes per module. Prints one line per module (killed/total, score); scores.tsv keeps them,
+# MODULE.survivors lists the mutants no test killed.
 set -euo pipefail
 
-declare -A MODULES=(
-    [detector]="hrviz.core.detector.*"
-    [reader]="hrviz.core.reader.*"
-    [ingest]="hrviz.core.ingest.*"
-    [replay]="hrviz.core.replay.*"
-    [series]="hrviz.core.series.*"
-    [protocol]="hrviz.core.protocol.*"
-    [cadence]="hrviz.core.cadence.*"
-    [explain]="hrviz.core.explain.*"
-    [runs]="hrviz.core.runs.*"
+declare -A MUTATE=(  # what is mutated (globs for mutmut's only_mutate)
+    [detector]="hrviz/core/detector.py"
+    [cadence]="hrviz/core/cadence.py"
+    [runs]="hrviz/core/runs.py"
+    [series]="hrviz/core/series.py"
+    [replay]="hrviz/core/replay.py"
+    [protocol]="hrviz/core/protocol.py"
+    [explain]="hrviz/core/explain.py"
+    [ingest]="hrviz/core/ingest.py"
+    [reader]="hrviz/core/reader/*"
+)
+declare -A TESTS=(  # the unit tests that answer for it
+    [detector]="tests/unit/test_detector.py"
+    [cadence]="tests/unit/test_detector.py"
+    [runs]="tests/unit/test_detector.py"
+    [series]="tests/unit/test_reader.py tests/unit/test_reader_order.py tests/unit/test_reader_bad_rows.py"
+    [replay]="tests/unit/test_replay.py"
+    [protocol]="tests/unit/test_protocol.py tests/unit/test_protocol_codec.py"
+    [explain]="tests/unit/test_explain.py"
+    [ingest]="tests/unit/test_ingest.py tests/unit/test_live.py"
+    [reader]="tests/unit/test_reader.py tests/unit/test_reader_order.py tests/unit/test_reader_bad_rows.py tests/unit/test_reader_offsets.py tests/unit/test_formats_fit.py tests/unit/test_formats_xml_json.py"
 )
 ORDER=(detector series runs cadence replay protocol explain ingest reader)
 
@@ -28,52 +42,61 @@ root=$(git -C "$(dirname "$0")/.." rev-parse --show-toplevel)
 wanted=("$@")
 [ ${#wanted[@]} -eq 0 ] && wanted=("${ORDER[@]}")
 for m in "${wanted[@]}"; do
-    [ -n "${MODULES[$m]:-}" ] || { echo "mutation.sh: unknown module '$m' (known: ${ORDER[*]})" >&2; exit 2; }
+    [ -n "${MUTATE[$m]:-}" ] || { echo "mutation.sh: unknown module '$m' (known: ${ORDER[*]})" >&2; exit 2; }
 done
 
 work=${HRVIZ_MUTATION_DIR:-$(mktemp -d -t hrviz-mutation.XXXXXX)}
-clone=$work/hrviz
-if [ ! -d "$clone/.git" ]; then
-    git clone -q "$root" "$clone"
-    git -C "$clone" checkout -q "$(git -C "$root" rev-parse HEAD)"
-fi
-cd "$clone"
-
+mkdir -p "$work"
+head=$(git -C "$root" rev-parse HEAD)
 py=${HRVIZ_MUTATION_PYTHON:-}
-if [ -z "$py" ] && command -v python >/dev/null && python -c 'import mutmut, pytest' 2>/dev/null; then
+if [ -z "$py" ] && command -v python >/dev/null && python -c 'import mutmut, pytest, hrviz' 2>/dev/null; then
     py=$(command -v python)
 fi
 if [ -z "$py" ]; then
-    [ -x .venv/bin/python ] || { python3 -m venv .venv && .venv/bin/pip install -q -e '.[dev,mutation]'; }
-    py=$PWD/.venv/bin/python
+    if [ ! -x "$work/venv/bin/python" ]; then
+        rm -rf "$work/base" && git clone -q "$root" "$work/base" && git -C "$work/base" checkout -q "$head"
+        python3 -m venv "$work/venv" && "$work/venv/bin/pip" install -q -e "$work/base[dev,mutation]"
+    fi
+    py=$work/venv/bin/python
 fi
 mutmut=("$(dirname "$py")/mutmut")
 [ -x "${mutmut[0]}" ] || mutmut=("$py" -c 'import sys; from mutmut.__main__ import cli; sys.exit(cli())')
 children=${HRVIZ_MUTATION_CHILDREN:-2}
+export HRVIZ_MUTATION=1
 
-echo "mutation.sh: $(git rev-parse --short HEAD) in $clone, python $py, $children children"
+echo "mutation.sh: ${head:0:7} in $work, python $py, $children children"
 for m in "${wanted[@]}"; do
     start=$(date +%s)
-    "${mutmut[@]}" run --max-children "$children" "${MODULES[$m]}" >"$work/$m.log" 2>&1 || {
+    clone=$work/$m
+    rm -rf "$clone" && git clone -q "$root" "$clone" && git -C "$clone" checkout -q "$head"
+    # this module alone, with its own tests: the [tool.mutmut] table of the clone is narrowed
+    "$py" - "$clone/pyproject.toml" "${MUTATE[$m]}" "${TESTS[$m]}" <<'PY'
+import json, re, sys
+path, mutate, tests = sys.argv[1], sys.argv[2], sys.argv[3].split()
+text = open(path).read()
+text = re.sub(r"(?m)^only_mutate = .*$", "only_mutate = " + json.dumps([mutate]), text)
+text = re.sub(r"(?m)^pytest_add_cli_args_test_selection = .*$",
+              "pytest_add_cli_args_test_selection = " + json.dumps(tests), text)
+open(path, "w").write(text)
+PY
+    (cd "$clone" && "${mutmut[@]}" run --max-children "$children" >"$work/$m.log" 2>&1) || {
         echo "mutation.sh: mutmut failed on $m; see $work/$m.log" >&2; tail -20 "$work/$m.log" >&2; exit 1; }
-    # score = killed (a test failed, or it timed out) / every mutant of the module; a mutant no unit test reaches counts
-    # as a survivor
-    "$py" - "$m" "${MODULES[$m]}" "$(( $(date +%s) - start ))" "$work" <<'EOF'
-import fnmatch, json, pathlib, sys
-module, pattern, seconds, work = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+    # score = killed (a test failed or it timed out) / every mutant; one that no selected test reaches is a survivor
+    (cd "$clone" && "$py" - "$m" "$(( $(date +%s) - start ))" "$work" <<'PY'
+import json, pathlib, sys
+module, seconds, work = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3])
 codes = {}
 for meta in pathlib.Path("mutants").rglob("*.meta"):
-    for name, code in json.loads(meta.read_text())["exit_code_by_key"].items():
-        if fnmatch.fnmatch(name, pattern):
-            codes[name] = code
+    codes.update(json.loads(meta.read_text())["exit_code_by_key"])
 killed = sum(1 for c in codes.values() if c in (1, 3, 36, 37, -24, 24, 152, 255))
-survivors = sorted(n for n, c in codes.items() if c in (0, 5, 33) or c is None)
+survivors = sorted(n for n, c in codes.items() if c not in (1, 3, 36, 37, -24, 24, 152, 255))
 score = killed / len(codes) if codes else 0.0
 line = f"{module}\t{killed}/{len(codes)}\t{score:.2f}\t{seconds}s"
 print(line)
-with open(pathlib.Path(work) / "scores.tsv", "a") as out:
+with open(work / "scores.tsv", "a") as out:
     out.write(line + "\n")
-(pathlib.Path(work) / f"{module}.survivors").write_text("".join(n + "\n" for n in survivors))
-EOF
+(work / f"{module}.survivors").write_text("".join(n + "\n" for n in survivors))
+PY
+    )
 done
-echo "mutation.sh: survivors listed in $work/*.survivors; inspect one with: cd $clone && mutmut show NAME"
+echo "mutation.sh: survivors listed in $work/*.survivors; see one with: cd $work/MODULE && mutmut show NAME"

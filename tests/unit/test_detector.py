@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from hrviz.core.detector import Detector, DetectorConfig
 from hrviz.core.model import Anomaly, Kind, Reading
+from tests.unit import examples
 
 Sample = tuple[float, float | None]
 
@@ -343,7 +344,7 @@ def check_accounting(samples: list[Sample], readings: list[Reading], events: lis
             assert n >= 1 and (n <= 3 or e.end - e.start <= 10)  # an excursion: 1–3 readings, or 10 s
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(samples_strategy, st.sampled_from([0.5, 1.0, 5.0]))
 def test_detector_never_raises_and_its_accounting_adds_up(
     steps: list[tuple[float, float | None]], cadence: float
@@ -353,7 +354,7 @@ def test_detector_never_raises_and_its_accounting_adds_up(
     check_accounting(samples, readings, events)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(rhythm_strategy, st.sampled_from(RHYTHMS))
 def test_changing_rhythms_keep_the_accounting_and_both_paths_equal(
     parts: list[tuple[float, int, list[float | None], list[int | None]]], first: float
@@ -363,7 +364,7 @@ def test_changing_rhythms_keep_the_accounting_and_both_paths_equal(
     check_accounting(samples, readings, events)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(samples_strategy)
 def test_feeding_one_by_one_equals_batch(steps: list[tuple[float, float | None]]) -> None:
     """Feeding one sample at a time and ingest's chunks see the same thing, at any chunk size."""

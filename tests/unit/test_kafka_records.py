@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from hrviz.adapters.queue.records import RecordEncoder, decode
 from hrviz.core.model import Reading, ReadingBatch, format_ts
+from tests.unit import examples
 
 KINDS = st.sampled_from([(), ("spike",), ("missing",), ("missing", "flatline"), ("gap", "out_of_range")])
 OFFSETS = st.sampled_from([None, 0, 60, -300, 330, 345, -570, 840])
@@ -47,7 +48,7 @@ def batches(draw: st.DrawFn) -> ReadingBatch:
     return ReadingBatch.of(readings, first_seq)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(batches(), OFFSETS, st.sampled_from(["25bf8f97e337", "s-json", 'we"ird\\id']))
 def test_batch_and_reading_encoders_give_the_documented_record(
     batch: ReadingBatch, tz: int | None, session_id: str

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from hrviz.core.reader import collect, points, read_series
 from hrviz.core.series import Series
+from tests.unit import examples
 
 T0 = 1_767_225_600
 
@@ -28,7 +29,7 @@ def reference(rows: list[tuple[int, int]]) -> tuple[list[float], list[float], in
     return [float(T0 + t) for t in ts], [float(first[t]) for t in ts], len(rows) - len(first)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     rows=st.lists(st.tuples(st.integers(0, 60), st.integers(40, 200)), min_size=1, max_size=120),
     block=st.sampled_from([1, 2, 3, 7, 65_536]),
@@ -80,7 +81,7 @@ def test_a_descending_file_is_sorted_in_blocks() -> None:
     assert all(a < b for a, b in zip(s.ts, s.ts[1:], strict=False))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(rows=st.lists(st.tuples(st.integers(0, 60), st.integers(40, 200)), min_size=1, max_size=80))
 def test_structured_formats_points_sort_the_same_way(rows: list[tuple[int, int]]) -> None:
     c = collect.Collector(None)
