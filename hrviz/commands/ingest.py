@@ -29,7 +29,7 @@ from hrviz.commands.common import (
     parse_when,
 )
 from hrviz.core.errors import InputError
-from hrviz.core.ingest import IngestOptions, publish_pending
+from hrviz.core.ingest import EFFORT_MAX_HR, IngestOptions, publish_pending
 from hrviz.core.model import Session
 from hrviz.wiring import load_settings, open_backends
 
@@ -140,9 +140,11 @@ def ingest(
             if not path.is_file() and not path.is_dir():
                 raise InputError(str(path), "no such file" if not path.exists() else "not a regular file")
         window = parse_when(since, "--since"), parse_when(until, "--until")
+        max_hr = settings.max_hr or (220.0 - settings.age if settings.age else EFFORT_MAX_HR)  # [profile]
         options = IngestOptions(
-            interval=interval, subject=subject, detector=settings.detector, since=window[0], until=window[1]
-        )
+            interval=interval, subject=subject, detector=settings.detector, since=window[0], until=window[1],
+            max_hr=max_hr,
+        )  # fmt: skip
         from hrviz.adapters.console.report import progress_for  # rich only when a person is watching
         from hrviz.adapters.ingest.archives import ingest_path  # zip, folders; multiprocessing: only when ingesting
 

@@ -6,13 +6,14 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 
 from hrviz.commands.common import ConfigOpt, DbOpt, ExitStatus, MysqlOpt, fail, friendly_errors
 from hrviz.core.errors import InputError
 from hrviz.core.insights import Insights, Profile, from_store, profile
+from hrviz.core.insights.stored import SummaryStore
 from hrviz.core.ports import SessionStore
 from hrviz.wiring import Settings, load_settings, open_store
 
@@ -47,6 +48,11 @@ def resolve_profile(settings: Settings, max_hr: float | None, age: float | None,
     return profile(model=zones)
 
 
+def summaries_of(store: SessionStore) -> SummaryStore | None:
+    """Both SQL stores keep summaries (hrviz.adapters.store.summaries_mixins)."""
+    return cast(SummaryStore, store) if hasattr(store, "summary") else None
+
+
 def collect(store: SessionStore, ids: list[str], p: Profile) -> list[Insights]:
     """The insights of each ID (the most recent session when none is given)."""
     if not ids:
@@ -56,7 +62,7 @@ def collect(store: SessionStore, ids: list[str], p: Profile) -> list[Insights]:
         ids = [latest[0].id]
     out = []
     for sid in ids:
-        found = from_store(store, sid, p)
+        found = from_store(store, sid, p, summaries_of(store))
         if found is None:
             raise InputError(sid, "no such session (hrviz sessions lists them)")
         out.append(found)

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from hrviz.commands.common import ConfigOpt, DbOpt, ExitStatus, MysqlOpt, fail, friendly_errors, parse_when
+from hrviz.commands.report import AgeOpt, MaxHrOpt, resolve_profile, summaries_of
 from hrviz.core.errors import InputError
 from hrviz.core.model import format_ts
 from hrviz.core.ports import Listed, SessionStore
@@ -224,3 +225,57 @@ def export(
                         f.write(chunk)
         finally:
             store.close()
+
+
+@app.command("trends")
+def trends(
+    json_out: JsonOpt = False,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only days from this date on (2024-01-31).", show_default="all")
+    ] = None,
+    max_hr: MaxHrOpt = None,
+    age: AgeOpt = None,
+    chart: Annotated[bool, typer.Option("--chart/--no-chart", help="Draw resting and max per day (plotext).")] = True,
+    db: DbOpt = None,
+    mysql: MysqlOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Per day across sessions: resting, max, minutes per zone (% of max HR), anomaly rate.
+
+    SQL over the summaries stored at ingest; sessions stored before them are summarised first.
+    """
+    from hrviz.core.insights import backfill
+    from hrviz.core.insights.zones import bounds
+
+    with friendly_errors():
+        settings = load_settings(db=db, mysql=mysql, config=config)
+        p = resolve_profile(settings, max_hr, age, "max")
+        day = None if since is None else _day(since)
+        store, _ = open_store(settings)
+        try:
+            summaries = summaries_of(store)
+            if summaries is None:
+                fail("this store keeps no summaries", ExitStatus.ERROR)
+            added = backfill(store, summaries, p.max_hr)
+            if added:
+                print(f"summarised {added} session(s) stored before summaries existed", file=sys.stderr)
+            edges = tuple(low for low, _ in bounds(p, None))
+            days = summaries.trends(edges, day)
+        finally:
+            store.close()
+    if json_out:
+        payload = {"max_hr": {"bpm": p.max_hr, "source": p.source, "estimate": p.estimated}}
+        print(json.dumps(payload | {"days": [d.as_dict() for d in days]}, ensure_ascii=False))
+        return
+    from hrviz.adapters.console.trends import print_trends
+
+    print_trends(days, p, chart=chart)
+
+
+def _day(text: str) -> str:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text.strip()[:10]).isoformat()
+    except ValueError:
+        fail(f"--since {text!r}: not a date (use 2024-01-31)", ExitStatus.INPUT)

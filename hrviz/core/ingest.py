@@ -18,6 +18,9 @@ from typing import BinaryIO
 from hrviz.core.detector import Detector, DetectorConfig
 from hrviz.core.errors import InputError
 from hrviz.core.explain import cadence_report
+from hrviz.core.insights.stored import stored
+from hrviz.core.insights.summary import SummaryBuilder
+from hrviz.core.insights.zones import DEFAULT_AGE
 from hrviz.core.model import Anomaly, Session
 from hrviz.core.ports import Outbox, ReadingQueue, SessionStore
 from hrviz.core.reader import read_series
@@ -28,6 +31,9 @@ from hrviz.core.series import CADENCE_SAMPLES, Series, cadence_of
 BATCH = 5000
 
 
+EFFORT_MAX_HR = 220.0 - DEFAULT_AGE  # without a [profile]: the report's default maximum
+
+
 @dataclass(frozen=True, slots=True)
 class IngestOptions:
     interval: float = 1.0  # seconds between readings in files that carry no time
@@ -35,6 +41,7 @@ class IngestOptions:
     since: float | None = None  # keep readings at or after this unix time (None: from the start)
     until: float | None = None  # keep readings before this unix time (None: to the end)
     detector: DetectorConfig = field(default_factory=DetectorConfig)
+    max_hr: float | None = EFFORT_MAX_HR  # the maximum the stored summary's HRR60 efforts assume
 
 
 @dataclass(slots=True)
@@ -169,7 +176,7 @@ def ingest(
             skipped=s.skipped, skipped_lines=list(s.skipped_lines), ignored=dict(s.ignored),
         )  # fmt: skip
         samples = zip(s.ts, s.bpm, strict=True)  # NaN = missing
-        sessions.append(_store(session, samples, s.cadence(), store, options.detector))
+        sessions.append(_store(session, samples, s.cadence(), store, options.detector, max_hr=options.max_hr))
     return sessions
 
 
@@ -208,7 +215,7 @@ def ingest_chunks(
         s.rows, s.duplicates, s.tz_offset_min = counts.rows, counts.duplicates, counts.tz_offset_min
         s.skipped, s.skipped_lines, s.ignored = counts.skipped, list(counts.skipped_lines), dict(counts.ignored)
 
-    return _store(session, samples, cadence_of(head_ts), store, options.detector, finalize)
+    return _store(session, samples, cadence_of(head_ts), store, options.detector, finalize, options.max_hr)
 
 
 def _store(
@@ -218,16 +225,19 @@ def _store(
     store: SessionStore,
     config: DetectorConfig,
     finalize: Callable[[Session], None] | None = None,
+    max_hr: float | None = EFFORT_MAX_HR,
 ) -> Session:
     """Detect over ``samples`` and write the session in one transaction: all of it, or nothing."""
     step, usual_step = cadence or (1.0, 0.0)
     detector = Detector(config, cadence=step, usual_step=usual_step)
+    summary = SummaryBuilder(max_hr)
     writer = store.begin(session)
     try:
         anomalies: list[Anomaly] = []
         for batch, events in detector.batches(samples, BATCH):
             if batch:
                 writer.add_readings(batch)
+                summary.add_batch(batch)
                 if session.start is None:
                     session.start = batch.ts[0]
                 session.readings += len(batch)
@@ -240,6 +250,7 @@ def _store(
         session.cadence = cadence_report(detector.cadence, step, config, session.iso)
         anomalies.sort(key=lambda a: (a.start, a.end))
         session.anomalies = anomalies
+        session.summary = stored(session, summary.finish(), max_hr)  # report and trends read this
         writer.commit(session)
     except BaseException:
         writer.abort()

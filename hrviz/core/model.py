@@ -173,6 +173,26 @@ class Stats:
         return {"min": self.min, "mean": round(self.total / self.count, 2), "max": self.max}
 
 
+@dataclass(frozen=True, slots=True)
+class StoredSummary:
+    """A session's insights summary as stored: one ``session_summaries`` row and its bins.
+
+    Built by :mod:`hrviz.core.insights.stored` at ingest; kept here so a :class:`Session` can carry it
+    to the store's commit (the insights package imports this module, not the reverse)."""
+
+    session_id: str
+    day: str  # YYYY-MM-DD of the first reading, in the file's own offset (UTC when it had none)
+    resting_bpm: float | None
+    mean_bpm: float | None
+    max_bpm: float | None
+    recorded_s: float
+    covered_s: float
+    anomalies: int
+    effort_max_hr: float | None  # the maximum the recoveries were found with
+    summary_json: str
+    bins: dict[int, float]  # whole bpm (floor) → measured seconds
+
+
 @dataclass(slots=True)
 class Session:
     """One subject's recording from one file, as stored and as reported by ``hrviz ingest``."""
@@ -198,6 +218,7 @@ class Session:
     skipped: int = 0
     skipped_lines: list[int] = field(default_factory=list)
     ignored: dict[str, int] = field(default_factory=dict)  # rows not used as heart rate, by reason; not stored
+    summary: StoredSummary | None = None  # the insights summary, computed at ingest, stored at commit
 
     def iso(self, ts: float | None) -> str | None:
         return format_ts(ts, self.tz_offset_min)

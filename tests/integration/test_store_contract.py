@@ -236,7 +236,14 @@ def test_mysql_creates_and_versions_its_schema_on_an_empty_database(mysql_url: s
     conn = pymysql.connect(**parse_url(mysql_url))
     with conn.cursor() as cur:
         cur.execute("SHOW TABLES")
-        assert {r[0] for r in cur.fetchall()} == {"schema_version", "sessions", "readings", "anomalies"}
+        assert {r[0] for r in cur.fetchall()} == {
+            "schema_version",
+            "sessions",
+            "readings",
+            "anomalies",
+            "session_summaries",
+            "session_bpm_seconds",
+        }
         cur.execute("SELECT version FROM schema_version")
         assert [r[0] for r in cur.fetchall()] == list(range(1, SCHEMA_VERSION + 1))
         cur.execute("SELECT ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()")

@@ -200,3 +200,45 @@ def test_a_dip_under_a_minute_does_not_split_an_episode_a_minute_does() -> None:
     assert [(e["start_ts"], e["seconds"]) for e in d["episodes"]] == [(T0, 759.0)]  # type: ignore[attr-defined]
     d = figures(series((130, 300), (100, 60), (130, 400)))
     assert d["episodes"] == []  # 5 min and 6 min 40 s: neither lasts 10 min
+
+
+def test_the_batch_path_equals_the_reading_path_and_json_round_trips() -> None:
+    import random
+    from dataclasses import asdict
+
+    from hrviz.core.insights import SummaryBuilder
+    from hrviz.core.insights.stored import from_json, to_json
+    from hrviz.core.model import ReadingBatch
+
+    rng = random.Random(7)
+    readings, bpm, t = [], 70.0, T0
+    for i in range(40_000):
+        bpm = min(200.0, max(30.0, bpm + rng.choice((-2, -1, 0, 1, 2))))
+        t += 3600 if i == 20_000 else (1.0 if rng.random() > 0.01 else 2.0)
+        filled = rng.random() < 0.003
+        kinds = ("spike",) if rng.random() < 0.002 else ("out_of_range",) if rng.random() < 0.001 else ()
+        readings.append(Reading(i, t, bpm, filled, kinds))
+    one = SummaryBuilder(190)
+    one.add(readings)
+    batched = SummaryBuilder(190)
+    for start in range(0, len(readings), 4999):
+        batched.add_batch(ReadingBatch.of(readings[start : start + 4999]))
+    a, b = one.finish(), batched.finish()
+    assert asdict(a) == asdict(b) and a.gaps and a.minutes
+    back = from_json(to_json(a, 190.0))
+    assert back is not None and asdict(back[0]) == asdict(a) and back[1] == 190.0
+
+
+def test_ingest_stores_the_summary_with_the_session() -> None:
+    from hrviz.core.insights.stored import from_json
+
+    store = MemoryStore()
+    csv = "time,bpm\n" + "".join(f"2024-01-01T10:{m:02d}:{s:02d}Z,{130}\n" for m in range(12) for s in range(60))
+    import io
+
+    (session,) = ingest(io.BytesIO(csv.encode()), "run.csv", store)
+    row = store.sessions[session.id].summary
+    assert row is not None and row.day == "2024-01-01" and row.bins == {130: 720.0}
+    assert row.resting_bpm == 130.0 and row.max_bpm == 130.0 and row.recorded_s == 720.0
+    found = from_json(row.summary_json)
+    assert found is not None and [e.seconds for e in found[0].episodes] == [720.0]

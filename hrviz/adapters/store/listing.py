@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from hrviz.adapters.store import summaries
 from hrviz.adapters.store.rows import session_from_row
 from hrviz.core.ports import ORDERS, Listed
 
@@ -54,6 +55,7 @@ def listed_from_row(row: Sequence[object]) -> Listed:
 def delete_statements(mark: str, readings_table: str) -> list[str]:
     """Children first, the session last (no foreign keys are declared in either schema)."""
     return [
+        *summaries.delete_sql(mark),
         f"DELETE FROM {readings_table} WHERE session_id = {mark}",
         f"DELETE FROM anomalies WHERE session_id = {mark}",
         f"DELETE FROM sessions WHERE id = {mark}",

@@ -19,6 +19,7 @@ from hrviz.adapters.store.mysql import SESSION_COLUMNS as MYSQL_COLUMNS
 from hrviz.adapters.store.mysql import MysqlStore
 from hrviz.adapters.store.rows import SUMMARY_FIELDS, anomaly_rows, reading_row, session_row
 from hrviz.adapters.store.sqlite import BLOCK_SQL, SESSION_COLUMNS, SqliteStore, block_row
+from hrviz.adapters.store.summaries import delete_sql
 from hrviz.core.model import ReadingBatch, Session
 
 _SQLITE_TABLE = "CREATE TABLE IF NOT EXISTS live_sessions (session_id TEXT PRIMARY KEY, live INTEGER NOT NULL)"
@@ -66,6 +67,8 @@ class SqliteLive:
                 if batch:
                     self._db.execute(BLOCK_SQL, block_row(session.id, batch))
                 self._db.execute("INSERT OR REPLACE INTO live_sessions VALUES (?, 1)", (session.id,))
+                for sql in delete_sql("?"):  # an insights summary of fewer readings is stale now
+                    self._db.execute(sql, (session.id,))
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -86,6 +89,8 @@ class SqliteLive:
                     "INSERT INTO anomalies VALUES (?, ?, ?, ?, ?, ?, ?, ?)", anomaly_rows(session.id, session.anomalies)
                 )
                 self._db.execute("UPDATE live_sessions SET live=0 WHERE session_id=?", (session.id,))
+                for sql in delete_sql("?"):
+                    self._db.execute(sql, (session.id,))
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -123,6 +128,8 @@ class MysqlLive:
                 "INSERT INTO live_sessions (session_id, live) VALUES (%s, 1) ON DUPLICATE KEY UPDATE live=1",
                 (session.id,),
             )
+            for sql in delete_sql("%s"):  # an insights summary of fewer readings is stale now
+                cur.execute(sql, (session.id,))
 
     def reopen(self, session_id: str) -> None:
         with self._transaction() as cur:
@@ -144,6 +151,8 @@ class MysqlLive:
                     rows,
                 )
             cur.execute("UPDATE live_sessions SET live=0 WHERE session_id=%s", (session.id,))
+            for sql in delete_sql("%s"):
+                cur.execute(sql, (session.id,))
 
     def live_ids(self) -> set[str]:
         with self._transaction() as cur:

@@ -39,6 +39,7 @@ from hrviz.adapters.store.rows import (
     session_row,
     tsv_lines,
 )
+from hrviz.adapters.store.summaries_mixins import MysqlSummaries, mysql_write
 from hrviz.core.errors import BackendUnavailable
 from hrviz.core.model import Reading, ReadingBatch, Session
 from hrviz.core.ports import Outbox, QueuePosition
@@ -51,7 +52,7 @@ CONNECT_TIMEOUT = 5  # seconds: an unreachable server is reported quickly
 IO_TIMEOUT = 120  # seconds a single statement may take (a big COMMIT) before we call the server gone
 
 
-class MysqlStore(MysqlListing):
+class MysqlStore(MysqlListing, MysqlSummaries):
     """:class:`hrviz.core.ports.SessionStore` on MySQL or MariaDB (InnoDB), via PyMySQL."""
 
     def __init__(self, url: str) -> None:
@@ -357,6 +358,7 @@ class MysqlWriter:
                         "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
                         rows,
                     )
+                mysql_write(cur, session.summary)  # the insights summary, same transaction
             self._conn.commit()
         self._cleanup()
 

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from pymysql.connections import Connection
 
+from hrviz.adapters.store.summaries import MYSQL_DDL
 from hrviz.core.errors import BackendUnavailable, SettingsError
 
 
@@ -75,6 +76,9 @@ MIGRATIONS: tuple[Migration, ...] = (
             ) ENGINE=InnoDB""",
         ),
     ),
+)
+MIGRATIONS += (
+    Migration(2, "insights summaries: session_summaries, session_bpm_seconds (back-filled on first use)", MYSQL_DDL),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

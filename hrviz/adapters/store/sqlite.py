@@ -31,6 +31,8 @@ from hrviz.adapters.store.rows import (
     session_from_row,
     session_row,
 )
+from hrviz.adapters.store.summaries import SQLITE_DDL
+from hrviz.adapters.store.summaries_mixins import SqliteSummaries, sqlite_write
 from hrviz.core.errors import BackendUnavailable
 from hrviz.core.model import Reading, ReadingBatch, Session
 from hrviz.core.ports import Listing, Outbox, QueuePosition
@@ -103,7 +105,7 @@ def block_row(session_id: str, batch: ReadingBatch) -> tuple[object, ...]:
     return (session_id, batch.first_seq, batch.first_seq + len(ts) - 1, t0, data)
 
 
-class SqliteStore:
+class SqliteStore(SqliteSummaries):
     """:class:`hrviz.core.ports.SessionStore` on a SQLite file."""
 
     def __init__(self, path: Path | str) -> None:
@@ -128,7 +130,7 @@ class SqliteStore:
                 )
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                for statement in SCHEMA.split(";"):
+                for statement in (SCHEMA + SQLITE_DDL).split(";"):
                     if statement.strip():
                         self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
@@ -269,6 +271,7 @@ class _SqliteWriter:
         self._db.executemany(
             "INSERT INTO anomalies VALUES (?, ?, ?, ?, ?, ?, ?, ?)", anomaly_rows(self._id, session.anomalies)
         )
+        sqlite_write(self._db, session.summary)  # the insights summary, same transaction
         self._db.execute("COMMIT")
         self._store._lock.release()
 

@@ -5,8 +5,8 @@ limit): :func:`summary.summarize` folds the readings in one pass, :func:`report.
 that into the figures, ``as_dict`` into the documented JSON.
 """
 
-from hrviz.core.insights.report import Insights, from_store, insights, resting_bpm
-from hrviz.core.insights.summary import Summary, SummaryBuilder, summarize
+from hrviz.core.insights.report import Insights, backfill, from_store, insights
+from hrviz.core.insights.summary import Summary, SummaryBuilder, resting_bpm, summarize
 from hrviz.core.insights.zones import Profile, profile
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "Profile",
     "Summary",
     "SummaryBuilder",
+    "backfill",
     "from_store",
     "insights",
     "profile",

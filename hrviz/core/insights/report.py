@@ -6,35 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from hrviz.core.insights.quality import Quality, quality
-from hrviz.core.insights.summary import Episode, Minute, Recovery, Summary, SummaryBuilder
+from hrviz.core.insights.stored import SummaryStore, from_json, stored
+from hrviz.core.insights.summary import Episode, Recovery, Summary, resting_bpm, summarize
 from hrviz.core.insights.zones import Profile, Zone, zones
 from hrviz.core.model import Anomaly, Session, format_ts
 from hrviz.core.ports import SessionStore
-
-RESTING_WINDOW = 5  # minutes: the resting rate is the lowest mean over this many consecutive minutes
-MINUTE_COVERED_S = 30.0  # a minute counts for the resting rate when half of it was measured
-
-
-def resting_bpm(minutes: Sequence[Minute]) -> float | None:
-    """The lowest mean over ``RESTING_WINDOW`` consecutive, well-measured minutes.
-
-    A session shorter than that: its lowest well-measured minute; none at all: None.
-    """
-    good = [m for m in minutes if m.seconds >= MINUTE_COVERED_S]
-    best: float | None = None
-    run: list[Minute] = []
-    for m in good:
-        if run and m.start - run[-1].start != 60:
-            run = []
-        run.append(m)
-        if len(run) > RESTING_WINDOW:
-            run.pop(0)
-        if len(run) == RESTING_WINDOW:
-            mean = sum(x.total for x in run) / sum(x.count for x in run)
-            best = mean if best is None else min(best, mean)
-    if best is None and good:
-        best = min(m.mean for m in good)
-    return None if best is None else round(best, 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,11 +95,37 @@ def insights(session: Session, summary: Summary, p: Profile, anomalies: Sequence
     return Insights(session, summary, p, rest, zones(summary.seconds_at, p, rest), quality(summary, events))
 
 
-def from_store(store: SessionStore, session_id: str, p: Profile) -> Insights | None:
-    """A stored session's insights: its readings streamed once from the store; None if unknown."""
+def from_store(
+    store: SessionStore, session_id: str, p: Profile, summaries: SummaryStore | None = None
+) -> Insights | None:
+    """A stored session's insights; None if unknown.
+
+    From the summary stored at ingest when there is one and its recoveries assumed the same
+    maximum heart rate (everything else does not depend on it); else from the readings, streamed
+    once — and a session that had no summary (stored by an older hrviz, or live) gets it stored.
+    """
     session = store.get(session_id)
     if session is None:
         return None
-    builder = SummaryBuilder(p.max_hr)
-    builder.add(store.readings(session_id))
-    return insights(session, builder.finish(), p)
+    text = None if summaries is None else summaries.summary(session_id)
+    found = None if text is None else from_json(text)
+    if found is not None and found[1] == p.max_hr:
+        return insights(session, found[0], p)
+    summary = summarize(store.readings(session_id), p.max_hr)
+    if summaries is not None and text is None:  # a live session's append drops it again
+        summaries.save_summary(stored(session, summary, p.max_hr))
+    return insights(session, summary, p)
+
+
+def backfill(store: SessionStore, summaries: SummaryStore, max_hr: float) -> int:
+    """Store the summary of every session that has none (older sessions); how many were added."""
+    done = 0
+    while ids := summaries.unsummarised(500):
+        for sid in ids:
+            session = store.get(sid)
+            if session is not None:
+                summaries.save_summary(stored(session, summarize(store.readings(sid), max_hr), max_hr))
+            done += 1
+        if len(ids) < 500:
+            break
+    return done
