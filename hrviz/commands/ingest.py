@@ -99,6 +99,13 @@ def ingest(
             show_default="none: wait for the end of input or Ctrl-C",
         ),
     ] = None,
+    spool_max: Annotated[
+        int,
+        typer.Option(
+            "--spool-max",
+            help="Readings a live session keeps on disk while its store is down; when full, ingest stops reading.",
+        ),
+    ] = 100_000,
     parallel: Annotated[
         bool, typer.Option("--parallel/--no-parallel", help="Read big files in a second process.")
     ] = True,
@@ -118,6 +125,8 @@ def ingest(
         fail("a live session reads one input: `hrviz ingest -` or `hrviz ingest --follow FILE`", ExitStatus.INPUT)
     if idle_timeout is not None and (not live or idle_timeout <= 0):
         fail("--idle-timeout takes a positive number of seconds, with - or --follow", ExitStatus.INPUT)
+    if spool_max < 1:
+        fail(f"--spool-max must be at least 1, not {spool_max}", ExitStatus.INPUT)
     if live and (since or until):
         fail("--since/--until do not apply to a live session", ExitStatus.INPUT)
     with friendly_errors():
@@ -132,7 +141,7 @@ def ingest(
             try:
                 where = None if files[0] == Path("-") and not follow else files[0]
                 opts = LiveOptions(interval=interval, subject=subject, detector=settings.detector)
-                ingest_live(backends, where, opts, idle_timeout, json_out)
+                ingest_live(backends, where, opts, idle_timeout, json_out, spool_max)
             finally:
                 backends.close()
             return

@@ -28,10 +28,16 @@ def live_key(path: Path | None) -> tuple[str, str]:
 
 
 def ingest_live(
-    backends: Backends, path: Path | None, options: LiveOptions, idle_timeout: float | None, json_out: bool
+    backends: Backends,
+    path: Path | None,
+    options: LiveOptions,
+    idle_timeout: float | None,
+    json_out: bool,
+    spool_max: int = 100_000,
 ) -> None:
     """Follow stdin (``path`` None) or the file at ``path`` until it ends; store and publish as it goes."""
     from hrviz.adapters.ingest.live import Publisher, run_live, warn_bad
+    from hrviz.adapters.ingest.spool import Spool
     from hrviz.adapters.ingest.tail import FollowedFile, LineSource, StdinLines
 
     key, source_name = live_key(path)
@@ -50,7 +56,10 @@ def ingest_live(
             print("hrviz: publishing resumed", file=sys.stderr)
 
     publisher = Publisher(lambda: publish_pending(backends.store, backends.queue), problem)
-    session, why = run_live(source, live, publisher, idle_timeout=idle_timeout, on_bad=warn_bad(source_name))
+    spool = Spool(live.session.id, spool_max)
+    session, why = run_live(
+        source, live, publisher, idle_timeout=idle_timeout, on_bad=warn_bad(source_name), spool=spool
+    )
     report = publisher.stop(FINAL_PUBLISH) or PublishReport(failed="publication did not finish in time")
     if not json_out:
         print(f"hrviz: live session {session.id} finalized ({why})", file=sys.stderr)
@@ -68,4 +77,11 @@ def ingest_live(
         from hrviz.adapters.console.report import print_publish_problem
 
         print_publish_problem(report)
+        raise typer.Exit(ExitStatus.ERROR)
+    if why == "spool full":
+        print(
+            f"hrviz: error: stopped reading the input after line {live.reader.lines} (the store was down and "
+            "the spool filled); every reading accepted before is stored",
+            file=sys.stderr,
+        )
         raise typer.Exit(ExitStatus.ERROR)

@@ -115,6 +115,11 @@ class LiveIngest:
     def pending(self) -> int:
         return len(self._pending)
 
+    @property
+    def unstored(self) -> ReadingBatch:
+        """The readings not stored yet (an adapter spools them to disk while the store is down)."""
+        return self._pending
+
     def due(self, now: float) -> bool:
         """Whether the pending readings must be stored now (a second old, or a full batch)."""
         if not self._pending:

@@ -18,7 +18,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 
+from hrviz.adapters.ingest.spool import Spool
 from hrviz.adapters.ingest.tail import LineSource
+from hrviz.core.errors import BackendUnavailable
 from hrviz.core.ingest import PublishReport
 from hrviz.core.live import LiveIngest
 from hrviz.core.model import Session
@@ -48,7 +50,11 @@ class Publisher:
         while True:
             self._wake.wait(RETRY if failing else None)
             self._wake.clear()
-            report = self.last = self._publish()
+            try:
+                report = self._publish()
+            except Exception as err:  # noqa: BLE001 — the store is down too: try again later
+                report = PublishReport(failed=str(err))
+            self.last = report
             if report.failed != failing:
                 self._on_problem(report.failed)
             failing = report.failed
@@ -85,6 +91,46 @@ def decode(line: bytes, first: bool) -> str:
     return line.decode("utf-8-sig" if first else "utf-8", errors="replace")
 
 
+class SpoolFull(BackendUnavailable):
+    """The store is down and ingest must stop with readings in the spool (their file is named)."""
+
+
+class Storing:
+    """Flushes a live session, spooling to disk while the store is down (retried every RETRY s)."""
+
+    def __init__(self, live: LiveIngest, spool: Spool, publisher: Publisher, clock: Callable[[], float]) -> None:
+        self.live, self.spool, self.publisher, self.clock = live, spool, publisher, clock
+        self.down: str | None = None
+        self._tried = -RETRY
+
+    def flush(self) -> bool:
+        """Store what is pending (or spool it); True when the store took it."""
+        now = self.clock()
+        if self.down is not None and now - self._tried < RETRY:
+            self.spool.sync(self.live.unstored)
+            return False
+        self._tried = now
+        try:
+            self.live.flush()
+        except BackendUnavailable as err:
+            if self.down is None:
+                print(f"hrviz: warning: {err}; spooling readings to {self.spool.path}", file=sys.stderr, flush=True)
+            self.down = str(err)
+            self.spool.sync(self.live.unstored)
+            return False
+        if self.down is not None:
+            print(f"hrviz: the store is back; {self.spool.count} spooled reading(s) stored", file=sys.stderr)
+            self.down = None
+        self.spool.clear()
+        self.publisher.wake()
+        return True
+
+    def wait(self) -> None:
+        """Retry until the store took everything (Ctrl-C leaves the spool on disk)."""
+        while self.live.pending and not self.flush():
+            time.sleep(RETRY)
+
+
 def run_live(
     source: LineSource,
     live: LiveIngest,
@@ -93,15 +139,28 @@ def run_live(
     idle_timeout: float | None = None,
     on_bad: Callable[[BadRow], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
+    spool: Spool | None = None,
 ) -> tuple[Session, str]:
     """Follow ``source`` until it ends, is interrupted, or stays silent ``idle_timeout`` seconds;
-    returns the finalized session and why it ended (``end of input``, ``interrupted``, ``idle``)."""
+    returns the finalized session and why it ended (``end of input``, ``interrupted``, ``idle``,
+    ``spool full``: the store stayed down, see :class:`Spool`)."""
     last_input = clock()
     first = True
     why = "end of input"
+    storing = Storing(live, spool or Spool(live.session.id), publisher, clock)
     try:
         with sigterm_ends_input():
             while True:
+                if storing.spool.full:
+                    why = "spool full"
+                    print(
+                        f"hrviz: error: the store is down ({storing.down}) and the spool is full "
+                        f"({storing.spool.count} readings in {storing.spool.path}): stopped reading the input; "
+                        "waiting for the store to take what was accepted (Ctrl-C leaves it in the spool)",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                    break
                 lines, more = source.poll(WAIT)
                 now = clock()
                 for raw in lines:
@@ -112,8 +171,7 @@ def run_live(
                 if lines:
                     last_input = now
                 if live.pending and (not more or live.due(now)):
-                    live.flush()
-                    publisher.wake()
+                    storing.flush()
                 if source.ended:
                     break
                 if idle_timeout is not None and now - last_input >= idle_timeout:
@@ -123,7 +181,16 @@ def run_live(
         why = "interrupted"
     finally:
         source.close()
-    session = live.finish()
+    try:
+        storing.wait()
+        session = live.finish()
+    except KeyboardInterrupt:
+        raise SpoolFull(
+            f"interrupted while the store was down; {storing.spool.count} readings are in {storing.spool.path}"
+        ) from None
+    except BackendUnavailable as err:
+        storing.spool.sync(live.unstored)
+        raise SpoolFull(f"{err}; {storing.spool.count} readings are kept in {storing.spool.path}") from None
     publisher.wake()
     return session, why
 

@@ -65,7 +65,7 @@ class SqliteLive:
                 )
                 self._db.execute(f"UPDATE sessions SET {_SQLITE_SUMMARY} WHERE id=?", (*row[4:], session.id))
                 if batch:
-                    self._db.execute(BLOCK_SQL, block_row(session.id, batch))
+                    self._db.execute(BLOCK_SQL.replace("INSERT", "INSERT OR REPLACE"), block_row(session.id, batch))
                 self._db.execute("INSERT OR REPLACE INTO live_sessions VALUES (?, 1)", (session.id,))
                 for sql in delete_sql("?"):  # an insights summary of fewer readings is stale now
                     self._db.execute(sql, (session.id,))
@@ -120,8 +120,9 @@ class MysqlLive:
             cur.execute(f"INSERT IGNORE INTO sessions ({MYSQL_COLUMNS}) VALUES ({', '.join(['%s'] * len(row))})", row)
             cur.execute(f"UPDATE sessions SET {_MYSQL_SUMMARY} WHERE id=%s", (*row[4:], session.id))
             if batch:
-                cur.executemany(
-                    "INSERT INTO readings (session_id, seq, ts, bpm, filled, kinds) VALUES (%s, %s, %s, %s, %s, %s)",
+                cur.executemany(  # a retried append whose first commit did go through: the same rows again
+                    "INSERT INTO readings (session_id, seq, ts, bpm, filled, kinds) VALUES (%s, %s, %s, %s, %s, %s) "
+                    "ON DUPLICATE KEY UPDATE seq = seq",
                     [reading_row(session.id, r) for r in batch.rows()],
                 )
             cur.execute(
