@@ -177,7 +177,7 @@ def _follow_store(backends: Backends, session: Session) -> Feed:
     """A live session (docs/live.md): what is stored at once, then each reading as ingest stores it."""
     from hrviz.adapters.watch.growing import StoreFollowFeed
 
-    store, live_ids = backends.store, backends.live_ids or set
+    store, live_ids = backends.store, backends.live_ids or dict
 
     def fetch(first: int, limit: int) -> list[Reading]:
         return list(itertools.islice(store.readings(session.id, first), limit))

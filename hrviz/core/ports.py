@@ -205,7 +205,8 @@ class Backends:
     queue: ReadingQueue
     description: str
     replay_needs_position: bool = False  # the queue replays from the recorded position (Kafka), not the store
-    live_ids: Callable[[], set[str]] | None = None  # the sessions being recorded now (docs/live.md)
+    # the sessions being recorded now, and how many readings each has stored (docs/live.md)
+    live_ids: Callable[[], dict[str, int]] | None = None
 
     def close(self) -> None:
         self.queue.close()

@@ -21,7 +21,7 @@ from array import array
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
 
-from hrviz.adapters.serve.live import Growing, follow
+from hrviz.adapters.serve.live import LiveFollower
 from hrviz.core import protocol
 from hrviz.core.errors import BackendUnavailable
 from hrviz.core.model import Kind, Reading, Session
@@ -198,7 +198,6 @@ class SessionHub:
         self.pages_read = 0  # for tests and the bench: a window reads each page once
         self.live = False  # being recorded: total grows (serve/live.py follows it), windows wait at the end
         self.listeners: set[Callable[[], None]] = set()  # players to wake when a live session grows or ends
-        self.follower: asyncio.Task[None] | None = None
 
     def grown(self, session: Session, position: QueuePosition | None, live: bool) -> None:
         """The session as the store has it now: more readings, a position, or finalized."""
@@ -208,7 +207,7 @@ class SessionHub:
             self.session = session
             self.gap_ends = {a.end for a in session.anomalies if a.kind is Kind.GAP}
         else:
-            self.session.readings, self.session.end, self.session.stats = session.readings, session.end, session.stats
+            self.session.readings = max(self.session.readings, session.readings)
         self.total = max(self.total, session.readings)
         self.position = self.position or position
         self.live = live
@@ -265,8 +264,6 @@ class SessionHub:
         return sum(len(w.messages) for w in self.windows)
 
     async def close(self) -> None:
-        if self.follower is not None:
-            self.follower.cancel()
         for w in list(self.windows):
             self._close(w)
         for task in list(self._closing):
@@ -294,7 +291,8 @@ class HubRegistry:
         self._hubs: dict[str, SessionHub] = {}
         self._opening: dict[str, asyncio.Future[SessionHub | None]] = {}
         self.position_of: Callable[[str], QueuePosition | None] = lambda sid: None
-        self.live_ids: Callable[[], set[str]] = set  # the sessions being recorded now (serve/live.py)
+        self.live_ids: Callable[[], dict[str, int]] = dict  # the sessions being recorded now (serve/live.py)
+        self._follower: LiveFollower | None = None
 
     def __len__(self) -> int:
         return len(self._hubs)
@@ -334,12 +332,14 @@ class HubRegistry:
         session = await loop.run_in_executor(lane, lambda: self._store().get(session_id))
         if session is None:
             return None
-        growing = Growing(self._store, self.position_of, self.live_ids)
+        if self._follower is None:
+            self._follower = LiveFollower(self._store, self.position_of, self.live_ids)
         position = await loop.run_in_executor(lane, self.position_of, session_id)
         hub = SessionHub(session, self._queue, position, lane)
-        if await loop.run_in_executor(lane, growing.is_live, session_id):
+        live = await loop.run_in_executor(lane, self._follower.live)
+        if session_id in live:
             hub.live = True
-            hub.follower = loop.create_task(follow(hub, lane, growing, session_id))
+            self._follower.add(session_id, hub)
         self._hubs[session_id] = hub
         return hub
 
@@ -354,15 +354,21 @@ class HubRegistry:
         for sid, hub in list(self._hubs.items()):
             if hub.viewers <= 0 and now - hub.idle_since >= idle:
                 del self._hubs[sid]
+                if self._follower is not None:
+                    self._follower.remove(sid)
                 await hub.close()
 
     async def forget(self, session_id: str) -> None:
         """A deleted session: its hub goes now (anyone still watching it gets ``replay_failed``)."""
         hub = self._hubs.pop(session_id, None)
+        if self._follower is not None:
+            self._follower.remove(session_id)
         if hub is not None:
             await hub.close()
 
     async def close(self) -> None:
+        if self._follower is not None:
+            self._follower.close()
         for hub in self._hubs.values():
             await hub.close()
         self._hubs.clear()

@@ -1,11 +1,13 @@
-"""Following a live session from the store (docs/live.md): its hub's total grows as ingest stores.
+"""Following live sessions from the store (docs/live.md): their hubs' totals grow as ingest stores.
 
-Every :data:`POLL` seconds, while the session is flagged live and anyone may watch it, the hub's
-lane thread reads the session's summary (its count of readings), its queue position and the
-live flag; the hub then wakes its windows (which read the new readings from the queue: the
-store, or Kafka from the recorded position) and its players (which send them at once when they
-are at the live edge). The store is the one truth shared by every ``serve`` process, so several
-servers on one database and one Kafka all follow the same session.
+One loop per server, not one per session: every :data:`POLL` seconds, while any open hub is live,
+one query (``Backends.live_ids``) gives every live session with its count of stored readings; a
+hub whose count grew learns it (and its queue position, once), wakes its windows (which read the
+new readings from the queue: the store, or Kafka from the recorded position) and its players
+(which send them at once when they are at the live edge). A session no longer listed was
+finalized: its summary and anomalies are read once and the hub stops being live. The store is the
+one truth shared by every ``serve`` process, so several servers on one database and one Kafka all
+follow the same session.
 """
 
 from __future__ import annotations
@@ -13,51 +15,92 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
+from typing import Protocol
 
 from hrviz.core.model import Session
 from hrviz.core.ports import QueuePosition, SessionStore
 
 log = logging.getLogger("hrviz.serve")
 
-POLL = 0.05  # seconds between two looks at a live session's summary
+POLL = 0.05  # seconds between two looks at the live sessions
 
 
-class Growing:
-    """What a hub needs to follow its session: the store's view of it, read in the lane thread."""
+class LiveHub(Protocol):
+    session: Session
+    total: int
+    live: bool
+    position: QueuePosition | None
+
+    def grown(self, session: Session, position: QueuePosition | None, live: bool) -> None: ...
+
+
+class LiveFollower:
+    """Polls the store for the live hubs of one server, in a thread of its own."""
 
     def __init__(
         self,
         store: Callable[[], SessionStore],
         position_of: Callable[[str], QueuePosition | None],
-        live_ids: Callable[[], set[str]],
+        live_ids: Callable[[], dict[str, int]],
     ) -> None:
         self._store = store
         self._position_of = position_of
         self._live_ids = live_ids
+        self._hubs: dict[str, LiveHub] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._pool: Executor = ThreadPoolExecutor(1, thread_name_prefix="hrviz-live")
 
-    def is_live(self, session_id: str) -> bool:
-        return session_id in self._live_ids()
+    def live(self) -> dict[str, int]:
+        """Every live session and its stored count (call in a worker thread)."""
+        return self._live_ids()
 
-    def look(self, session_id: str) -> tuple[Session | None, QueuePosition | None, bool]:
-        live = self.is_live(session_id)  # first: a session finalized meanwhile is then read whole
-        return self._store().get(session_id), self._position_of(session_id), live
+    def add(self, session_id: str, hub: LiveHub) -> None:
+        self._hubs[session_id] = hub
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run())
 
+    def remove(self, session_id: str) -> None:
+        self._hubs.pop(session_id, None)
 
-async def follow(hub: object, lane: Executor, growing: Growing, session_id: str) -> None:
-    """Poll until the session is finalized (or the hub closes); ``hub`` is a SessionHub."""
-    loop = asyncio.get_running_loop()
-    while True:
-        await asyncio.sleep(POLL)
-        try:
-            session, position, live = await loop.run_in_executor(lane, growing.look, session_id)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # noqa: BLE001 — a store hiccup: look again next time
-            log.exception("following live session %s failed", session_id)
-            continue
-        if session is None:
-            return
-        hub.grown(session, position, live)  # type: ignore[attr-defined]
-        if not live:
-            return
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._hubs:
+            await asyncio.sleep(POLL)
+            try:
+                changes = await loop.run_in_executor(self._pool, self._look, dict(self._hubs))
+            except Exception:  # noqa: BLE001 — a store hiccup: look again next time
+                log.exception("following the live sessions failed")
+                continue
+            for sid, (session, position, live) in changes.items():
+                hub = self._hubs.get(sid)
+                if hub is None:
+                    continue
+                hub.grown(session, position, live)
+                if not live:
+                    self.remove(sid)
+
+    def _look(self, hubs: dict[str, LiveHub]) -> dict[str, tuple[Session, QueuePosition | None, bool]]:
+        """What changed: hubs whose count grew (their new summary) and hubs finalized (in full)."""
+        live = self._live_ids()
+        changes: dict[str, tuple[Session, QueuePosition | None, bool]] = {}
+        for sid, hub in hubs.items():
+            count = live.get(sid)
+            if count is not None and count == hub.total:
+                continue
+            position = hub.position or self._position_of(sid)
+            if count is not None:
+                grown = Session(id=sid, source=hub.session.source, subject=hub.session.subject, fingerprint="")
+                grown.readings = count
+                changes[sid] = (grown, position, True)
+                continue
+            session = self._store().get(sid)  # finalized: the summary with its anomalies
+            if session is not None:
+                changes[sid] = (session, position, False)
+        return changes
+
+    def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        self._hubs.clear()
+        self._pool.shutdown(wait=False)

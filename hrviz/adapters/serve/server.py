@@ -101,10 +101,10 @@ class App:
         self.upload_dir, self._upload_lock = upload_dir(config.temp_dir)
         self.explorer = Explorer()
 
-    def live_ids(self) -> set[str]:
+    def live_ids(self) -> dict[str, int]:
         """The sessions being recorded now (docs/live.md), on this thread's store."""
         live = self.backends().live_ids
-        return live() if live is not None else set()
+        return live() if live is not None else {}
 
     def backends(self) -> Backends:
         """This thread's store and queue, opened on first use."""

@@ -32,19 +32,26 @@ _SQLITE_SUMMARY = ", ".join(f"{f}=?" for f in SUMMARY_FIELDS)
 _MYSQL_SUMMARY = ", ".join(f"{'file_rows' if f == 'rows' else f}=%s" for f in SUMMARY_FIELDS)
 
 
-def live_ids_of(store: SqliteStore | MysqlStore) -> set[str]:
-    """The live sessions, read on the store's own connection (empty until the table exists)."""
+_LIVE_SQL = (
+    "SELECT l.session_id, s.readings FROM live_sessions AS l JOIN sessions AS s ON s.id = l.session_id WHERE l.live = 1"
+)
+
+
+def live_ids_of(store: SqliteStore | MysqlStore) -> dict[str, int]:
+    """The live sessions and how many readings each has stored, in one query on the store's own
+    connection (a server following 500 live sessions asks 20 times a second); empty until the
+    table exists."""
     if isinstance(store, SqliteStore):
         with store._lock:
             try:
-                rows = store._db.execute("SELECT session_id FROM live_sessions WHERE live=1").fetchall()
+                rows = store._db.execute(_LIVE_SQL).fetchall()
             except sqlite3.OperationalError:  # no live session was ever written in this file
-                return set()
-        return {str(r[0]) for r in rows}
+                return {}
+        return {str(r[0]): int(r[1]) for r in rows}
     try:
-        return {str(r[0]) for r in store._query("SELECT session_id FROM live_sessions WHERE live=1")}
+        return {str(r[0]): int(r[1]) for r in store._query(_LIVE_SQL)}
     except pymysql.err.ProgrammingError:  # 1146: no such table yet
-        return set()
+        return {}
 
 
 class SqliteLive:
