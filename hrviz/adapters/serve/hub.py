@@ -29,9 +29,9 @@ from hrviz.core.ports import QueuePosition, ReadingQueue, SessionStore
 
 log = logging.getLogger("hrviz.serve")
 
-PER_CALL = 500  # readings fetched per worker-thread call
-AHEAD = 1200  # readings kept ready beyond a window's furthest viewer: 20 s at 60x
-BEHIND = 600  # readings kept behind its slowest viewer: a viewer arriving a moment later shares the read
+PER_CALL = 256  # readings fetched per worker-thread call (and the granularity of trimming)
+AHEAD = 600  # readings kept ready beyond a window's furthest viewer: 10 s at 60x (refilled at half)
+BEHIND = 256  # readings kept behind its slowest viewer: a viewer arriving a moment later shares the read
 SPAN = 20_000  # most readings one window holds (~3.5 MB); a viewer further ahead moves to its own
 IDLE_WINDOWS = 1  # windows without viewers kept per hub (until the hub goes)
 IDLE_SECONDS = 60.0  # how long a hub without viewers is kept for reconnects
