@@ -5,6 +5,7 @@
 import { Chart, fmt } from "./chart.js";
 import { Connection } from "./connection.js";
 import { EventList, plural } from "./events.js";
+import { Insights } from "./insights.js";
 import { Overview } from "./overview.js";
 import { Series } from "./series.js";
 import { Sessions, sourceName } from "./sessions.js";
@@ -43,6 +44,7 @@ let uploads = null;
 conn = new Connection({ onMessage: handle, onStatus: setStatus, onOpen });
 uploads = new Uploads($("uploads"), conn);
 const sessions = new Sessions(conn, (s) => play(s.id));
+const insights = new Insights($("insights"), conn, (t) => jump(seqNear(t)));
 window.hrviz = { conn, chart, state, series, events, overview }; // handy from the devtools console
 
 // -- connection --------------------------------------------------------------------------------
@@ -95,6 +97,7 @@ function loadPosition() {
 }
 
 function handle(msg) {
+  if (insights.handle(msg)) return;
   switch (msg.type) {
     case "progress":
       uploads.progress(msg);
@@ -187,6 +190,7 @@ function startReplay(msg) {
     if (msg.from_seq === 0) setMessage("", "info");
   }
   state.session = s;
+  insights.load(s);
   state.zone = zoneOf(s);
   chart.zone = state.zone;
   state.speed = msg.speed;

@@ -87,7 +87,22 @@ class Delete:
     session_id: str
 
 
-Message = Upload | Chunk | Control | SetSpeed | Replay | Browse | Delete
+@dataclass(frozen=True, slots=True)
+class InsightsRequest:
+    """``insights``: a session's figures (docs/insights.md), and its HTML report when ``html``."""
+
+    session_id: str
+    html: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Export:
+    """``export``: a session's readings as CSV, sent in ``export`` parts."""
+
+    session_id: str
+
+
+Message = Upload | Chunk | Control | SetSpeed | Replay | Browse | Delete | InsightsRequest | Export
 CONTROLS = frozenset({"pause", "resume", "restart"})
 ORDERS = ("uploaded", "start", "name", "readings", "anomalies")  # as core.ports.ORDERS
 MAX_LIMIT = 100
@@ -115,6 +130,16 @@ def parse(text: str | bytes, max_upload: int) -> Message:
         if not isinstance(sid, str) or not SESSION_ID.fullmatch(sid):
             raise ProtocolError("bad_message", '"delete" needs a "session_id" (letters, digits, "_.:-", at most 64)')
         return Delete(sid)
+    if kind in ("insights", "export"):
+        sid = msg.get("session_id")
+        if not isinstance(sid, str) or not SESSION_ID.fullmatch(sid):
+            raise ProtocolError("bad_message", f'"{kind}" needs a "session_id" (letters, digits, "_.:-", at most 64)')
+        if kind == "export":
+            return Export(sid)
+        html = msg.get("html", False)
+        if not isinstance(html, bool):
+            raise ProtocolError("bad_message", f'"html" must be true or false, not {_show(html)}')
+        return InsightsRequest(sid, html)
     if kind == "speed":
         return SetSpeed(_speed(msg.get("speed")))
     if kind == "upload":

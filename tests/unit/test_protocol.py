@@ -57,3 +57,19 @@ def test_a_session_sent_with_replay_lists_a_bounded_number_of_events() -> None:
     small = protocol.session_brief(Session("abc", "a.csv", None, "f", anomalies=events[:3]))
     assert small["anomaly_count"] == 3 and "anomalies_truncated" not in small
     assert json.loads(protocol.dumps(small))["anomalies"] == session.as_dict()["anomalies"][:3]  # type: ignore[index]
+
+
+def test_insights_and_export_requests() -> None:
+    from hrviz.core.protocol import Export, InsightsRequest, ProtocolError
+
+    assert protocol.parse('{"type":"insights","session_id":"abc"}', MAX) == InsightsRequest("abc", False)
+    assert protocol.parse('{"type":"insights","session_id":"abc","html":true}', MAX) == InsightsRequest("abc", True)
+    assert protocol.parse('{"type":"export","session_id":"abc"}', MAX) == Export("abc")
+    for bad in (
+        '{"type":"insights"}',
+        '{"type":"export","session_id":"a b"}',
+        '{"type":"insights","session_id":"a","html":"yes"}',
+    ):
+        with pytest.raises(ProtocolError) as err:
+            protocol.parse(bad, MAX)
+        assert err.value.code == "bad_message"

@@ -21,13 +21,25 @@ from websockets.exceptions import ConnectionClosed
 
 from hrviz.adapters.serve.explore import Explorer, send_history
 from hrviz.adapters.serve.hub import HubRegistry
+from hrviz.adapters.serve.insights import send_export, send_insights
 from hrviz.adapters.serve.viewer import PacingStats, Player, SendQueue
 from hrviz.core import protocol
 from hrviz.core.errors import BackendUnavailable, InputError
 from hrviz.core.ingest import Ingested, PublishReport
 from hrviz.core.model import Session
 from hrviz.core.ports import SessionStore
-from hrviz.core.protocol import Browse, Chunk, Control, Delete, ProtocolError, Replay, SetSpeed, Upload
+from hrviz.core.protocol import (
+    Browse,
+    Chunk,
+    Control,
+    Delete,
+    Export,
+    InsightsRequest,
+    ProtocolError,
+    Replay,
+    SetSpeed,
+    Upload,
+)
 
 log = logging.getLogger("hrviz.serve")
 T = TypeVar("T")
@@ -180,6 +192,10 @@ class Connection:
             await self._browse(msg)
         elif isinstance(msg, Delete):
             await self._delete(msg.session_id)
+        elif isinstance(msg, InsightsRequest):
+            await send_insights(self.app.with_store, self.send, msg.session_id, msg.html)
+        elif isinstance(msg, Export):
+            await send_export(self.app.with_store, self.out, protocol.dumps, msg.session_id)
 
     async def _browse(self, msg: Browse) -> None:
         """One page of past sessions, from the store (it scales to thousands: never the whole list)."""
