@@ -48,3 +48,15 @@ class BackendUnavailable(Exception):
 
 class SettingsError(Exception):
     """A flag, environment variable or config file value hrviz cannot use; the CLI exits 1."""
+
+
+class AlreadyStored(Exception):
+    """Another ingest committed the same session (same fingerprint) first: report that one, store nothing.
+
+    Raised by ``SessionStore.begin`` or ``SessionWriter.commit`` when two ingests of one file race;
+    the writer has already let go of everything it held.
+    """
+
+    def __init__(self, session_id: str) -> None:
+        self.session_id = session_id
+        super().__init__(f"already stored as {session_id}")

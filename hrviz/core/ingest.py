@@ -16,7 +16,7 @@ from itertools import chain
 from typing import BinaryIO
 
 from hrviz.core.detector import Detector, DetectorConfig
-from hrviz.core.errors import InputError
+from hrviz.core.errors import AlreadyStored, InputError
 from hrviz.core.explain import cadence_report
 from hrviz.core.insights.stored import stored
 from hrviz.core.insights.summary import SummaryBuilder
@@ -227,15 +227,23 @@ def _store(
     finalize: Callable[[Session], None] | None = None,
     max_hr: float | None = EFFORT_MAX_HR,
 ) -> Session:
-    """Detect over ``samples`` and write the session in one transaction: all of it, or nothing."""
+    """Detect over ``samples`` and write the session in one transaction: all of it, or nothing.
+
+    A racing ingest of the same file that commits first wins: its session is returned, marked as
+    found again, exactly as if this ingest had started after it.
+    """
     step, usual_step = cadence or (1.0, 0.0)
     detector = Detector(config, cadence=step, usual_step=usual_step)
     summary = SummaryBuilder(max_hr)
-    writer = store.begin(session)
+    try:
+        writer = store.begin(session)  # raises with nothing held, or returns a writer to commit or abort
+    except AlreadyStored:
+        return _found_again(store, session)
     try:
         anomalies: list[Anomaly] = []
         for batch, events in detector.batches(samples, BATCH):
             if batch:
+                _check_times(session.source, batch.ts)
                 writer.add_readings(batch)
                 summary.add_batch(batch)
                 if session.start is None:
@@ -252,10 +260,32 @@ def _store(
         session.anomalies = anomalies
         session.summary = stored(session, summary.finish(), max_hr)  # report and trends read this
         writer.commit(session)
+    except AlreadyStored:
+        writer.abort()
+        return _found_again(store, session)
     except BaseException:
         writer.abort()
         raise
     return session
+
+
+def _check_times(source: str, ts: Sequence[float]) -> None:
+    """Refuse a batch with a time outside 1970–2099 (or NaN, inf) before it is stored.
+
+    :func:`ingest` checks each series first; this guard also covers the two-process path and any
+    reader bug, because a stored session must never hold a time a listing cannot show. Batches are
+    in time order, so the ends bound the rest; the sum catches a NaN in the middle.
+    """
+    if not (ts[0] >= 0 and ts[-1] < LATEST and math.isfinite(sum(ts))):
+        bad = next((t for t in ts if not 0 <= t < LATEST), ts[0])
+        raise InputError(source, f"times out of range: {bad!r} s after 1970 (hrviz stores 1970–2099); nothing stored")
+
+
+def _found_again(store: SessionStore, session: Session) -> Session:
+    found = existing(store, session.fingerprint)
+    if found is None:  # pragma: no cover — AlreadyStored means it is committed
+        raise RuntimeError(f"session {session.id} was reported stored but cannot be found")
+    return found
 
 
 def publish_pending(store: SessionStore, queue: ReadingQueue) -> PublishReport:

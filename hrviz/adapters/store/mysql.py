@@ -23,6 +23,7 @@ from typing import Any
 import pymysql
 from pymysql.connections import Connection
 
+from hrviz.adapters.store import mysql_schema as schema
 from hrviz.adapters.store.mysql_listing import SESSION_COLUMNS, MysqlListing
 from hrviz.adapters.store.mysql_schema import CANT_CONNECT, LOST, NO_LOCAL_INFILE, PAGE_SQL, migrate, parse_url
 from hrviz.adapters.store.rows import (
@@ -40,7 +41,7 @@ from hrviz.adapters.store.rows import (
     tsv_lines,
 )
 from hrviz.adapters.store.summaries_mixins import MysqlSummaries, mysql_write
-from hrviz.core.errors import BackendUnavailable
+from hrviz.core.errors import AlreadyStored, BackendUnavailable
 from hrviz.core.model import Reading, ReadingBatch, Session
 from hrviz.core.ports import Outbox, QueuePosition
 
@@ -97,15 +98,7 @@ class MysqlStore(MysqlListing, MysqlSummaries):
         return conn
 
     def _error(self, err: Exception, what: str) -> BackendUnavailable:
-        code = err.args[0] if err.args else None
-        user = self._args["user"]
-        if code == 1045:
-            what = f"refused the login of user {user!r} (wrong password?)"
-        elif code in (1044, 1049):
-            what = f"refused access to database {self.database!r} for user {user!r}"
-        elif code in CANT_CONNECT:
-            what = "is unreachable (connection refused or timed out)"
-        return BackendUnavailable(f"MySQL server at {self.where} {what}: {err.args[1] if len(err.args) > 1 else err}")
+        return schema.server_error(err, what, self.where, str(self._args["user"]), self.database)
 
     def release(self, conn: Connection) -> None:
         with self._all_lock:
@@ -257,7 +250,7 @@ class MysqlWriter:
 
     def __init__(self, store: MysqlStore, session: Session) -> None:
         self._store = store
-        self._id = session.id
+        self._id, self._fingerprint = session.id, session.fingerprint
         self._conn = store.connect(autocommit=False)
         self._file: str | None = None
         self._jobs: queue.Queue[tuple[str, int] | None] = queue.Queue(maxsize=2)
@@ -386,11 +379,13 @@ class MysqlWriter:
         """A lost connection becomes one BackendUnavailable sentence; ``abort`` rolls back first."""
         try:
             yield
-        except (pymysql.err.OperationalError, pymysql.err.InterfaceError) as err:
+        except (pymysql.err.OperationalError, pymysql.err.InterfaceError, pymysql.err.IntegrityError) as err:
             if abort:
                 self.abort()
             code = err.args[0] if err.args else 0
-            if code in LOST or code in CANT_CONNECT:
+            if code == schema.DUPLICATE_KEY and (found := self._store.find(self._fingerprint)) is not None:
+                raise AlreadyStored(found.id) from err  # a racing ingest of the same file committed first
+            if code in LOST or code in CANT_CONNECT or code == schema.LOCK_WAIT_TIMEOUT:
                 what = f"closed the connection while session {self._id} was being written (nothing of it was kept)"
                 raise self._store._error(err, what) from err
             raise

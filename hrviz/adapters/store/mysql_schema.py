@@ -135,6 +135,21 @@ def migrate(conn: Connection, lock_timeout: int = 30) -> int:
 LOST = {2006, 2013, 2055, 0}
 CANT_CONNECT = {2002, 2003, 2005}
 NO_LOCAL_INFILE = {1148, 2068, 3948, 4166}
+DUPLICATE_KEY, LOCK_WAIT_TIMEOUT = 1062, 1205  # what a racing ingest of the same file gets
+
+
+def server_error(err: Exception, what: str, where: str, user: str, database: str) -> BackendUnavailable:
+    """A server's error as one sentence; ``what`` says what happened unless the code says better."""
+    code = err.args[0] if err.args else None
+    if code == 1045:
+        what = f"refused the login of user {user!r} (wrong password?)"
+    elif code in (1044, 1049):
+        what = f"refused access to database {database!r} for user {user!r}"
+    elif code in CANT_CONNECT:
+        what = "is unreachable (connection refused or timed out)"
+    elif code == LOCK_WAIT_TIMEOUT:  # InnoDB's lock wait timeout: the other ingest holds the session's row
+        return BackendUnavailable(f"database is busy: another hrviz is writing the same session to {where}; try again")
+    return BackendUnavailable(f"MySQL server at {where} {what}: {err.args[1] if len(err.args) > 1 else err}")
 
 
 def parse_url(url: str) -> dict[str, Any]:

@@ -7,9 +7,10 @@ after a resumed publish reports a later offset.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 
-from hrviz.core.errors import BackendUnavailable
+from hrviz.core.errors import BackendUnavailable, printable
 from hrviz.core.model import Anomaly, Kind, Reading, ReadingBatch, ReadingRow, Session, Stats
 from hrviz.core.ports import Outbox, QueuePosition
 
@@ -31,28 +32,44 @@ SESSION_FIELDS = (
     "stat_max",
 )
 SUMMARY_FIELDS = SESSION_FIELDS[4:]  # what commit() rewrites once the whole file is read
+SOURCE_MAX, SUBJECT_MAX = 1024, 255  # MySQL's column sizes, in characters; SQLite stores the same text
+
+
+def storable(text: str, limit: int) -> str:
+    """Text every store takes: valid Unicode (an undecodable byte as ``\\xff``, see ``printable``)
+    of at most ``limit`` characters. Ingest refuses such names first; this keeps the store safe
+    from any other caller, because a value the database cannot encode fails the whole session."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = printable(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def session_row(s: Session) -> tuple[object, ...]:
     st = s.stats
     return (
-        s.id, s.fingerprint, s.source, s.subject, s.rows, s.readings, s.filled, s.duplicates,
+        s.id, s.fingerprint, storable(s.source, SOURCE_MAX),
+        None if s.subject is None else storable(s.subject, SUBJECT_MAX), s.rows, s.readings, s.filled, s.duplicates,
         s.start, s.end, s.tz_offset_min, st.count,
         st.min if st.count else None, st.mean, st.max if st.count else None,
     )  # fmt: skip
 
 
 def session_from_row(row: Sequence[object]) -> Session:
+    """A stored row as a Session; times or statistics that are not finite numbers read as unknown,
+    so that no stored row, however it got there, can make a listing fail."""
     (sid, fp, source, subject, rows, readings, filled, dups, start, end, tz, count, smin, smean, smax) = row
     stats = Stats()
-    if count:
+    mean, low, high = _finite(smean), _finite(smin), _finite(smax)
+    if count and mean is not None and low is not None and high is not None:
         n = _int(count)
-        stats = Stats(n, float(smean) * n, float(smin), float(smax))  # type: ignore[arg-type]
+        stats = Stats(n, mean * n, low, high)
     return Session(
         id=str(sid), fingerprint=str(fp), source=str(source),
         subject=None if subject is None else str(subject),
         rows=_int(rows), readings=_int(readings), filled=_int(filled), duplicates=_int(dups),
-        start=_opt_float(start), end=_opt_float(end), tz_offset_min=None if tz is None else _int(tz), stats=stats,
+        start=_finite(start), end=_finite(end), tz_offset_min=None if tz is None else _int(tz), stats=stats,
     )  # fmt: skip
 
 
@@ -62,6 +79,15 @@ def _int(value: object) -> int:
 
 def _opt_float(value: object) -> float | None:
     return None if value is None else float(value)  # type: ignore[arg-type]
+
+
+def _finite(value: object) -> float | None:
+    """A finite float, or None for NULL, NaN, ±inf and anything that is not a number."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def reading_row(session_id: str, r: ReadingRow) -> tuple[object, ...]:

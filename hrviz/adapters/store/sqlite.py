@@ -1,8 +1,12 @@
 """The embedded store: one SQLite file, so a newcomer needs no server at all.
 
-A session is written inside one transaction (readings, anomalies, summary), so it is either all
-there or not there: a crash, Ctrl-C or bad input mid-way leaves nothing behind. WAL mode lets a
-``serve`` process read while an ``ingest`` writes.
+A session is staged in temporary tables of a connection of its own (the readings, as they come)
+and copied into the file by ``commit`` in one short ``BEGIN IMMEDIATE`` transaction (summary,
+readings, anomalies), so it is either all there or not there: a crash, Ctrl-C or bad input
+mid-way leaves nothing behind, and the file's single write lock is held for the copy only (about
+0.3 s for 4.5M readings), not for the whole ingest: a big ``hrviz ingest`` never stalls a
+``serve`` on the same file. WAL mode lets readers read while a writer writes; writers that find
+the lock taken wait up to ``busy_timeout`` and then fail with one sentence.
 
 Readings are stored in blocks — one row per batch of up to 5,000, the batch as a JSON array
 written by ``json.dumps`` in C — because one SQL row per reading made the insert the slowest part
@@ -18,11 +22,14 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from hrviz.adapters.store.listing import browse_sql, check, delete_statements, like, listed_from_row
 from hrviz.adapters.store.rows import (
+    SESSION_FIELDS,
     anomaly_from_row,
     anomaly_rows,
     mark_params,
@@ -33,7 +40,7 @@ from hrviz.adapters.store.rows import (
 )
 from hrviz.adapters.store.summaries import SQLITE_DDL
 from hrviz.adapters.store.summaries_mixins import SqliteSummaries, sqlite_write
-from hrviz.core.errors import BackendUnavailable
+from hrviz.core.errors import AlreadyStored, BackendUnavailable
 from hrviz.core.model import Reading, ReadingBatch, Session
 from hrviz.core.ports import Listing, Outbox, QueuePosition
 
@@ -91,7 +98,10 @@ SESSION_COLUMNS = (
 MARK_SQL = mark_published_sql("?", "MAX")  # keeps the first position: replay must find seq 0
 
 
-BLOCK_SQL = "INSERT INTO reading_blocks VALUES (?, ?, ?, ?, ?)"
+BLOCK_SQL = "INSERT INTO temp.staged_blocks VALUES (?, ?, ?, ?, ?)"
+STAGE_SQL = "CREATE TEMP TABLE staged_blocks (session_id TEXT, first_seq INTEGER, last_seq INTEGER, t0 REAL, data TEXT)"
+BUSY_TIMEOUT = 20.0  # seconds a writer waits for another one's (short) write transaction
+SQLITE_BUSY, SQLITE_LOCKED = 5, 6
 
 
 def block_row(session_id: str, batch: ReadingBatch) -> tuple[object, ...]:
@@ -108,22 +118,53 @@ def block_row(session_id: str, batch: ReadingBatch) -> tuple[object, ...]:
 class SqliteStore(SqliteSummaries):
     """:class:`hrviz.core.ports.SessionStore` on a SQLite file."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, busy_timeout: float = BUSY_TIMEOUT) -> None:
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.path = str(path)
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
-        self._lock = threading.RLock()  # one connection shared by the server's worker threads
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._migrate()
+        self.busy_timeout = busy_timeout
+        self._lock = threading.RLock()  # one reading connection shared by the server's worker threads
+        self._db = self.connect()
+        try:
+            with self.busy("open"):
+                if self._db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    self._db.execute("PRAGMA journal_mode=WAL")
+                self._migrate()
+        except BaseException:
+            self._db.close()
+            raise
+
+    def connect(self) -> sqlite3.Connection:
+        """A new connection to the file, in autocommit mode (transactions are explicit)."""
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=self.busy_timeout)
+        db.execute("PRAGMA synchronous=NORMAL")
+        return db
+
+    @contextmanager
+    def busy(self, doing: str) -> Iterator[None]:
+        """SQLite's "database is locked", once ``busy_timeout`` has passed, as one sentence."""
+        started = time.monotonic()
+        try:
+            yield
+        except sqlite3.OperationalError as err:
+            if getattr(err, "sqlite_errorcode", None) not in (SQLITE_BUSY, SQLITE_LOCKED):
+                raise
+            waited = time.monotonic() - started
+            raise BackendUnavailable(
+                f"database is busy: another hrviz is writing to {self.path} (waited {waited:.0f} s to {doing}); "
+                "try again"
+            ) from err
 
     def _migrate(self) -> None:
-        """Create the schema in a new file; a file written by another schema version is refused."""
+        """Create the schema in a new file; a file written by another schema version is refused.
+
+        A file already at this version is only read: opening a store never waits for a writer.
+        """
         with self._lock:
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            if version not in (0, SCHEMA_VERSION):
-                self._db.close()
+            if version == SCHEMA_VERSION:
+                return
+            if version != 0:
                 raise BackendUnavailable(
                     f"{self.path} was written by another hrviz (schema {version}, this one reads {SCHEMA_VERSION}); "
                     "choose another file with --db"
@@ -136,7 +177,8 @@ class SqliteStore(SqliteSummaries):
                 self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                with suppress(sqlite3.Error):
+                    self._db.execute("ROLLBACK")
                 raise
 
     # -- writing ----------------------------------------------------------------------------------
@@ -145,12 +187,7 @@ class SqliteStore(SqliteSummaries):
         return self._one("WHERE fingerprint = ?", (fingerprint,))
 
     def begin(self, session: Session) -> _SqliteWriter:
-        self._lock.acquire()
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-        except BaseException:
-            self._lock.release()
-            raise
+        """A writer on a connection of its own; if this raises, nothing is held."""
         return _SqliteWriter(self, session)
 
     # -- reading ----------------------------------------------------------------------------------
@@ -185,13 +222,15 @@ class SqliteStore(SqliteSummaries):
 
     def delete(self, session_id: str) -> bool:
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            with self.busy(f"delete session {session_id}"):
+                self._db.execute("BEGIN IMMEDIATE")
             try:
                 for sql in delete_statements("?", "reading_blocks"):
                     deleted = self._db.execute(sql, (session_id,)).rowcount
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                with suppress(sqlite3.Error):
+                    self._db.execute("ROLLBACK")
                 raise
         return deleted > 0
 
@@ -227,7 +266,7 @@ class SqliteStore(SqliteSummaries):
         return [outbox_from_row(r) for r in rows]
 
     def mark_published(self, session_id: str, upto_seq: int, position: QueuePosition | None) -> None:
-        with self._lock:
+        with self._lock, self.busy("record a publication"):
             self._db.execute(MARK_SQL, mark_params(session_id, upto_seq, position))
 
     def position(self, session_id: str) -> QueuePosition | None:
@@ -248,35 +287,62 @@ class SqliteStore(SqliteSummaries):
 
 
 class _SqliteWriter:
-    """Holds the store's lock and an open transaction until commit or abort."""
+    """Stages one session in temporary tables of its own connection; ``commit`` copies it in.
+
+    The temporary tables live in the connection's temp database, so staging takes no lock on the
+    file. Every way out — commit, abort, an error anywhere — closes the connection, which drops
+    them and ends any transaction: nothing a failed ingest did can hold the file.
+    """
 
     def __init__(self, store: SqliteStore, session: Session) -> None:
         self._store = store
-        self._db = store._db
         self._id = session.id
-        marks = ", ".join("?" * 15)
-        self._db.execute(f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({marks})", session_row(session))
+        self._db: sqlite3.Connection | None = store.connect()
+        try:
+            self._db.execute(STAGE_SQL)
+            # a value the file cannot take fails begin(), as MySQL's INSERT of the row does
+            self._db.execute("SELECT " + ", ".join("?" * len(SESSION_FIELDS)), session_row(session))
+        except BaseException:
+            self.abort()
+            raise
 
     def add_readings(self, batch: ReadingBatch) -> None:
         if batch:
-            self._db.execute(BLOCK_SQL, block_row(self._id, batch))
+            assert self._db is not None, "add_readings after commit or abort"
+            try:
+                self._db.execute(BLOCK_SQL, block_row(self._id, batch))
+            except BaseException:
+                self.abort()
+                raise
 
     def commit(self, session: Session) -> None:
-        row = session_row(session)
-        self._db.execute(
-            "UPDATE sessions SET rows=?, readings=?, filled=?, duplicates=?, start_ts=?, end_ts=?, tz_offset_min=?, "
-            "stat_count=?, stat_min=?, stat_mean=?, stat_max=? WHERE id=?",
-            (*row[4:], self._id),
-        )
-        self._db.executemany(
-            "INSERT INTO anomalies VALUES (?, ?, ?, ?, ?, ?, ?, ?)", anomaly_rows(self._id, session.anomalies)
-        )
-        sqlite_write(self._db, session.summary)  # the insights summary, same transaction
-        self._db.execute("COMMIT")
-        self._store._lock.release()
+        """One short write transaction; :class:`AlreadyStored` if a racing ingest committed it first."""
+        db = self._db
+        assert db is not None, "commit after commit or abort"
+        try:
+            with self._store.busy(f"store session {self._id}"):
+                db.execute("BEGIN IMMEDIATE")
+            found = db.execute("SELECT id FROM sessions WHERE fingerprint = ?", (session.fingerprint,)).fetchone()
+            if found is not None:
+                raise AlreadyStored(found[0])
+            marks = ", ".join("?" * len(SESSION_FIELDS))
+            db.execute(f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({marks})", session_row(session))
+            db.execute("INSERT INTO main.reading_blocks SELECT * FROM temp.staged_blocks ORDER BY first_seq")
+            db.executemany(
+                "INSERT INTO anomalies VALUES (?, ?, ?, ?, ?, ?, ?, ?)", anomaly_rows(self._id, session.anomalies)
+            )
+            sqlite_write(db, session.summary)  # the insights summary, same transaction
+            with self._store.busy(f"store session {self._id}"):
+                db.execute("COMMIT")
+        finally:
+            self.abort()
 
     def abort(self) -> None:
-        try:
-            self._db.execute("ROLLBACK")
-        finally:
-            self._store._lock.release()
+        """Close the connection: rolls back whatever is open and drops the staged readings. Never raises."""
+        db, self._db = self._db, None
+        if db is not None:
+            with suppress(sqlite3.Error):
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+            with suppress(sqlite3.Error):
+                db.close()
