@@ -32,35 +32,47 @@ class Expect:
 
 EXPECTED: dict[str, Expect | str] = {
     "apple_health_export_2015-2017.csv": Expect(
-        1, 75813, 75813, None, "2015-12-01T18:00:10-05:00", "2017-02-28T00:44:00-05:00", -300, 36, 183),
+        1, 75813, 75813, None, "2015-12-01T18:00:10-05:00", "2017-02-28T00:44:00-05:00", -300, 36, 183
+    ),
     "empatica_e4_stresspredict_S02_HR.csv": Expect(
-        1, 3555, 3555, None, "2022-02-07T09:53:04Z", "2022-02-07T10:52:18Z", 0, 58.22, 137.1),
+        1, 3555, 3555, None, "2022-02-07T09:53:04Z", "2022-02-07T10:52:18Z", 0, 58.22, 137.1
+    ),
     # Button-press times, not heart rate: refused rather than read as a bogus series.
     "empatica_e4_stresspredict_S02_tags.csv": "no heart-rate column found",
     "fitbit_google_takeout_heart_rate_2024-03-31.csv": Expect(
-        1, 10511, 10511, None, "2024-03-31T00:00:10Z", "2024-03-31T23:59:57Z", 0, 47, 193),
+        1, 10511, 10511, None, "2024-03-31T00:00:10Z", "2024-03-31T23:59:57Z", 0, 47, 193
+    ),
     "fitbit_kaggle_user2022484408_2016-04-01_to_04-03.csv": Expect(
-        1, 8418, 8418, "2022484408", "2016-04-01T07:54:00", "2016-04-03T09:23:35", None, 49, 182),
+        1, 8418, 8418, "2022484408", "2016-04-01T07:54:00", "2016-04-03T09:23:35", None, 49, 182
+    ),
     "fitbit_kaggle_user8877689391_2016-05-10_to_05-12.csv": Expect(
-        1, 17666, 17666, "8877689391", "2016-05-10T06:55:26", "2016-05-12T14:44:28", None, 48, 180),
+        1, 17666, 17666, "8877689391", "2016-05-10T06:55:26", "2016-05-12T14:44:28", None, 48, 180
+    ),
     # HEART_RATE rows only; the -1.0 sentinel becomes one missing reading.
     "garmin_flirt_mixed_metrics_2019-10-16.csv": Expect(
-        1, 8748, 8748, None, "2019-10-16T12:09:00.511+02:00", "2019-10-18T10:39:51.753+02:00", 120, 40, 148, 1),
+        1, 8748, 8748, None, "2019-10-16T12:09:00.511+02:00", "2019-10-18T10:39:51.753+02:00", 120, 40, 148, 1
+    ),
     # No time in the file: one reading per `interval` (1 s by default) from the epoch.
     "physionet_mit_hr.11839.txt": Expect(
-        1, 1800, 1800, None, "1970-01-01T00:00:00", "1970-01-01T00:29:59", None, 73.4366, 106.756),
+        1, 1800, 1800, None, "1970-01-01T00:00:00", "1970-01-01T00:29:59", None, 73.4366, 106.756
+    ),
     "physionet_mit_hr.237.txt": Expect(
-        1, 950, 950, None, "1970-01-01T00:00:00", "1970-01-01T00:15:49", None, 52.9153, 77.4244),
+        1, 950, 950, None, "1970-01-01T00:00:00", "1970-01-01T00:15:49", None, 52.9153, 77.4244
+    ),
     # Elapsed HH:MM:SS anchored at the summary's Date + Start time.
     "polar_flow_running_2015-09-06.csv": Expect(
-        1, 8167, 8167, None, "2015-09-06T10:01:07", "2015-09-06T12:17:13", None, 85, 196),
+        1, 8167, 8167, None, "2015-09-06T10:01:07", "2015-09-06T12:17:13", None, 85, 196
+    ),
     # Elapsed seconds anchored at the Year/Month/Day/Hour/Minute/Second line; 0 while paused → missing.
     "wahoo_fitness_running_2016-10-07.csv": Expect(
-        1, 500, 500, None, "2016-10-07T17:24:03", "2016-10-07T17:32:22", None, 128, 156, 10),
+        1, 500, 500, None, "2016-10-07T17:24:03", "2016-10-07T17:32:22", None, 128, 156, 10
+    ),
     "welltory_covid19_heart_rate_2020-04-17.csv": Expect(
-        14, 61273, 61273 - 194, "6be5033971", "2020-01-01T02:24:37", "2020-04-17T14:14:23", None, 29, 203),
+        14, 61273, 61273 - 194, "6be5033971", "2020-01-01T02:24:37", "2020-04-17T14:14:23", None, 29, 203
+    ),
     "whoop4_openwhoop_2026-02-19.csv": Expect(
-        1, 52931, 52931, None, "2026-02-19T07:02:48", "2026-02-19T22:01:11", None, 47, 172),
+        1, 52931, 52931, None, "2026-02-19T07:02:48", "2026-02-19T22:01:11", None, 47, 172
+    ),
 }
 
 
