@@ -23,6 +23,13 @@ from tests.integration.test_store_contract import Opener, open_store, small_load
 __all__ = ["open_store", "small_load_statements"]  # fixtures, shared with the contract's other tests
 
 
+def listing(store: SessionStore) -> str:
+    """What serve sends for a page of the session list."""
+    page = store.browse(0, 100)
+    sessions = [protocol.session_summary(x.session, x.uploaded_at, x.anomalies) for x in page.items]
+    return protocol.dumps({"type": "sessions", "sessions": sessions, "total": page.total, "offset": 0})
+
+
 def store_is_usable(open_store: Opener, store: SessionStore, sid: str) -> None:
     """Write, list and read on this store, and on a new one (another connection, as another process)."""
     write(store, n=6_000, sid=sid)
@@ -60,7 +67,7 @@ def test_a_failure_after_begin_leaves_nothing_and_holds_nothing(open_store: Open
 @pytest.mark.parametrize(
     ("source", "subject", "stored"),
     [
-        ("\ud800.csv", None, "\ufffd.csv"),  # a lone surrogate, as a JSON upload name can carry
+        ("\ud800.csv", None, "\\ud800.csv"),  # a lone surrogate, as a JSON upload name can carry
         (b"/data/\xff\xfe.csv".decode("utf-8", "surrogateescape"), "\udcff", "/data/\\xff\\xfe.csv"),
         ("x" * 5000 + ".csv", "s" * 300, "x" * 1023 + "…"),
     ],
@@ -76,7 +83,7 @@ def test_any_file_name_is_stored_safely(open_store: Opener, source: str, subject
     assert got is not None and got.source == stored and got.readings == 10
     if subject is not None:
         assert got.subject is not None and "\udcff" not in got.subject and len(got.subject) <= 255
-    protocol.dumps({"sessions": [protocol.session_summary(s) for s in store.list_sessions()]}).encode()
+    listing(store).encode()
     store_is_usable(open_store, store, "sess-after")
 
 
@@ -158,7 +165,7 @@ def test_no_stored_session_can_make_listing_fail(open_store: Opener) -> None:
     stored_rows_gone_wrong(store, "sess-odd")
     sessions = store.list_sessions()
     assert {s.id for s in sessions} == {"sess-odd", "sess-fine"}
-    text = protocol.dumps({"type": "sessions", "sessions": [protocol.session_summary(s) for s in sessions]})
+    text = listing(store)
     odd = next(s for s in sessions if s.id == "sess-odd")
     assert odd.as_dict()["start"] is None and odd.as_dict()["end"] is None and "sess-fine" in text
     got = store.get("sess-odd")
@@ -166,7 +173,7 @@ def test_no_stored_session_can_make_listing_fail(open_store: Opener) -> None:
 
 
 def test_sqlite_writer_that_finds_the_file_busy_says_so_and_holds_nothing(tmp_path: Path) -> None:
-    from hrviz.adapters.sqlite_store import SqliteStore
+    from hrviz.adapters.store.sqlite import SqliteStore
 
     path = tmp_path / "busy.sqlite3"
     store = SqliteStore(path, busy_timeout=0.3)

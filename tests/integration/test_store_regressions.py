@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -63,10 +64,11 @@ class Served:
         threading.Thread(target=read, daemon=True).start()
         assert started.wait(30), "".join(self.log)
 
-    def client(self) -> ClientConnection:
-        ws = connect(f"ws://127.0.0.1:{self.port}/ws", max_size=2**24)
-        assert json.loads(ws.recv(10))["type"] == "hello"
-        return ws
+    @contextmanager
+    def client(self) -> Iterator[ClientConnection]:
+        with connect(f"ws://127.0.0.1:{self.port}/ws", max_size=2**24) as ws:
+            assert json.loads(ws.recv(10))["type"] == "hello"
+            yield ws
 
     def stop(self, sig: int) -> int | None:
         if self.process.poll() is None:
@@ -111,18 +113,17 @@ def listed(ws: ClientConnection) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_a_lone_surrogate_file_name_is_stored_and_serve_keeps_serving(
+def test_a_lone_surrogate_file_name_is_refused_and_serve_keeps_serving(
     served: Served, tmp_path: Path, sig: signal.Signals
 ) -> None:
     with served.client() as ws:
         upload(ws, DEMO.read_bytes(), "\ud800.csv")
         first = outcome(ws)
-    assert first["type"] == "uploaded", first
-    assert first["sessions"][0]["source"] == "\ufffd.csv"
+    assert first["type"] == "error" and first["code"] in ("bad_message", "bad_file"), first  # bad input
     with served.client() as ws:
-        upload(ws, DEMO.read_bytes() + b"\n", "other.csv")  # other bytes: another session
+        upload(ws, DEMO.read_bytes() + b"\n", "other.csv")
         assert outcome(ws)["type"] == "uploaded"
-        assert {s["source"] for s in listed(ws)} == {"\ufffd.csv", "other.csv"}
+        assert [s["source"] for s in listed(ws)] == ["other.csv"]
     third = big_csv(tmp_path / "third.csv", 500)
     done = hrviz("ingest", third, "--db", tmp_path / "served.sqlite3", timeout=60)
     assert done.returncode == 0, done.stderr
@@ -145,8 +146,12 @@ def test_the_same_file_dropped_from_two_connections_at_once_is_stored_once(serve
     assert served.stop(signal.SIGTERM) is not None
 
 
+RACE_ROWS = 650_000  # over 8 MB: each ingest checks for the session first, then reads for seconds
+
+
 def race(tmp_path: Path, *store_args: str) -> list[subprocess.CompletedProcess[str]]:
-    csv = big_csv(tmp_path / "twice.csv", 200_000)
+    csv = big_csv(tmp_path / "twice.csv", RACE_ROWS)
+    assert csv.stat().st_size > 8_000_000
     command = [sys.executable, "-m", "hrviz", "ingest", str(csv), "--json", *store_args]
     env = dict(os.environ)
     procs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)]
@@ -165,7 +170,7 @@ def check_stored_once(results: list[subprocess.CompletedProcess[str]]) -> None:
     sessions = [json.loads(r.stdout)["sessions"][0] for r in results]
     assert sessions[0]["id"] == sessions[1]["id"]
     assert sorted(s["existing"] for s in sessions) == [False, True]
-    assert sessions[0]["readings"] == sessions[1]["readings"] == 200_000
+    assert sessions[0]["readings"] == sessions[1]["readings"] == RACE_ROWS
 
 
 def test_two_simultaneous_ingests_of_one_file_on_sqlite(tmp_path: Path) -> None:
