@@ -20,6 +20,7 @@ shows one row per reading for anyone querying the file (docs/schema.md).
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 import time
@@ -98,8 +99,10 @@ SESSION_COLUMNS = (
 MARK_SQL = mark_published_sql("?", "MAX")  # keeps the first position: replay must find seq 0
 
 
-BLOCK_SQL = "INSERT INTO temp.staged_blocks VALUES (?, ?, ?, ?, ?)"
+BLOCK_SQL = "INSERT INTO reading_blocks VALUES (?, ?, ?, ?, ?)"
+STAGED_BLOCK_SQL = "INSERT INTO temp.staged_blocks VALUES (?, ?, ?, ?, ?)"  # a writer's, until commit
 STAGE_SQL = "CREATE TEMP TABLE staged_blocks (session_id TEXT, first_seq INTEGER, last_seq INTEGER, t0 REAL, data TEXT)"
+SCHEMA_OBJECTS = set(re.findall(r"CREATE (?:TABLE|VIEW|INDEX) IF NOT EXISTS (\w+)", SCHEMA + SQLITE_DDL))
 BUSY_TIMEOUT = 20.0  # seconds a writer waits for another one's (short) write transaction
 SQLITE_BUSY, SQLITE_LOCKED = 5, 6
 
@@ -158,11 +161,13 @@ class SqliteStore(SqliteSummaries):
     def _migrate(self) -> None:
         """Create the schema in a new file; a file written by another schema version is refused.
 
-        A file already at this version is only read: opening a store never waits for a writer.
+        A file that has every table and view already is only read: opening a store never waits
+        for a writer.
         """
         with self._lock:
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            if version == SCHEMA_VERSION:
+            present = {name for (name,) in self._db.execute("SELECT name FROM sqlite_master")}
+            if version == SCHEMA_VERSION and present >= SCHEMA_OBJECTS:
                 return
             if version != 0:
                 raise BackendUnavailable(
@@ -310,7 +315,7 @@ class _SqliteWriter:
         if batch:
             assert self._db is not None, "add_readings after commit or abort"
             try:
-                self._db.execute(BLOCK_SQL, block_row(self._id, batch))
+                self._db.execute(STAGED_BLOCK_SQL, block_row(self._id, batch))
             except BaseException:
                 self.abort()
                 raise
