@@ -6,14 +6,14 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, cast
+from typing import Annotated
 
 import typer
 
 from hrviz.commands.common import ConfigOpt, DbOpt, ExitStatus, MysqlOpt, fail, friendly_errors
 from hrviz.core.errors import InputError
 from hrviz.core.insights import Insights, Profile, from_store, profile
-from hrviz.core.insights.stored import SummaryStore
+from hrviz.core.insights.stored import summaries_of
 from hrviz.core.ports import SessionStore
 from hrviz.wiring import Settings, load_settings, open_store
 
@@ -46,11 +46,6 @@ def resolve_profile(settings: Settings, max_hr: float | None, age: float | None,
     if settings.age is not None:
         return profile(age=settings.age, model=zones, source="config age")
     return profile(model=zones)
-
-
-def summaries_of(store: SessionStore) -> SummaryStore | None:
-    """Both SQL stores keep summaries (hrviz.adapters.store.summaries_mixins)."""
-    return cast(SummaryStore, store) if hasattr(store, "summary") else None
 
 
 def collect(store: SessionStore, ids: list[str], p: Profile) -> list[Insights]:

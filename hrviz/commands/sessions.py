@@ -11,8 +11,9 @@ from typing import Annotated
 import typer
 
 from hrviz.commands.common import ConfigOpt, DbOpt, ExitStatus, MysqlOpt, fail, friendly_errors, parse_when
-from hrviz.commands.report import AgeOpt, MaxHrOpt, resolve_profile, summaries_of
+from hrviz.commands.report import AgeOpt, MaxHrOpt, resolve_profile
 from hrviz.core.errors import InputError
+from hrviz.core.insights.stored import summaries_of
 from hrviz.core.model import format_ts
 from hrviz.core.ports import Listed, SessionStore
 from hrviz.wiring import load_settings, open_store

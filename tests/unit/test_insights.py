@@ -242,3 +242,24 @@ def test_ingest_stores_the_summary_with_the_session() -> None:
     assert row.resting_bpm == 130.0 and row.max_bpm == 130.0 and row.recorded_s == 720.0
     found = from_json(row.summary_json)
     assert found is not None and [e.seconds for e in found[0].episodes] == [720.0]
+
+
+def test_summaries_are_found_through_a_queues_staging_wrapper() -> None:
+    from hrviz.core.insights.stored import summaries_of
+    from hrviz.core.staging import StagingStore
+    from tests.unit.fakes import RecordingQueue
+
+    class Keeping(MemoryStore):
+        def summary(self, session_id: str) -> str | None:
+            return None
+
+        def save_summary(self, row: object) -> None:
+            pass
+
+        def trends(self, edges: object, since_day: object = None) -> list[object]:
+            return []
+
+    plain, keeping = MemoryStore(), Keeping()
+    assert summaries_of(plain) is None
+    assert summaries_of(keeping) is keeping
+    assert summaries_of(StagingStore(keeping, RecordingQueue())) is keeping

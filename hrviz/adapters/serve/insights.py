@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any, Protocol, TypeVar
 
 from hrviz.core.export import csv_lines
 from hrviz.core.insights import from_store, profile
 from hrviz.core.insights.html import render
-from hrviz.core.insights.stored import SummaryStore
+from hrviz.core.insights.stored import summaries_of
 from hrviz.core.ports import SessionStore
 from hrviz.core.protocol import ProtocolError
 
@@ -28,8 +28,7 @@ WithStore = Callable[[Callable[[SessionStore], Any]], Awaitable[Any]]
 
 
 def _insights(store: SessionStore, session_id: str, html: bool) -> dict[str, object] | None:
-    summaries = cast(SummaryStore, store) if hasattr(store, "summary") else None
-    found = from_store(store, session_id, profile(), summaries)
+    found = from_store(store, session_id, profile(), summaries_of(store))
     if found is None:
         return None
     reply: dict[str, object] = {"type": "insights", "session_id": session_id, "insights": found.as_dict()}

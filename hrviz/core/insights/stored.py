@@ -13,7 +13,7 @@ import json
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, cast
 
 from hrviz.core.insights.summary import Episode, Minute, Recovery, Summary, resting_bpm
 from hrviz.core.model import Session, StoredSummary
@@ -150,3 +150,12 @@ class SummaryStore(Protocol):
         """Per day, oldest first, over the stored summaries; ``edges`` are the five zones' lower
         bounds (zone 5 has no ceiling), compared with whole-bpm bins."""
         ...
+
+
+def summaries_of(store: object) -> SummaryStore | None:
+    """The store's summaries, when it keeps them (both SQL stores do; a store wrapped by the
+    staging of a queue, :class:`hrviz.core.staging.StagingStore`, is looked through)."""
+    for candidate in (store, getattr(store, "store", None)):
+        if candidate is not None and all(hasattr(candidate, m) for m in ("summary", "save_summary", "trends")):
+            return cast(SummaryStore, candidate)
+    return None
