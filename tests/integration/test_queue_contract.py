@@ -426,3 +426,29 @@ def test_kafka_queues_of_one_process_share_one_replay_consumer_and_interleaved_r
     finally:
         for q in queues:
             q.close()
+
+
+def test_kafka_a_session_too_big_to_stage_is_read_back_from_the_store(
+    kafka: ReadingQueue, store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    import hrviz.adapters.queue.staging as staging
+    from hrviz.core.ingest import ingest
+    from hrviz.core.staging import StagingStore
+
+    monkeypatch.setattr(staging, "STAGE_LIMIT", 100_000)  # bytes: about 800 records
+    rows = "".join(f"2026-03-14T07:{i // 60:02d}:{i % 60:02d}Z,{60 + i % 50}\n" for i in range(3_000))
+    (session,) = ingest(io.BytesIO(("timestamp,bpm\n" + rows).encode()), "big.csv", StagingStore(store, kafka))
+    read: list[int] = []
+    original = store.readings
+
+    def readings(session_id: str, from_seq: int = 0) -> Iterator[Reading]:
+        read.append(from_seq)
+        return original(session_id, from_seq)
+
+    store.readings = readings  # type: ignore[method-assign]
+    assert publish_pending(store, kafka).failed is None
+    assert read == [0]  # the staging gave up: everything came from the store, once
+    replayed = list(kafka.replay(session.id, store.position(session.id), 0, count=session.readings))
+    assert replayed == list(original(session.id)) and len(replayed) == 3_000

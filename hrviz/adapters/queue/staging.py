@@ -28,10 +28,10 @@ READ_BLOCK = 1 << 20  # bytes read back at a time: ~8,000 records
 class StagedRecords:
     """:class:`hrviz.core.ports.Staging` for Kafka: one session's encoded records in a temporary file."""
 
-    def __init__(self, key: tuple[str, str, str], encoder: RecordEncoder, limit: int = STAGE_LIMIT) -> None:
+    def __init__(self, key: tuple[str, str, str], encoder: RecordEncoder, limit: int | None = None) -> None:
         self.key = key
         self.encoder = encoder
-        self._limit = limit
+        self._limit = STAGE_LIMIT if limit is None else limit
         self._file: IO[bytes] | None = None
         self.size = 0
         self.first_seq: int | None = None
