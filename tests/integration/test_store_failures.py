@@ -173,10 +173,12 @@ def test_no_stored_session_can_make_listing_fail(open_store: Opener) -> None:
 
 
 def test_sqlite_writer_that_finds_the_file_busy_says_so_and_holds_nothing(tmp_path: Path) -> None:
+    from hrviz.adapters.store.live import SqliteLive
     from hrviz.adapters.store.sqlite import SqliteStore
 
     path = tmp_path / "busy.sqlite3"
     store = SqliteStore(path, busy_timeout=0.3)
+    live = SqliteLive(store)
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another program holds the write lock
     try:
@@ -188,10 +190,13 @@ def test_sqlite_writer_that_finds_the_file_busy_says_so_and_holds_nothing(tmp_pa
         writer.abort()
         with pytest.raises(BackendUnavailable, match="database is busy"):
             store.mark_published("sess-w", 3, None)
+        with pytest.raises(BackendUnavailable, match="database is busy"):
+            live.append(make_session("sess-l", 10), ReadingBatch.of(make_readings(10)))
         assert [s.id for s in SqliteStore(path).list_sessions()] == []  # readers do not wait
     finally:
         other.execute("ROLLBACK")
         other.close()
     write(store, n=100, sid="sess-w")
-    assert isinstance(store.get("sess-w"), Session)
+    live.append(make_session("sess-l", 10), ReadingBatch.of(make_readings(10)))  # nothing was left held
+    assert isinstance(store.get("sess-w"), Session) and store.get("sess-l") is not None
     store.close()

@@ -58,13 +58,13 @@ class SqliteLive:
     """Live sessions in the embedded store's file (its connection and lock)."""
 
     def __init__(self, store: SqliteStore) -> None:
-        self._db, self._lock = store._db, store._lock
+        self._db, self._lock, self._busy = store._db, store._lock, store.busy
         with self._lock:
             self._db.execute(_SQLITE_TABLE)
 
     def append(self, session: Session, batch: ReadingBatch) -> None:
         row = session_row(session)
-        with self._lock:
+        with self._lock, self._busy(f"write live session {session.id}"):
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._db.execute(
@@ -78,7 +78,8 @@ class SqliteLive:
                     self._db.execute(sql, (session.id,))
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:  # SQLite may have rolled back already; never mask the error
+                    self._db.execute("ROLLBACK")
                 raise
 
     def reopen(self, session_id: str) -> None:
@@ -87,7 +88,7 @@ class SqliteLive:
 
     def finish(self, session: Session) -> None:
         row = session_row(session)
-        with self._lock:
+        with self._lock, self._busy(f"write live session {session.id}"):
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._db.execute(f"UPDATE sessions SET {_SQLITE_SUMMARY} WHERE id=?", (*row[4:], session.id))
@@ -100,7 +101,8 @@ class SqliteLive:
                     self._db.execute(sql, (session.id,))
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:  # SQLite may have rolled back already; never mask the error
+                    self._db.execute("ROLLBACK")
                 raise
 
     def live_ids(self) -> set[str]:

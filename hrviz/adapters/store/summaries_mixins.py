@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pymysql
@@ -63,15 +64,19 @@ class SqliteSummaries:
             row = self._db.execute(sql, (session_id,)).fetchone()
         return None if row is None else str(row[0])
 
+    def busy(self, doing: str) -> AbstractContextManager[None]:
+        raise NotImplementedError  # the store's: "database is busy" as one sentence
+
     def save_summary(self, row: StoredSummary) -> None:
-        with self._lock:
+        with self._lock, self.busy(f"save the summary of session {row.session_id}"):
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 if self._db.execute("SELECT 1 FROM sessions WHERE id = ?", (row.session_id,)).fetchone():
                     sqlite_write(self._db, row)  # a session deleted meanwhile gets no orphan summary
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
 
     def unsummarised(self, limit: int = 1000) -> list[str]:
