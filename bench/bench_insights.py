@@ -34,6 +34,7 @@ from hrviz.adapters.store.sqlite import SESSION_COLUMNS, SqliteStore, block_row 
 from hrviz.adapters.store.summaries import bin_params, insert_sql, summary_params  # noqa: E402
 from hrviz.adapters.store.summaries_mixins import sqlite_write  # noqa: E402
 from hrviz.core.insights import SummaryBuilder, from_store, profile  # noqa: E402
+from hrviz.core.insights.batch import fold_batch  # noqa: E402
 from hrviz.core.insights.stored import stored  # noqa: E402
 from hrviz.core.insights.zones import bounds  # noqa: E402
 from hrviz.core.model import ReadingBatch, Session, Stats  # noqa: E402
@@ -63,7 +64,7 @@ def session_of(sid: str, parts: list[ReadingBatch]) -> Session:
     stats, builder = Stats(), SummaryBuilder(190)
     for b in parts:
         stats.add_batch(b)
-        builder.add_batch(b)
+        fold_batch(builder, b)
         s.readings += len(b)
         s.filled += b.filled
     s.rows, s.start, s.end, s.stats = s.readings, parts[0].ts[0], parts[-1].ts[-1], stats

@@ -18,6 +18,7 @@ from typing import BinaryIO
 from hrviz.core.detector import Detector, DetectorConfig
 from hrviz.core.errors import AlreadyStored, InputError
 from hrviz.core.explain import cadence_report
+from hrviz.core.insights.batch import fold_batch
 from hrviz.core.insights.stored import stored
 from hrviz.core.insights.summary import SummaryBuilder
 from hrviz.core.insights.zones import DEFAULT_AGE
@@ -245,7 +246,7 @@ def _store(
             if batch:
                 _check_times(session.source, batch.ts)
                 writer.add_readings(batch)
-                summary.add_batch(batch)
+                fold_batch(summary, batch)
                 if session.start is None:
                     session.start = batch.ts[0]
                 session.readings += len(batch)

@@ -207,6 +207,7 @@ def test_the_batch_path_equals_the_reading_path_and_json_round_trips() -> None:
     from dataclasses import asdict
 
     from hrviz.core.insights import SummaryBuilder
+    from hrviz.core.insights.batch import fold_batch
     from hrviz.core.insights.stored import from_json, to_json
     from hrviz.core.model import ReadingBatch
 
@@ -222,7 +223,7 @@ def test_the_batch_path_equals_the_reading_path_and_json_round_trips() -> None:
     one.add(readings)
     batched = SummaryBuilder(190)
     for start in range(0, len(readings), 4999):
-        batched.add_batch(ReadingBatch.of(readings[start : start + 4999]))
+        fold_batch(batched, ReadingBatch.of(readings[start : start + 4999]))
     a, b = one.finish(), batched.finish()
     assert asdict(a) == asdict(b) and a.gaps and a.minutes
     back = from_json(to_json(a, 190.0))

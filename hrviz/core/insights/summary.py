@@ -13,7 +13,7 @@ import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from hrviz.core.model import Reading, ReadingBatch, counts_in_stats
+from hrviz.core.model import Reading, counts_in_stats
 
 GAP_FACTOR = 2.5  # a spacing longer than this many typical intervals is a gap...
 GAP_FLOOR_S = 60.0  # ...and longer than a minute (the detector fills shorter absences: max_fill)
@@ -143,83 +143,6 @@ class SummaryBuilder:
                     self._start_folding()
             else:
                 self._fold(r)
-
-    def add_batch(self, batch: ReadingBatch) -> None:
-        """Ingest's path: a batch's columns folded with the common case inlined (a plain reading
-        after a plain reading, no gap, nothing to track) — about a third of the cost of :meth:`add`."""
-        if self._probe is not None or self._prev is None:
-            self.add(batch)
-            return
-        s, marks, prev = self.s, batch.marks, self._prev
-        cap = max(GAP_FACTOR * s.step, GAP_FLOOR_S)
-        seconds_at, runs, high, low = s.seconds_at, self._runs, self.high, self.low
-        effort_bpm = self.effort_bpm if self.effort_bpm is not None else float("inf")
-        minute = self._minute
-        pt, pb, plain = prev.ts, prev.bpm, not prev.filled and not prev.kinds
-        covered = measured = total = 0.0
-        count = 0
-        top = s.max_bpm if s.max_bpm is not None else float("-inf")
-        first = batch.first_seq
-        for i, (t, b) in enumerate(zip(batch.ts, batch.bpm, strict=True)):
-            mark = marks.get(i) if marks else None
-            dt = t - pt
-            if mark is not None or not plain or dt > cap or minute is None:
-                self._minute, s.max_bpm = minute, (top if count or s.max_bpm is not None else None)
-                s.covered_s += covered
-                s.measured_s += measured
-                s.total_bpm += total
-                s.count_bpm += count
-                covered = measured = total = 0.0
-                count = 0
-                if plain:  # the slow path closes the previous reading: let it see the right one
-                    self._prev = Reading(first + i - 1, pt, pb)
-                if mark is None:
-                    self._fold(Reading(first + i, t, b))
-                else:
-                    self._fold(Reading(first + i, t, b, *mark))
-                minute = self._minute
-                top = s.max_bpm if s.max_bpm is not None else float("-inf")
-                pt, pb, plain = t, b, mark is None or (not mark[0] and not mark[1])
-                continue
-            # the previous reading was plain and measured, and stood for dt seconds
-            s.readings += 1
-            covered += dt
-            measured += dt
-            seconds_at[pb] = seconds_at.get(pb, 0.0) + dt
-            total += pb
-            count += 1
-            if pb > top:
-                top = pb
-            start = pt - pt % 60
-            if minute.start != start:
-                s.minutes.append(minute)
-                minute = Minute(start)
-            minute.count += 1
-            minute.seconds += dt
-            minute.total += pb
-            if pb < minute.low:
-                minute.low = pb
-            if pb > minute.high:
-                minute.high = pb
-            if runs["high"] is not None or pb > high:
-                self._track("high", pb > high, pt, dt, pb)
-            if runs["low"] is not None or pb < low:
-                self._track("low", pb < low, pt, dt, pb)
-            if self._effort is not None or self._pending is not None or pb >= effort_bpm:
-                self._track_effort(pt, dt, pb)
-            pt, pb = t, b
-        s.covered_s += covered
-        s.measured_s += measured
-        s.total_bpm += total
-        s.count_bpm += count
-        if count:
-            s.max_bpm = top
-        self._minute = minute
-        if batch.ts:
-            s.last_ts = pt
-            last = len(batch.ts) - 1
-            mark = marks.get(last) if marks else None
-            self._prev = Reading(first + last, pt, pb) if mark is None else Reading(first + last, pt, pb, *mark)
 
     def finish(self) -> Summary:
         if self._probe is not None:

@@ -1,0 +1,184 @@
+"""``fold_batch(builder, batch)``: the SummaryBuilder's batch path, what ingest runs for every
+batch, so it is written for speed (a function, not a method: summary must not import this).
+
+A batch is cut at its marked readings (filled, or part of an anomaly: few); each stretch of plain
+readings between them is folded with C-speed builtins — sums, min/max, a Counter of values, one
+bisect per clock minute — when nothing in it starts or ends a gap, an episode or an effort, which
+is nearly always; else by the inlined per-reading loop (:func:`_inline`); a marked reading by the
+builder's own ``_fold``. The result equals ``SummaryBuilder.add`` over the same readings (a
+unit test holds them equal), up to the rounding of float sums.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections import Counter
+from operator import sub
+from typing import TYPE_CHECKING
+
+from hrviz.core.insights.summary import GAP_FACTOR, GAP_FLOOR_S, Minute
+from hrviz.core.model import Reading, ReadingBatch
+
+if TYPE_CHECKING:
+    from hrviz.core.insights.summary import SummaryBuilder
+
+
+def fold_batch(b: SummaryBuilder, batch: ReadingBatch) -> None:
+    if b._probe is not None or b._prev is None:
+        b.add(batch)
+        return
+    n, first, ts, bpm = len(batch.ts), batch.first_seq, batch.ts, batch.bpm
+    lo = 0
+    for m in [*sorted(batch.marks), n]:
+        if m > lo:
+            _plain(b, batch, lo, m)
+        if m < n:
+            b._fold(Reading(first + m, ts[m], bpm[m], *batch.marks[m]))
+        lo = m + 1
+
+
+def _plain(b: SummaryBuilder, batch: ReadingBatch, lo: int, hi: int) -> None:
+    """Readings ``lo``..``hi - 1`` of the batch, none of them marked."""
+    prev = b._prev
+    assert prev is not None
+    first, ts, bpm = batch.first_seq, batch.ts, batch.bpm
+    if prev.filled or prev.kinds:  # the slow path closes a marked reading
+        b._fold(Reading(first + lo, ts[lo], bpm[lo]))
+        lo += 1
+        if lo >= hi:
+            return
+        prev = b._prev
+        assert prev is not None
+    s = b.s
+    prev_ts = [prev.ts, *ts[lo : hi - 1]]
+    values = [prev.bpm, *bpm[lo : hi - 1]]
+    spans = list(map(sub, ts[lo:hi], prev_ts))
+    top, bottom = max(values), min(values)
+    if max(spans) > max(GAP_FACTOR * s.step, GAP_FLOOR_S) or not _tracks(b, values, top, bottom, ts[hi - 1]):
+        _inline(b, batch, lo, hi)
+        return
+    s.readings += hi - lo
+    s.last_ts = ts[hi - 1]
+    covered = sum(spans)
+    s.covered_s += covered
+    s.measured_s += covered
+    s.total_bpm += sum(values)
+    s.count_bpm += len(values)
+    if s.max_bpm is None or top > s.max_bpm:
+        s.max_bpm = top
+    seconds_at = s.seconds_at
+    if min(spans) == spans[0] == max(spans):
+        step = spans[0]
+        for value, count in Counter(values).items():
+            seconds_at[value] = seconds_at.get(value, 0.0) + count * step
+    else:
+        for value, span in zip(values, spans, strict=True):
+            seconds_at[value] = seconds_at.get(value, 0.0) + span
+    j, size = 0, len(prev_ts)
+    minute = b._minute
+    while j < size:
+        start = prev_ts[j] - prev_ts[j] % 60
+        k = bisect_left(prev_ts, start + 60, j)
+        if minute is None or minute.start != start:
+            if minute is not None:
+                s.minutes.append(minute)
+            minute = Minute(start)
+        part = values[j:k]
+        minute.count += k - j
+        minute.seconds += sum(spans[j:k])
+        minute.total += sum(part)
+        minute.low = min(minute.low, min(part))
+        minute.high = max(minute.high, max(part))
+        j = k
+    b._minute = minute
+    b._prev = Reading(first + hi - 1, ts[hi - 1], bpm[hi - 1])
+
+
+def _tracks(b: SummaryBuilder, values: list[float], top: float, bottom: float, end: float) -> bool:
+    """Extend the runs in progress over the whole stretch; False when one would start or end in it."""
+    high, low = b._runs["high"], b._runs["low"]
+    effort, effort_bpm = b._effort, b.effort_bpm
+    if not ((high is None and top <= b.high) or (high is not None and bottom > b.high)):
+        return False
+    if not ((low is None and bottom >= b.low) or (low is not None and top < b.low)):
+        return False
+    if effort_bpm is not None:
+        if b._pending is not None:
+            return False
+        if not ((effort is None and top < effort_bpm) or (effort is not None and bottom >= effort_bpm)):
+            return False
+    for run in (high, low):
+        if run is not None:
+            run.end, run.out_since = end, None
+            run.peak = max(run.peak, top) if run is high else min(run.peak, bottom)
+    if effort is not None:
+        effort.end, effort.last_measured = end, values[-1]
+        effort.peak = max(effort.peak, top)
+    return True
+
+
+def _inline(b: SummaryBuilder, batch: ReadingBatch, lo: int, hi: int) -> None:
+    """The per-reading loop, its common case inlined: a stretch with a gap, or a run starting or ending."""
+    s, prev = b.s, b._prev
+    assert prev is not None
+    cap = max(GAP_FACTOR * s.step, GAP_FLOOR_S)
+    seconds_at, runs, high, low = s.seconds_at, b._runs, b.high, b.low
+    effort_bpm = b.effort_bpm if b.effort_bpm is not None else float("inf")
+    minute = b._minute
+    pt, pb = prev.ts, prev.bpm  # plain: _plain made sure
+    covered = total = 0.0
+    count = 0
+    top = s.max_bpm if s.max_bpm is not None else float("-inf")
+    first = batch.first_seq
+    for i in range(lo, hi):
+        t, v = batch.ts[i], batch.bpm[i]
+        dt = t - pt
+        if dt > cap or minute is None:  # a gap, or no minute yet: the builder's own path
+            b._minute, s.max_bpm = minute, (top if count or s.max_bpm is not None else None)
+            s.covered_s += covered
+            s.measured_s += covered
+            s.total_bpm += total
+            s.count_bpm += count
+            covered = total = 0.0
+            count = 0
+            b._prev = Reading(first + i - 1, pt, pb)
+            b._fold(Reading(first + i, t, v))
+            minute = b._minute
+            top = s.max_bpm if s.max_bpm is not None else float("-inf")
+            pt, pb = t, v
+            continue
+        # the previous reading was plain and measured, and stood for dt seconds
+        s.readings += 1
+        covered += dt
+        seconds_at[pb] = seconds_at.get(pb, 0.0) + dt
+        total += pb
+        count += 1
+        if pb > top:
+            top = pb
+        start = pt - pt % 60
+        if minute.start != start:
+            s.minutes.append(minute)
+            minute = Minute(start)
+        minute.count += 1
+        minute.seconds += dt
+        minute.total += pb
+        if pb < minute.low:
+            minute.low = pb
+        if pb > minute.high:
+            minute.high = pb
+        if runs["high"] is not None or pb > high:
+            b._track("high", pb > high, pt, dt, pb)
+        if runs["low"] is not None or pb < low:
+            b._track("low", pb < low, pt, dt, pb)
+        if b._effort is not None or b._pending is not None or pb >= effort_bpm:
+            b._track_effort(pt, dt, pb)
+        pt, pb = t, v
+    s.covered_s += covered
+    s.measured_s += covered
+    s.total_bpm += total
+    s.count_bpm += count
+    if count:
+        s.max_bpm = top
+    b._minute = minute
+    s.last_ts = pt
+    b._prev = Reading(first + hi - 1, pt, pb)
