@@ -26,10 +26,10 @@ declare -A MUTATE=(  # what is mutated (globs for mutmut's only_mutate)
     [reader]="hrviz/core/reader/*"
 )
 declare -A TESTS=(  # the unit tests that answer for it
-    [detector]="tests/unit/test_detector.py"
-    [cadence]="tests/unit/test_detector.py"
-    [runs]="tests/unit/test_detector.py"
-    [series]="tests/unit/test_reader.py tests/unit/test_reader_order.py tests/unit/test_reader_bad_rows.py"
+    [detector]="tests/unit/test_detector.py tests/unit/test_detector_edges.py"
+    [cadence]="tests/unit/test_detector.py tests/unit/test_detector_edges.py tests/unit/test_cadence_runs.py"
+    [runs]="tests/unit/test_detector.py tests/unit/test_detector_edges.py tests/unit/test_cadence_runs.py"
+    [series]="tests/unit/test_cadence_runs.py tests/unit/test_reader.py tests/unit/test_reader_order.py"
     [replay]="tests/unit/test_replay.py"
     [protocol]="tests/unit/test_protocol.py tests/unit/test_protocol_codec.py"
     [explain]="tests/unit/test_explain.py"
@@ -62,6 +62,7 @@ fi
 mutmut=("$(dirname "$py")/mutmut")
 [ -x "${mutmut[0]}" ] || mutmut=("$py" -c 'import sys; from mutmut.__main__ import cli; sys.exit(cli())')
 children=${HRVIZ_MUTATION_CHILDREN:-2}
+failed=
 export HRVIZ_MUTATION=1
 
 echo "mutation.sh: ${head:0:7} in $work, python $py, $children children"
@@ -79,8 +80,12 @@ text = re.sub(r"(?m)^pytest_add_cli_args_test_selection = .*$",
               "pytest_add_cli_args_test_selection = " + json.dumps(tests), text)
 open(path, "w").write(text)
 PY
-    (cd "$clone" && "${mutmut[@]}" run --max-children "$children" >"$work/$m.log" 2>&1) || {
-        echo "mutation.sh: mutmut failed on $m; see $work/$m.log" >&2; tail -20 "$work/$m.log" >&2; exit 1; }
+    if ! (cd "$clone" && "${mutmut[@]}" run --max-children "$children" >"$work/$m.log" 2>&1); then
+        echo "mutation.sh: mutmut failed on $m; see $work/$m.log" >&2
+        printf '%s\tfailed\n' "$m" >>"$work/scores.tsv"
+        failed=1
+        continue
+    fi
     # score = killed (a test failed or it timed out) / every mutant; one that no selected test reaches is a survivor
     (cd "$clone" && "$py" - "$m" "$(( $(date +%s) - start ))" "$work" <<'PY'
 import json, pathlib, sys
@@ -99,4 +104,5 @@ with open(work / "scores.tsv", "a") as out:
 PY
     )
 done
+[ -z "${failed:-}" ] || exit 1
 echo "mutation.sh: survivors listed in $work/*.survivors; see one with: cd $work/MODULE && mutmut show NAME"
