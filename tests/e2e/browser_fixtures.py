@@ -7,6 +7,7 @@ Import the fixtures (``browser_fixture``, ``page_fixture``, ``serve_fixture``, r
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -112,8 +113,33 @@ def page_fixture(browser: Any) -> Iterator[Any]:
     page.on("pageerror", lambda err: errors.append(f"pageerror: {err}"))
     page.on("console", lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" else None)
     page.hrviz_errors = errors
+    page.hrviz_wire = record_wire(page)
     yield page
     context.close()
+
+
+def record_wire(page: Any) -> list[dict[str, Any]]:
+    """Every JSON message the server sent this page, in order, over all its sockets (a reconnect opens a new one):
+    observed by the browser, not by the page's code, so a test can check what arrived, not what the page says."""
+    wire: list[dict[str, Any]] = []
+
+    def frame(payload: str | bytes) -> None:
+        if isinstance(payload, str):
+            wire.append(json.loads(payload))
+
+    page.on("websocket", lambda ws: ws.on("framereceived", frame))
+    return wire
+
+
+def wire_seqs(wire: list[dict[str, Any]]) -> list[int]:
+    """The reading seqs the wire carried, in arrival order: each ``reading`` and every reading of a ``history`` page."""
+    seqs: list[int] = []
+    for m in list(wire):
+        if m["type"] == "reading":
+            seqs.append(m["seq"])
+        elif m["type"] == "history":
+            seqs.extend(range(m["first_seq"], m["first_seq"] + len(m["bpm"])))
+    return seqs
 
 
 @pytest.fixture(name="serve")
@@ -152,6 +178,8 @@ __all__ = [
     "number",
     "page_fixture",
     "serve_fixture",
+    "record_wire",
+    "wire_seqs",
     "shot",
     "wait_until",
 ]
