@@ -53,7 +53,8 @@ export class Insights {
     this.htmlButton.addEventListener("click", () => this.askHtml());
     this.csvButton.addEventListener("click", () => this.askCsv());
     const tools = el("div", { class: "panel-tools" }, this.htmlButton, this.csvButton);
-    root.append(title, this.body, tools);
+    this.trends = el("div", { class: "trends", id: "trends" });
+    root.append(title, this.body, tools, this.trends);
     root.setAttribute("aria-labelledby", "insights-title");
   }
 
@@ -66,6 +67,7 @@ export class Insights {
     this.htmlButton.disabled = true;
     this.csvButton.disabled = false;
     this.conn.send({ type: "insights", session_id: session.id });
+    this.conn.send({ type: "trends" });
   }
 
   askHtml() {
@@ -95,6 +97,10 @@ export class Insights {
       }
       return true;
     }
+    if (msg.type === "trends") {
+      this.showTrends(msg);
+      return true;
+    }
     if (msg.type === "export") {
       if (!this.session || msg.session_id !== this.session.id) return true;
       this.parts.push(msg.csv);
@@ -107,6 +113,55 @@ export class Insights {
       return true;
     }
     return false;
+  }
+
+  showTrends(msg) {
+    const days = msg.days;
+    const title = el("h3", { id: "trends-title" }, "Trends across sessions");
+    if (days.length < 2) {
+      this.trends.replaceChildren(title, el("p", { class: "hint" }, "Trends need sessions on two days or more."));
+      return;
+    }
+    const W = 600;
+    const H = 140;
+    const values = days.flatMap((d) => [d.resting_bpm, d.max_bpm]).filter((v) => v !== null);
+    const lo = Math.min(...values) - 5;
+    const hi = Math.max(...values) + 5;
+    const x = (i) => 30 + (i / (days.length - 1)) * (W - 40);
+    const y = (v) => 8 + ((hi - v) / (hi - lo)) * (H - 28);
+    const NS = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(NS, "svg");
+    svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+    svg.setAttribute("role", "img");
+    svg.setAttribute("aria-labelledby", "trends-title");
+    svg.classList.add("trends-chart");
+    for (const [key, cls] of [["resting_bpm", "resting"], ["max_bpm", "max"]]) {
+      const pts = days.map((d, i) => (d[key] === null ? null : `${x(i).toFixed(1)},${y(d[key]).toFixed(1)}`)).filter(Boolean);
+      const line = document.createElementNS(NS, "polyline");
+      line.setAttribute("points", pts.join(" "));
+      line.setAttribute("class", `trend-${cls}`);
+      svg.append(line);
+    }
+    for (const [i, anchor] of [[0, "start"], [days.length - 1, "end"]]) {
+      const t = document.createElementNS(NS, "text");
+      t.setAttribute("x", String(x(i)));
+      t.setAttribute("y", String(H - 4));
+      t.setAttribute("text-anchor", anchor);
+      t.textContent = days[i].day;
+      svg.append(t);
+    }
+    for (const v of [Math.ceil(lo / 10) * 10, Math.floor(hi / 10) * 10]) {
+      const t = document.createElementNS(NS, "text");
+      t.setAttribute("x", "0");
+      t.setAttribute("y", String(y(v) + 4));
+      t.textContent = String(v);
+      svg.append(t);
+    }
+    const legend = el("p", { class: "hint" }, el("span", { class: "key-resting" }, "resting"), " and ", el("span", { class: "key-max" }, "max"), ` bpm per day, ${days.length} days; zones by % of max ${msg.max_hr.bpm} bpm.`);
+    const head = el("tr", {}, ...["day", "sessions", "resting", "max", "z1–z5 min", "anomalies/h"].map((h) => el("th", { scope: "col" }, h)));
+    const rows = days.slice(-7).reverse().map((d) => el("tr", {}, ...[d.day, String(d.sessions), num(d.resting_bpm), num(d.max_bpm), d.zone_minutes.map((m) => Math.round(m)).join(" · "), String(d.anomalies_per_hour)].map((v) => el("td", {}, v))));
+    const table = el("table", { class: "trends-table" }, el("caption", { class: "visually-hidden" }, "The last 7 days with sessions"), el("thead", {}, head), el("tbody", {}, ...rows));
+    this.trends.replaceChildren(title, svg, legend, table);
   }
 
   show(d) {

@@ -102,7 +102,12 @@ class Export:
     session_id: str
 
 
-Message = Upload | Chunk | Control | SetSpeed | Replay | Browse | Delete | InsightsRequest | Export
+@dataclass(frozen=True, slots=True)
+class TrendsRequest:
+    """``trends``: per day across every stored session (docs/insights.md, "Trends")."""
+
+
+Message = Upload | Chunk | Control | SetSpeed | Replay | Browse | Delete | InsightsRequest | Export | TrendsRequest
 CONTROLS = frozenset({"pause", "resume", "restart"})
 ORDERS = ("uploaded", "start", "name", "readings", "anomalies")  # as core.ports.ORDERS
 MAX_LIMIT = 100
@@ -130,6 +135,8 @@ def parse(text: str | bytes, max_upload: int) -> Message:
         if not isinstance(sid, str) or not SESSION_ID.fullmatch(sid):
             raise ProtocolError("bad_message", '"delete" needs a "session_id" (letters, digits, "_.:-", at most 64)')
         return Delete(sid)
+    if kind == "trends":
+        return TrendsRequest()
     if kind in ("insights", "export"):
         sid = msg.get("session_id")
         if not isinstance(sid, str) or not SESSION_ID.fullmatch(sid):

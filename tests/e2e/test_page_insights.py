@@ -112,3 +112,27 @@ def test_insights_panel_has_no_axe_violations(browser: Any, serve: ServeProcess)
         assert violations == []
     finally:
         context.close()
+
+
+@pytest.mark.skipif(not POLAR.exists(), reason=f"the real recordings are not at {REAL}")
+def test_trends_across_sessions(browser: Any, serve: ServeProcess, tmp_path: Path) -> None:
+    from tests.e2e.test_browser import DEMO
+
+    serve.start()
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    try:
+        open_page(page, serve)
+        upload(page, POLAR)
+        wait_until(page, lambda: "Data quality" in (page.text_content("#quality-verdict") or ""), what="the verdict")
+        upload(page, DEMO)
+        wait_until(page, lambda: page.locator(".trends-table tbody tr").count() == 2, what="two days of trends")
+        days = page.locator(".trends-table tbody tr td:first-child").all_text_contents()
+        assert days == ["2026-03-14", "2015-09-06"]  # newest first
+        assert page.locator(".trends-chart polyline").count() == 2
+        page.locator("#trends").scroll_into_view_if_needed()
+        shot(page, "insights-trends")
+        bad = [v for v in axe(page) if any("trend" in str(n.get("target")) for n in v["nodes"])]
+        assert bad == []
+    finally:
+        context.close()

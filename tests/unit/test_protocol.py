@@ -73,3 +73,9 @@ def test_insights_and_export_requests() -> None:
         with pytest.raises(ProtocolError) as err:
             protocol.parse(bad, MAX)
         assert err.value.code == "bad_message"
+
+
+def test_trends_request() -> None:
+    from hrviz.core.protocol import TrendsRequest
+
+    assert protocol.parse('{"type":"trends"}', MAX) == TrendsRequest()

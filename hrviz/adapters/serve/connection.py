@@ -21,7 +21,7 @@ from websockets.exceptions import ConnectionClosed
 
 from hrviz.adapters.serve.explore import Explorer, send_history
 from hrviz.adapters.serve.hub import HubRegistry
-from hrviz.adapters.serve.insights import send_export, send_insights
+from hrviz.adapters.serve.insights import send_export, send_insights, send_trends
 from hrviz.adapters.serve.viewer import PacingStats, Player, SendQueue
 from hrviz.core import protocol
 from hrviz.core.errors import BackendUnavailable, InputError
@@ -38,6 +38,7 @@ from hrviz.core.protocol import (
     ProtocolError,
     Replay,
     SetSpeed,
+    TrendsRequest,
     Upload,
 )
 
@@ -196,6 +197,8 @@ class Connection:
             await send_insights(self.app.with_store, self.send, msg.session_id, msg.html)
         elif isinstance(msg, Export):
             await send_export(self.app.with_store, self.out, protocol.dumps, msg.session_id)
+        elif isinstance(msg, TrendsRequest):
+            await send_trends(self.app.with_store, self.send)
 
     async def _browse(self, msg: Browse) -> None:
         """One page of past sessions, from the store (it scales to thousands: never the whole list)."""

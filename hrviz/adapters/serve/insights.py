@@ -8,13 +8,15 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 from hrviz.core.export import csv_lines
-from hrviz.core.insights import from_store, profile
+from hrviz.core.insights import backfill, from_store, profile
 from hrviz.core.insights.html import render
 from hrviz.core.insights.stored import summaries_of
+from hrviz.core.insights.zones import bounds
 from hrviz.core.ports import SessionStore
 from hrviz.core.protocol import ProtocolError
 
 T = TypeVar("T")
+TREND_DAYS = 90  # the most recent days with sessions sent to the page
 EXPORT_PART = 256 * 1024  # characters of CSV per "export" message: each waits for the last to be sent
 
 
@@ -42,6 +44,21 @@ async def send_insights(with_store: WithStore, send: Callable[[dict[str, object]
     if reply is None:
         raise ProtocolError("unknown_session", f"no session {sid!r} in the store")
     send(reply)
+
+
+def _trends(store: SessionStore) -> dict[str, object]:
+    p = profile()
+    summaries = summaries_of(store)
+    if summaries is None:
+        return {"type": "trends", "days": [], "max_hr": None}
+    backfill(store, summaries, p.max_hr)  # sessions stored before summaries existed: once
+    days = summaries.trends(tuple(low for low, _ in bounds(p, None)))
+    max_hr = {"bpm": p.max_hr, "source": p.source, "estimate": p.estimated}
+    return {"type": "trends", "days": [d.as_dict() for d in days[-TREND_DAYS:]], "max_hr": max_hr}
+
+
+async def send_trends(with_store: WithStore, send: Callable[[dict[str, object]], None]) -> None:
+    send(await with_store(_trends))
 
 
 async def send_export(with_store: WithStore, out: Outbox, dumps: Callable[[dict[str, object]], str], sid: str) -> None:
