@@ -13,7 +13,7 @@ from typing import BinaryIO, cast
 
 from hrviz.core.errors import InputError
 from hrviz.core.reader.collect import Collector
-from hrviz.core.reader.points import add
+from hrviz.core.reader.points import add, read_whole
 from hrviz.core.series import Series
 
 FIT_EPOCH = 631_065_600  # 1989-12-31T00:00:00Z, FIT's time zero, in unix seconds
@@ -31,7 +31,7 @@ def decode(data: bytes) -> tuple[dict[str, list[dict[str, object]]], list[Except
 
 def read_fit(stream: BinaryIO, source: str) -> list[Series]:
     """The file's heart-rate readings; a truncated file gives what came before the break and a warning."""
-    data = stream.read()
+    data = read_whole(stream, source, "FIT")
     messages, errors = decode(data)
     warnings: list[str] = []
     for err in errors:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import zlib
 from collections.abc import Callable
 from typing import BinaryIO, cast
 
@@ -69,6 +70,21 @@ class Peeked:
         return True
 
 
+class _Gunzip:
+    """gzip decompressed as it is read; damage anywhere (a cut, a bad CRC, garbage after the head) is
+    an :class:`InputError` naming the file, whichever reader was pulling bytes when it showed."""
+
+    def __init__(self, raw: Peeked, source: str) -> None:
+        self._gz = gzip.GzipFile(fileobj=cast(BinaryIO, raw), mode="rb")
+        self._source = source
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self._gz.read(size)
+        except (OSError, EOFError, zlib.error) as err:
+            raise InputError(self._source, f"broken gzip file: {err}") from None
+
+
 def kind_of(head: bytes) -> str:
     """The kind of file these first bytes (up to :data:`PEEK`) start; ``csv`` for anything else."""
     if head[8:12] == b".FIT":
@@ -95,11 +111,8 @@ def unwrap(stream: BinaryIO, source: str, on_progress: Callable[[int], None] | N
     peeked = Peeked(stream, on_progress)
     kind = kind_of(peeked.head)
     if kind == "gzip":
-        inner = Peeked(cast(BinaryIO, gzip.GzipFile(fileobj=cast(BinaryIO, peeked), mode="rb")))
-        try:
-            kind = kind_of(inner.head)
-        except (OSError, EOFError) as err:
-            raise InputError(source, f"broken gzip file: {err}") from None
+        inner = Peeked(cast(BinaryIO, _Gunzip(peeked, source)))
+        kind = kind_of(inner.head)
         if kind in ("gzip", "zip"):
             raise InputError(source, f"a {kind} inside a gzip file: unpack it first")
         return kind, cast(BinaryIO, inner)

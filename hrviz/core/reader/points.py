@@ -6,8 +6,27 @@ sorted, de-duplicated columns whatever the format.
 
 from __future__ import annotations
 
+from typing import BinaryIO
+
+from hrviz.core.errors import InputError
 from hrviz.core.reader.collect import Collector
 from hrviz.core.reader.timestamps import EARLIEST, LATEST
+
+MAX_WHOLE = 64 * 2**20  # FIT and Takeout JSON are decoded in memory; real ones are a few MB
+
+
+def read_whole(stream: BinaryIO, source: str, what: str, limit: int = MAX_WHOLE) -> bytes:
+    """The stream's bytes, refused past ``limit``: a gzip or zip member that inflates to gigabytes
+    (a "bomb", or a 1 GB one-line JSON) is stopped after ``limit`` bytes instead of filling memory."""
+    parts: list[bytes] = []
+    size = 0
+    while size <= limit:
+        part = stream.read(min(1 << 20, limit + 1 - size))  # a stream may return fewer bytes than asked
+        if not part:
+            return b"".join(parts)
+        parts.append(part)
+        size += len(part)
+    raise InputError(source, f"over {limit // 2**20} MB uncompressed: too big for a {what} file")
 
 
 def add(c: Collector, t: float, bpm: float) -> None:

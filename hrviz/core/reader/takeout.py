@@ -15,13 +15,13 @@ from typing import BinaryIO
 
 from hrviz.core.errors import InputError
 from hrviz.core.reader.collect import Collector
-from hrviz.core.reader.points import add
+from hrviz.core.reader.points import add, read_whole
 from hrviz.core.series import Series
 
 
 def read_takeout(stream: BinaryIO, source: str) -> list[Series]:
     try:
-        entries = json.load(stream)
+        entries = json.loads(read_whole(stream, source, "Fitbit JSON"))
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise InputError(source, f"malformed JSON: {err}") from None
     if not isinstance(entries, list):
