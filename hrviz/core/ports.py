@@ -61,11 +61,16 @@ class SessionWriter(Protocol):
         ...
 
     def commit(self, session: Session) -> None:
-        """Store the final summary and anomalies and make the session visible, atomically."""
+        """Store the final summary and anomalies and make the session visible, atomically.
+
+        Raises :class:`hrviz.core.errors.AlreadyStored` when a racing ingest committed the same
+        fingerprint first (then nothing of this one is stored). Whatever it raises, the writer
+        holds nothing afterwards (no lock, no open transaction); ``abort`` is still safe to call.
+        """
         ...
 
     def abort(self) -> None:
-        """Throw away everything written so far (bad input, Ctrl-C, lost connection)."""
+        """Throw away everything written so far (bad input, Ctrl-C, lost connection); never raises."""
         ...
 
 
@@ -76,7 +81,9 @@ class SessionStore(Protocol):
         """The committed session with this fingerprint (same file bytes, same subject), if any."""
         ...
 
-    def begin(self, session: Session) -> SessionWriter: ...
+    def begin(self, session: Session) -> SessionWriter:
+        """A writer for a new session; if this raises (or :class:`AlreadyStored`), nothing is held."""
+        ...
 
     def get(self, session_id: str) -> Session | None: ...
 
