@@ -16,7 +16,7 @@ from itertools import chain
 from typing import BinaryIO
 
 from hrviz.core.detector import Detector, DetectorConfig
-from hrviz.core.errors import AlreadyStored, InputError
+from hrviz.core.errors import AlreadyStored, InputError, printable
 from hrviz.core.explain import cadence_report
 from hrviz.core.insights.batch import fold_batch
 from hrviz.core.insights.stored import stored
@@ -172,8 +172,9 @@ def ingest(
             sessions.append(found)
             continue
         session = Session(
-            id=print_[:12], source=source, subject=s.subject, fingerprint=print_,
-            rows=s.rows, duplicates=s.duplicates, tz_offset_min=s.tz_offset_min, warnings=list(s.warnings),
+            id=print_[:12], source=printable(source), subject=None if s.subject is None else printable(s.subject),
+            fingerprint=print_, rows=s.rows, duplicates=s.duplicates, tz_offset_min=s.tz_offset_min,
+            warnings=list(s.warnings),
             skipped=s.skipped, skipped_lines=list(s.skipped_lines), ignored=dict(s.ignored),
         )  # fmt: skip
         samples = zip(s.ts, s.bpm, strict=True)  # NaN = missing
@@ -201,7 +202,9 @@ def ingest_chunks(
     """
     check_source(source)
     print_ = fingerprint(digest, None)
-    session = Session(id=print_[:12], source=source, subject=None, fingerprint=print_, tz_offset_min=tz_offset_min)
+    session = Session(
+        id=print_[:12], source=printable(source), subject=None, fingerprint=print_, tz_offset_min=tz_offset_min
+    )
     head: list[tuple[Sequence[float], Sequence[float]]] = []
     head_ts: list[float] = []
     for ts, bpm in chunks:

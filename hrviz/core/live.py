@@ -21,6 +21,7 @@ import hashlib
 from dataclasses import asdict, dataclass, field, replace
 
 from hrviz.core.detector import Detector, DetectorConfig
+from hrviz.core.errors import printable
 from hrviz.core.explain import cadence_report
 from hrviz.core.model import Anomaly, Reading, ReadingBatch, Session
 from hrviz.core.ports import LiveStore, SessionStore
@@ -63,7 +64,8 @@ class LiveIngest:
         self._created = self.resumed
         self._base_rows = self._base_dups = 0
         if found is None:
-            self.session = Session(id=print_[:12], source=source, subject=options.subject, fingerprint=print_)
+            subject = None if options.subject is None else printable(options.subject)
+            self.session = Session(id=print_[:12], source=printable(source), subject=subject, fingerprint=print_)
         else:
             self.session = store.get(found.id) or found
             self.session.anomalies = []

@@ -140,3 +140,27 @@ def test_a_gzip_damaged_past_its_head_is_an_input_error_whatever_reader_pulls(da
         # garbage may still inflate (to garbage the reader then refuses); a cut never does
         with pytest.raises(InputError, match="broken gzip file" if damage == "cut" else "broken gzip file|malformed"):
             read(data, name)
+
+
+def test_control_characters_in_a_name_or_subject_are_stored_escaped_never_sent_to_a_terminal() -> None:
+    """Before: a subject cell ``ESC[2J ESC]0;pwn BEL`` reached the terminal raw in the ingest summary,
+    ``hrviz sessions`` and ``hrviz report`` (clearing the screen, retitling the window)."""
+    from hrviz.core.ingest import IngestOptions, ingest
+    from hrviz.core.live import LiveIngest, LiveOptions
+    from tests.unit.fakes import MemoryLive, MemoryStore
+
+    evil = "\x1b[2J\x1b]0;pwn\x07"
+    rows = "".join(  # the evil subject after the 64 KB the binary check looks at
+        f"2024-01-01T{h:02d}:{m:02d}:{s:02d}Z,{evil if h == 2 else 'A'},{60 + s}\n"
+        for h in range(3)
+        for m in range(60)
+        for s in range(60)
+    )
+    store = MemoryStore()
+    sessions = ingest(io.BytesIO(f"time,user,bpm\n{rows}".encode()), f"a{evil}.csv", store, IngestOptions())
+    assert sorted(s.subject or "" for s in sessions) == ["A", "\\x1b[2J\\x1b]0;pwn\\x07"]
+    assert {s.source for s in sessions} == {"a\\x1b[2J\\x1b]0;pwn\\x07.csv"}
+    for s in store.list_sessions():
+        assert (s.source + (s.subject or "")).isprintable()
+    live = LiveIngest(store, MemoryLive(store), "key", "-\n" + evil, LiveOptions(subject=evil))
+    assert live.session.source == "-\\n\\x1b[2J\\x1b]0;pwn\\x07" and (live.session.subject or "").isprintable()
