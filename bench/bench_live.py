@@ -47,6 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 T0 = 1_800_000_000  # 2027-01-15: times in the lines (one a second)
 WARMUP = 5.0
+WORKERS = 8  # driver threads, each with its own connection, queue and publisher (see driver())
 CHROMIUM = os.environ.get("HRVIZ_CHROMIUM", "/usr/bin/chromium")
 
 
@@ -58,50 +59,94 @@ def bpm_of(seq: int) -> int:
 
 
 def driver(args: argparse.Namespace) -> None:
+    """N live sessions split over WORKERS threads, each with its own store connection, live
+    writer, queue and publisher thread: what N ``hrviz ingest -`` processes would do side by side
+    (each commits and publishes its own session), without N interpreters."""
     from hrviz.adapters.ingest.live import Publisher
-    from hrviz.core.ingest import publish_pending
+    from hrviz.core.ingest import PublishReport
     from hrviz.core.live import LiveIngest, LiveOptions
     from hrviz.wiring import load_settings, open_backends, open_live
 
     settings = load_settings(db=Path(args.db) if args.db else None, mysql=args.mysql, kafka=args.kafka)
-    backends = open_backends(settings)
-    live_store = open_live(backends)
-    publisher = Publisher(lambda: publish_pending(backends.store, backends.queue), lambda failed: None)
     run = uuid.uuid4().hex[:8]
-    sessions = [
-        LiveIngest(backends.store, live_store, f"bench:{run}:{k}", f"live-{k}.csv", LiveOptions())
-        for k in range(args.n)
-    ]
-    written: list[tuple[int, int, float]] = []
-    for s in sessions:  # header and 3 lines: the session exists before viewers come
+    workers = min(WORKERS, args.n)
+    groups: list[list[int]] = [list(range(w, args.n, workers)) for w in range(workers)]
+    opened = []
+    for group in groups:
+        backends = open_backends(settings)
+        live_store = open_live(backends)
+        sessions = {
+            k: LiveIngest(backends.store, live_store, f"bench:{run}:{k}", f"live-{k}.csv", LiveOptions()) for k in group
+        }
+
+        def publish(b: Any = backends) -> PublishReport:
+            """publish_pending for this worker's sessions only (its own queue and producers)."""
+            report = PublishReport()
+            ids = {s.session.id for s in opened_sessions[id(b)].values()}
+            for box in b.store.unpublished():
+                if box.session_id not in ids:
+                    continue
+                session = b.store.get(box.session_id)
+                if session is None:
+                    continue
+                start = box.published_upto + 1
+                try:
+                    position = b.queue.publish(
+                        session,
+                        b.store.readings(box.session_id, start),
+                        lambda upto, pos, sid=box.session_id, st=b.store: st.mark_published(sid, upto, pos),
+                        from_seq=start,
+                    )
+                except Exception as err:  # noqa: BLE001
+                    report.failed = str(err)
+                    return report
+                b.store.mark_published(box.session_id, box.readings - 1, position or box.position)
+            return report
+
+        opened.append((backends, sessions, Publisher(publish, lambda failed: None)))
+    opened_sessions = {id(b): sessions for b, sessions, _ in opened}
+    by_k = {k: s for _, sessions, _ in opened for k, s in sessions.items()}
+    for k in range(args.n):  # header and 3 lines, in k order: every session exists before viewers come
+        s = by_k[k]
         s.line("ts,bpm\n", time.monotonic())
         for seq in range(3):
             s.line(f"{T0 + seq},{bpm_of(seq)}\n", time.monotonic())
         s.flush()
-    publisher.wake()
-    Path(args.ids).write_text(json.dumps([s.session.id for s in sessions]))
+    for _, _, publisher in opened:
+        publisher.wake()
+    ids = [by_k[k].session.id for k in range(args.n)]
+    Path(args.ids).write_text(json.dumps(ids))
     start = time.time() + 1.0
     end = start + args.seconds
-    seq = 3
-    while True:
-        base = start + (seq - 3)
-        if base >= end:
-            break
-        for k, s in enumerate(sessions):
-            at = base + k / len(sessions)
-            delay = at - time.time()
-            if delay > 0:
-                time.sleep(delay)
-            now = time.time()
-            s.line(f"{T0 + seq},{bpm_of(seq)}\n", time.monotonic())
-            s.flush()
-            written.append((k, seq, now))
-            publisher.wake()
-        seq += 1
-    for s in sessions:
-        s.finish()
-    publisher.stop(30)
-    backends.close()
+    written: list[tuple[int, int, float]] = []
+    lock = threading.Lock()
+
+    def work(sessions: dict[int, Any], publisher: Any) -> None:
+        seq = 3
+        while start + (seq - 3) < end:
+            base = start + (seq - 3)
+            for k, s in sessions.items():
+                delay = base + k / args.n - time.time()
+                if delay > 0:
+                    time.sleep(delay)
+                now = time.time()
+                s.line(f"{T0 + seq},{bpm_of(seq)}\n", time.monotonic())
+                s.flush()
+                with lock:
+                    written.append((k, seq, now))
+                publisher.wake()
+            seq += 1
+
+    threads = [threading.Thread(target=work, args=(sessions, pub)) for _, sessions, pub in opened]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for backends, sessions, publisher in opened:
+        for s in sessions.values():
+            s.finish()
+        publisher.stop(30)
+        backends.close()
     Path(args.written).write_text(json.dumps(written))
 
 
