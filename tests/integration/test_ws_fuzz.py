@@ -56,6 +56,11 @@ def message(session_id: str) -> st.SearchStrategy[str | bytes]:
         "size": st.integers(0, 200) | values,
         "data": st.sampled_from(["dGltZXN0YW1wLGJwbQo=", "timestamp,bpm\n2026-01-01T00:00:00,60\n"]) | values,
         "encoding": st.sampled_from(["base64", "text"]) | values,
+        "history_from": st.integers(-1, 5000) | values,
+        "offset": st.integers(-1, 50) | values,
+        "limit": st.integers(0, 200) | values,
+        "q": st.sampled_from(["", "big", "%", "\ud800"]) | values,
+        "sort": st.sampled_from(["uploaded", "start", "name"]) | values,
     }
     shaped = st.fixed_dictionaries({"type": st.sampled_from(TYPES) | values}, optional=fields)
     as_json = shaped.map(lambda d: json.dumps(d, ensure_ascii=True))
