@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from hrviz.core.reader.lines import MAX_LINE
+
 READ = 1 << 16  # bytes read at a time: a full read means more is probably waiting
 POLL = 0.02  # seconds between two looks at a followed file that has nothing new
 
@@ -30,11 +32,40 @@ class LineSource(Protocol):
     def close(self) -> None: ...
 
 
-def _split(buffer: bytes, data: bytes) -> tuple[list[bytes], bytes]:
-    """Complete lines of ``buffer + data`` and the unfinished rest."""
-    data = buffer + data
-    cut = data.rfind(b"\n") + 1
-    return data[:cut].splitlines(keepends=True), data[cut:]
+class _Splitter:
+    """Complete lines out of the bytes as they come, and the unfinished rest held until its break.
+
+    The rest is held up to :data:`MAX_LINE` bytes: beyond, its first bytes are handed out as one line
+    (which the reader reports as too long to be a reading) and the rest of that line is dropped as it
+    arrives. A runaway line (100 MB without a break, binary junk) costs neither memory nor time:
+    before, each read re-joined everything held (quadratic) and held it all.
+    """
+
+    def __init__(self) -> None:
+        self.rest = b""
+        self._dropping = False
+
+    def feed(self, data: bytes) -> list[bytes]:
+        if self._dropping:
+            cut = data.find(b"\n")
+            if cut < 0:
+                return []
+            data, self._dropping = data[cut + 1 :], False
+        cut = data.rfind(b"\n") + 1
+        lines: list[bytes] = []
+        if cut:
+            lines, self.rest = (self.rest + data[:cut]).splitlines(keepends=True), data[cut:]
+        else:
+            self.rest += data
+        if len(self.rest) > MAX_LINE:
+            lines.append(self.rest[: MAX_LINE + 1])
+            self.rest, self._dropping = b"", True
+        return lines
+
+    def end(self) -> list[bytes]:
+        """The last line without a break, as it is (nothing when it was being dropped)."""
+        rest, self.rest, self._dropping = self.rest, b"", False
+        return [rest] if rest.strip() else []
 
 
 class StdinLines:
@@ -44,7 +75,7 @@ class StdinLines:
         self.name = name
         self.ended = False
         self._fd = stream.fileno()
-        self._rest = b""
+        self._lines = _Splitter()
 
     def poll(self, timeout: float) -> tuple[list[bytes], bool]:
         if self.ended:
@@ -55,10 +86,8 @@ class StdinLines:
         data = os.read(self._fd, READ)
         if not data:  # end of input: a last line without a break counts as it is
             self.ended = True
-            rest, self._rest = self._rest, b""
-            return ([rest] if rest.strip() else []), False
-        lines, self._rest = _split(self._rest, data)
-        return lines, len(data) == READ
+            return self._lines.end(), False
+        return self._lines.feed(data), len(data) == READ
 
     def close(self) -> None:
         pass
@@ -72,7 +101,7 @@ class FollowedFile:
         self.path = path
         self.ended = False
         self._file: BinaryIO | None = None
-        self._rest = b""
+        self._lines = _Splitter()
         self._pos = 0
         self._open()
 
@@ -81,7 +110,7 @@ class FollowedFile:
             self._file = open(self.path, "rb")  # noqa: SIM115 — held open while followed
         except FileNotFoundError:
             self._file = None
-        self._pos, self._rest = 0, b""
+        self._pos, self._lines = 0, _Splitter()
 
     def poll(self, timeout: float) -> tuple[list[bytes], bool]:
         deadline = time.monotonic() + max(timeout, 0.0)
@@ -99,21 +128,20 @@ class FollowedFile:
         data = self._file.read(READ)
         if data:
             self._pos += len(data)
-            lines, self._rest = _split(self._rest, data)
-            return lines, len(data) == READ
+            return self._lines.feed(data), len(data) == READ
         try:
             now = os.stat(self.path)
         except FileNotFoundError:
             return [], False  # removed: wait for a new file of that name
         held = os.fstat(self._file.fileno())
         if (now.st_ino, now.st_dev) != (held.st_ino, held.st_dev):  # replaced: the old one is read to its end
-            rest = self._rest
+            rest = self._lines.end()
             self._file.close()
             self._open()
-            return ([rest] if rest.strip() else []), True
+            return rest, True
         if now.st_size < self._pos:  # truncated: start again from the top
             self._file.seek(0)
-            self._pos, self._rest = 0, b""
+            self._pos, self._lines = 0, _Splitter()
             return [], True
         return [], False
 
