@@ -47,6 +47,26 @@ def test_cadence_start_and_thresholds() -> None:
     assert (c.step, c.usual, c.missing_after, c.gap_after) == (10.0, 40.0, 60.0, 160.0)
     c.start(10.0, 20.0)  # 10 cadences before a hole
     assert (c.step, c.usual, c.missing_after, c.gap_after) == (10.0, 20.0, 30.0, 100.0)
+    wide = Cadence(12.0, 60.0)  # a missing_factor over 10: never a gap before "missing"
+    wide.start(10.0, 0.0)
+    assert (wide.missing_after, wide.gap_after) == (120.0, 120.0)
+
+
+def test_cadence_segments_open_and_follow() -> None:
+    c = Cadence(1.5, 60.0)
+    c.start(1.0, 1.0)
+    c.note(0.0)
+    assert c.segments == [Segment(0.0, 0.0, 1.0, 1.0)]
+    for i in range(16):
+        c.add(1.0, float(i + 1))
+    assert c.segments == [Segment(0.0, 16.0, 1.0, 1.0, [1.0], [1.0])]  # the measured estimate replaces the first
+    for i in range(16):
+        c.add(10.0, 26.0 + 10.0 * i)
+    # window: 16 of 1 s and 16 of 10 s, median 10: a new rhythm, since the 16 steps that showed it (160 s)
+    assert c.segments == [
+        Segment(0.0, 16.0, 1.0, 1.0, [1.0], [1.0]),
+        Segment(16.0, 176.0, 10.0, 10.0, [10.0], [10.0]),
+    ]
 
 
 def test_cadence_retunes_every_sixteen_steps_on_the_last_thirty_two() -> None:

@@ -64,3 +64,42 @@ def test_events_are_handed_out_once_when_reached() -> None:
     assert [e.kind for e in cursor.reached(1000.0)] == [Kind.GAP]
     cursor.seek(10.0)
     assert [e.kind for e in cursor.reached(40.0)] == [Kind.GAP]
+
+
+# -- edges scripts/mutation.sh found unpinned -------------------------------------------------------
+
+
+def test_next_at_divides_by_the_speed_from_the_anchor() -> None:
+    clock = ReplayClock(speed=2.0)
+    clock.start(100.0, shown=5)
+    assert clock.due(100.0) == 1 and clock.shown == 6
+    assert clock.next_at(100.0) == 100.5  # the 7th reading: half a second later at 2x
+
+
+def test_a_clock_never_started_starts_where_it_stands() -> None:
+    clock = ReplayClock(shown=5)
+    assert (clock.due(100.0), clock.shown) == (1, 6)
+    assert clock.next_at(100.0) == 101.0
+    restarted = ReplayClock(shown=5)
+    restarted.start(10.0)
+    assert restarted.shown == 0 and restarted.due(10.0) == 1
+
+
+def test_pause_before_start_and_resume() -> None:
+    clock = ReplayClock(shown=3)
+    clock.pause(1.0)
+    assert clock.paused is True and clock.next_at(1.0) is None
+    clock.resume(2.0)
+    assert clock.paused is False
+    assert (clock.due(2.0), clock.shown) == (1, 4)
+
+
+def test_speed_must_be_positive_and_one_is_fine() -> None:
+    clock = ReplayClock(speed=2.0)
+    clock.start(0.0)
+    clock.set_speed(0.0, 1.0)
+    assert clock.speed == 1.0
+    clock.set_speed(0.0, 0.5)
+    assert clock.speed == 0.5
+    with pytest.raises(ValueError, match=r"^speed must be positive, not 0$"):
+        clock.set_speed(0.0, 0)
