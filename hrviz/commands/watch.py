@@ -194,7 +194,13 @@ def _watch_stdin(detector: DetectorConfig, interval: float, window: float, chart
     from hrviz.adapters.ingest.tail import StdinLines
     from hrviz.adapters.watch.growing import LinesFeed
 
-    lines = StdinLines(sys.stdin.buffer)  # the chart then has no keys (stdin is the data): q is Ctrl-C
+    lines = StdinLines(sys.stdin.buffer)  # stdin is the data: the chart's keys come from the terminal
+    keys = None
+    if chart:
+        try:
+            keys = os.open("/dev/tty", os.O_RDONLY)
+        except OSError:
+            keys = None  # no terminal to read keys from: the chart just runs to the end of input
 
     def pull() -> tuple[list[bytes], bool]:
         got, _ = lines.poll(0)
@@ -204,7 +210,11 @@ def _watch_stdin(detector: DetectorConfig, interval: float, window: float, chart
         print(f"hrviz: warning: stdin, line {row.line}: {row.why} (skipped)", file=sys.stderr, flush=True)
 
     feed = LinesFeed(pull, "stdin", interval, detector, bad)
-    _run(feed, "", Session(id="-", source="stdin", subject=None, fingerprint=""), window, chart, None)
+    try:
+        _run(feed, "", Session(id="-", source="stdin", subject=None, fingerprint=""), window, chart, None, keys)
+    finally:
+        if keys is not None:
+            os.close(keys)
 
 
 def _stored(backends: Backends, session_id: str) -> Session:
@@ -270,7 +280,9 @@ def _follow(url: str, session_id: str, speed: float, window: float, chart: bool,
         feed.close()
 
 
-def _run(feed: Feed, via: str, session: Session, window: float, chart: bool, total: int | None) -> None:
+def _run(
+    feed: Feed, via: str, session: Session, window: float, chart: bool, total: int | None, keys: int | None = None
+) -> None:
     """Show the feed until it ends (plain) or the user quits (chart); exit 1 if the feed failed."""
     title = f"{Path(session.source).name}  session {session.id}"
     title += (f"  subject {session.subject}" if session.subject else "") + (f"  via {via}" if via else "")
@@ -279,7 +291,7 @@ def _run(feed: Feed, via: str, session: Session, window: float, chart: bool, tot
         if chart:
             from hrviz.adapters.watch.live import live_console, run_live
 
-            run_live(feed, view, live_console(), sys.stdin.fileno())
+            run_live(feed, view, live_console(), sys.stdin.fileno() if keys is None else keys)
         else:
             run_plain(feed, view, sys.stdout)
     except KeyboardInterrupt:
