@@ -164,3 +164,26 @@ def test_control_characters_in_a_name_or_subject_are_stored_escaped_never_sent_t
         assert (s.source + (s.subject or "")).isprintable()
     live = LiveIngest(store, MemoryLive(store), "key", "-\n" + evil, LiveOptions(subject=evil))
     assert live.session.source == "-\\n\\x1b[2J\\x1b]0;pwn\\x07" and (live.session.subject or "").isprintable()
+
+
+@pytest.mark.parametrize("root", ["TrainingCenterDatabase", "HealthData"])
+def test_a_refused_entity_bomb_frees_its_memory_at_once_not_at_the_next_full_collection(root: str) -> None:
+    """Before: the ParseError's traceback held the parser and the ~60 MB it had expanded, in a cycle
+    with the InputError: each hostile upload grew serve by 60 MB until a full collection."""
+    import gc
+    import tracemalloc
+
+    lols = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
+    laughs = f'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY l0 "lol">{lols}]><{root}><a>&l9;</a></{root}>'.encode()
+    gc.collect()
+    gc.disable()
+    tracemalloc.start()
+    try:
+        for _ in range(2):
+            with pytest.raises(InputError, match="amplification"):
+                read(laughs, "laughs.xml")
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        gc.enable()
+    assert held < 5_000_000, f"{held:,} bytes still held after two refused files"

@@ -17,6 +17,7 @@ from xml.etree import ElementTree as ET
 from hrviz.core.errors import InputError
 from hrviz.core.reader.collect import Collector
 from hrviz.core.reader.points import add
+from hrviz.core.reader.tracks import malformed
 from hrviz.core.series import Series
 
 HEART_RATE = "HKQuantityTypeIdentifierHeartRate"
@@ -76,8 +77,7 @@ def read_apple(stream: BinaryIO, source: str, window: tuple[float | None, float 
                     add(c, t, bpm if bpm > 0 else nan)
             root.clear()  # type: ignore[union-attr]  # set by the first start event
     except ET.ParseError as err:
-        line = err.position[0] if err.position else None
-        raise InputError(source, f"malformed Apple Health XML: {err}", line) from None
+        raise malformed(err, source, f"malformed Apple Health XML: {err}") from None
     if not subjects:
         if records:
             raise InputError(source, f"none of its {records:,} heart-rate records is in the --since/--until window")

@@ -38,6 +38,15 @@ def parse_iso(text: str) -> tuple[float, int]:
     return dt.timestamp(), int(offset.total_seconds() // 60)
 
 
+def malformed(err: ET.ParseError, source: str, message: str) -> InputError:
+    """The InputError for a parse error, holding no reference to it: the ParseError's traceback holds
+    the parser and everything it built (60 MB for an entity "billion laughs" stopped by expat), and a
+    chained exception would keep that alive in a reference cycle until the next full collection."""
+    line = err.position[0] if err.position else None
+    err.__traceback__ = None
+    return InputError(source, message, line)
+
+
 def read_track(stream: BinaryIO, source: str, kind: str) -> list[Series]:
     """One series of every point with both a time and a heart rate."""
     point, time_tag = POINT[kind], TIME[kind]
@@ -78,9 +87,8 @@ def read_track(stream: BinaryIO, source: str, kind: str) -> list[Series]:
                 tz = offset
             add(c, t, bpm)
     except ET.ParseError as err:
-        line = err.position[0] if err.position else None
-        raise InputError(
-            source, f"malformed {kind.upper()} XML: {err.msg if hasattr(err, 'msg') else err}", line
+        raise malformed(
+            err, source, f"malformed {kind.upper()} XML: {err.msg if hasattr(err, 'msg') else err}"
         ) from None
     if not c.rows:
         if bad_time is not None:
