@@ -1,1 +1,2 @@
-"""What ``hrviz ingest`` prints for a person: the rich summary table and the progress bar."""
+"""What the commands print for a person: ``report`` (ingest's summary table and progress bar),
+``insights`` (``hrviz report``) and ``trends`` (``hrviz sessions trends``)."""
