@@ -4,6 +4,7 @@
 // pixel column, so a million readings draw as fast as a thousand. Wheel/pinch zoom, drag pans.
 
 import { AFTER_GAP, FILLED, FLAGGED } from "./series.js";
+import { listen } from "./gestures.js";
 import { clockText, fullText, ticks } from "./timefmt.js";
 
 export const KINDS = ["spike", "drop", "missing", "gap", "out_of_range", "flatline"];
@@ -21,19 +22,13 @@ export class Chart {
     this.highlight = null;
     this.pending = null;
     this.onViewChange = () => {};
-    this.pointers = new Map();
     this.readColors();
     new ResizeObserver(() => this.resize()).observe(canvas);
     matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
       this.readColors();
       this.redraw();
     });
-    canvas.addEventListener("wheel", (e) => this.wheel(e), { passive: false });
-    canvas.addEventListener("pointerdown", (e) => this.down(e));
-    canvas.addEventListener("pointermove", (e) => this.move(e));
-    canvas.addEventListener("pointerup", (e) => this.up(e));
-    canvas.addEventListener("pointercancel", (e) => this.pointers.delete(e.pointerId));
-    canvas.addEventListener("pointerleave", (e) => e.pointerType === "mouse" && this.hideTooltip());
+    listen(this);
     this.resize();
   }
 
@@ -106,52 +101,11 @@ export class Chart {
     if (v) this.show(v.t0 + dt, v.t1 + dt);
   }
 
-  // -- input ----------------------------------------------------------------------------------------
-
   timeAt(clientX) {
     const L = this.layout;
     if (!L) return null;
     const r = this.canvas.getBoundingClientRect();
     return L.tOf((clientX - r.left) * this.dpr);
-  }
-
-  wheel(e) {
-    if (!this.layout) return;
-    e.preventDefault();
-    if (Math.abs(e.deltaX) > Math.abs(e.deltaY)) return this.pan(((e.deltaX * this.dpr) / this.layout.pw) * this.layout.dt);
-    this.zoom(Math.pow(1.0015, e.deltaY), this.timeAt(e.clientX));
-  }
-
-  down(e) {
-    this.canvas.setPointerCapture(e.pointerId);
-    this.pointers.set(e.pointerId, { x: e.clientX, startX: e.clientX, moved: false });
-  }
-
-  move(e) {
-    const p = this.pointers.get(e.pointerId);
-    if (!p) return e.pointerType === "mouse" ? this.hover(e.clientX) : undefined;
-    if (this.pointers.size === 2) {
-      const [a, b] = [...this.pointers.values()];
-      const before = Math.abs(a.x - b.x);
-      p.x = e.clientX;
-      const after = Math.abs(a.x - b.x);
-      if (before > 10 && after > 10) this.zoom(before / after, this.timeAt((a.x + b.x) / 2));
-      p.moved = true;
-      return;
-    }
-    const dx = e.clientX - p.x;
-    p.x = e.clientX;
-    if (Math.abs(e.clientX - p.startX) > 6) p.moved = true;
-    if (p.moved && this.layout) {
-      this.hideTooltip();
-      this.pan(((-dx * this.dpr) / this.layout.pw) * this.layout.dt);
-    }
-  }
-
-  up(e) {
-    const p = this.pointers.get(e.pointerId);
-    this.pointers.delete(e.pointerId);
-    if (p && !p.moved) this.hover(e.clientX); // a tap (or click) shows the reading under it
   }
 
   // -- drawing --------------------------------------------------------------------------------------
@@ -214,30 +168,46 @@ export class Chart {
     }
   }
 
-  /** Event bands in their kind's colour; a gap is a hatched break as wide as its duration. */
+  /** Event bands in their kind's colour, one path per kind (a band under a pixel wide is drawn
+   * once per pixel column): zoomed out on a long session, thousands of events cost one fill each kind. */
   bands() {
     const { ctx, colors, dpr } = this;
     const { pad, ph, x, v } = this.layout;
+    const paths = new Map();
+    const seen = new Set();
+    let on = null;
     for (const ev of this.events) {
       if (ev.tEnd < v.t0 || ev.tStart > v.t1) continue;
       const x0 = x(ev.tStart);
       const width = Math.max(2 * dpr, x(ev.tEnd) - x0);
-      const on = this.highlight && this.highlight.key === ev.key;
-      ctx.globalAlpha = on ? 0.3 : ev.kind === "gap" ? 0.16 : 0.1;
-      ctx.fillStyle = colors[ev.kind] || colors.text;
-      ctx.fillRect(x0, pad.t, width, ph);
-      ctx.globalAlpha = 1;
+      if (this.highlight && this.highlight.key === ev.key) on = [ev, x0, width];
+      const key = `${ev.kind}|${Math.round(x0 / (2 * dpr))}`;
+      if (width <= 2 * dpr && seen.has(key)) continue;
+      seen.add(key);
+      if (!paths.has(ev.kind)) paths.set(ev.kind, new Path2D());
+      paths.get(ev.kind).rect(x0, pad.t, width, ph);
       if (ev.kind === "gap" && width > 30 * dpr) {
         ctx.fillStyle = colors.text;
         ctx.textAlign = "center";
         ctx.textBaseline = "top";
         ctx.fillText("gap", x0 + width / 2, pad.t + 4 * dpr);
       }
-      if (on) {
-        ctx.strokeStyle = colors[ev.kind];
-        ctx.lineWidth = 2 * dpr;
-        ctx.strokeRect(x0, pad.t, width, ph);
-      }
+    }
+    for (const [kind, path] of paths) {
+      ctx.globalAlpha = kind === "gap" ? 0.16 : 0.1;
+      ctx.fillStyle = colors[kind] || colors.text;
+      ctx.fill(path);
+    }
+    ctx.globalAlpha = 1;
+    if (on) {
+      const [ev, x0, width] = on;
+      ctx.globalAlpha = 0.25;
+      ctx.fillStyle = colors[ev.kind];
+      ctx.fillRect(x0, pad.t, width, ph);
+      ctx.globalAlpha = 1;
+      ctx.strokeStyle = colors[ev.kind];
+      ctx.lineWidth = 2 * dpr;
+      ctx.strokeRect(x0, pad.t, width, ph);
     }
   }
 
@@ -304,28 +274,39 @@ export class Chart {
   }
 
   /** Flagged readings as shapes (▲ spike, ▼ drop, ◆ impossible, ■ flatline) ringed in the card's
-   * colour: told apart by shape as well as colour, and visible on the line in both themes. */
+   * colour: told apart by shape as well as colour, and visible on the line in both themes. One
+   * path per kind, one marker per kind and spot: zoomed out, overlapping markers are drawn once. */
   markers(i0, i1) {
     const { ctx, colors, dpr, series: s } = this;
     const { x, y } = this.layout;
-    let drawn = 0;
+    const r = 4.5 * dpr;
+    const shapes = {
+      spike: [[0, -r], [r, r * 0.8], [-r, r * 0.8]],
+      drop: [[0, r], [r, -r * 0.8], [-r, -r * 0.8]],
+      out_of_range: [[0, -r], [r, 0], [0, r], [-r, 0]],
+      flatline: [[-r * 0.75, -r * 0.75], [r * 0.75, -r * 0.75], [r * 0.75, r * 0.75], [-r * 0.75, r * 0.75]],
+    };
+    const paths = new Map();
+    const seen = new Set();
     for (const [seq, kinds] of s.kinds) {
-      if (seq < i0 || seq >= i1 || !(s.flags[seq] & FLAGGED) || ++drawn > 3000) continue;
+      if (seq < i0 || seq >= i1 || !(s.flags[seq] & FLAGGED)) continue;
       const kind = kinds.find((k) => k !== "missing");
       const px = x(s.t[seq]);
       const py = y(s.bpm[seq]);
-      const r = 4.5 * dpr;
-      ctx.beginPath();
-      if (kind === "spike") [[0, -r], [r, r * 0.8], [-r, r * 0.8]].forEach(([a, b], j) => (j ? ctx.lineTo(px + a, py + b) : ctx.moveTo(px + a, py + b)));
-      else if (kind === "drop") [[0, r], [r, -r * 0.8], [-r, -r * 0.8]].forEach(([a, b], j) => (j ? ctx.lineTo(px + a, py + b) : ctx.moveTo(px + a, py + b)));
-      else if (kind === "out_of_range") [[0, -r], [r, 0], [0, r], [-r, 0]].forEach(([a, b], j) => (j ? ctx.lineTo(px + a, py + b) : ctx.moveTo(px + a, py + b)));
-      else ctx.rect(px - r * 0.75, py - r * 0.75, r * 1.5, r * 1.5);
-      ctx.closePath();
+      const key = `${kind}|${Math.round(px / r)}|${Math.round(py / r)}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      if (!paths.has(kind)) paths.set(kind, new Path2D());
+      const path = paths.get(kind);
+      (shapes[kind] || shapes.flatline).forEach(([a, b], j) => (j ? path.lineTo(px + a, py + b) : path.moveTo(px + a, py + b)));
+      path.closePath();
+    }
+    ctx.strokeStyle = colors.bg;
+    ctx.lineWidth = 1.5 * dpr;
+    for (const [kind, path] of paths) {
       ctx.fillStyle = this.marks[kind] || colors.fg;
-      ctx.strokeStyle = colors.bg;
-      ctx.lineWidth = 1.5 * dpr;
-      ctx.fill();
-      ctx.stroke();
+      ctx.fill(path);
+      ctx.stroke(path);
     }
   }
 
@@ -378,17 +359,6 @@ export class Chart {
 
   hideTooltip() {
     this.tooltip.hidden = true;
-  }
-
-  /** For the text alternative: the visible readings, at most `max` of them, evenly spread. */
-  visible(max = 60) {
-    const L = this.layout;
-    if (!L) return [];
-    const n = L.i1 - L.i0;
-    const step = Math.max(1, Math.ceil(n / max));
-    const out = [];
-    for (let i = L.i0; i < L.i1; i += step) out.push(this.series.point(i));
-    return out;
   }
 }
 

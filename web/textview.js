@@ -4,8 +4,18 @@
 import { fmt } from "./chart.js";
 import { fullText } from "./timefmt.js";
 
+/** The visible readings, at most `max` of them, evenly spread. */
+function visible(chart, max) {
+  const L = chart.layout;
+  if (!L) return [];
+  const step = Math.max(1, Math.ceil((L.i1 - L.i0) / max));
+  const out = [];
+  for (let i = L.i0; i < L.i1; i += step) out.push(chart.series.point(i));
+  return out;
+}
+
 export function describeChart(chart, zone) {
-  const rows = chart.visible(60);
+  const rows = visible(chart, 60);
   const summary = document.getElementById("chart-summary");
   const body = document.querySelector("#chart-table tbody");
   if (!rows.length) {

@@ -135,8 +135,19 @@ def test_a_reload_restores_chart_list_stats_speed_and_pause(page: Any, serve: Se
     page.wait_for_timeout(1000)
     assert held(page)["count"] == before["count"], "still paused after the reload"
     shot(page, "v2-01-reloaded-paused")
+    # the chart as text: a summary and a table of the readings in view
+    page.click("#chart-text summary")
+    assert page.locator("#chart-table tbody tr").count() > 10
+    assert re.search(r"From .+ to .+: \d+ to \d+ bpm", page.text_content("#chart-summary") or "")
     page.click("#pause")
     wait_until(page, lambda: held(page)["count"] >= before["count"] + 30, what="the replay goes on")
+    # the bpm is announced politely, at most every few seconds
+    wait_until(
+        page,
+        lambda: re.fullmatch(r"\d+(\.\d)? bpm", page.text_content("#bpm-live") or "") is not None,
+        what="an announcement",
+    )
+    assert page.get_attribute("#bpm-live", "aria-live") == "polite"
     assert held(page)["errors"] == 0
     assert page.hrviz_errors == []
 
