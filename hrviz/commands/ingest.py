@@ -137,6 +137,8 @@ def ingest(
             from hrviz.commands.ingest_live import ingest_live
             from hrviz.core.live import LiveOptions
 
+            if follow and files[0].is_dir():
+                raise InputError(str(files[0]), "a folder: --follow follows one file")
             backends = open_backends(settings)
             try:
                 where = None if files[0] == Path("-") and not follow else files[0]

@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from hrviz.commands.common import ExitStatus
+from hrviz.core.errors import printable
 from hrviz.core.ingest import PublishReport, publish_pending
 from hrviz.core.live import LiveIngest, LiveOptions
 from hrviz.core.ports import Backends
@@ -77,6 +78,9 @@ def ingest_live(
         from hrviz.adapters.console.report import print_publish_problem
 
         print_publish_problem(report)
+        raise typer.Exit(ExitStatus.ERROR)
+    if why.startswith("the input failed"):
+        print(f"hrviz: error: {printable(source_name)}: {why}; every reading read before is stored", file=sys.stderr)
         raise typer.Exit(ExitStatus.ERROR)
     if why == "spool full":
         print(

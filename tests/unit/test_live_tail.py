@@ -61,3 +61,53 @@ def test_a_followed_file_growing_a_runaway_line_holds_at_most_a_line(tmp_path: P
         followed.close()
     assert max(len(line) for line in lines) == MAX_LINE + 1
     assert lines[-1] == b"2024-01-01T00:00:05Z,72\n"
+
+
+def test_a_followed_file_replaced_by_a_folder_waits_for_a_file_of_that_name(tmp_path: Path) -> None:
+    """Before: ``IsADirectoryError`` escaped, exit 1, and the session stayed live for ever."""
+    path = tmp_path / "strap.csv"
+    path.write_bytes(b"time,bpm\n2024-01-01T00:00:00Z,70\n")
+    followed = FollowedFile(path)
+    try:
+        assert followed.poll(0.1)[0] == [b"time,bpm\n", b"2024-01-01T00:00:00Z,70\n"]
+        path.unlink()
+        path.mkdir()
+        for _ in range(3):
+            assert followed.poll(0.05)[0] == []
+        path.rmdir()
+        path.write_bytes(b"time,bpm\n2024-01-01T00:00:05Z,72\n")
+        assert drain(followed, time.monotonic() + 5)[-1] == b"2024-01-01T00:00:05Z,72\n"
+    finally:
+        followed.close()
+
+
+def test_an_input_that_fails_mid_session_still_finalizes_it(tmp_path: Path) -> None:
+    from hrviz.adapters.ingest.live import Publisher, run_live
+    from hrviz.adapters.ingest.spool import Spool
+    from hrviz.core.ingest import PublishReport
+    from hrviz.core.live import LiveIngest
+    from tests.unit.fakes import MemoryLive, MemoryStore
+
+    class Failing:
+        name, ended = "strap.csv", False
+
+        def __init__(self) -> None:
+            self.polls = 0
+
+        def poll(self, timeout: float) -> tuple[list[bytes], bool]:
+            self.polls += 1
+            if self.polls > 1:
+                raise PermissionError(13, "Permission denied")
+            return [b"time,bpm\n", b"2024-01-01T00:00:00Z,70\n", b"2024-01-01T00:00:01Z,71\n"], False
+
+        def close(self) -> None:
+            pass
+
+    store = MemoryStore()
+    live_store = MemoryLive(store)
+    live = LiveIngest(store, live_store, "file:x", "strap.csv")
+    publisher = Publisher(PublishReport, lambda failed: None)
+    session, why = run_live(Failing(), live, publisher, spool=Spool(live.session.id, 10, str(tmp_path)))
+    publisher.stop(1)
+    assert why == "the input failed: Permission denied"
+    assert session.readings == 2 and live_store.live_ids() == set()

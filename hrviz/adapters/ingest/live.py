@@ -143,7 +143,8 @@ def run_live(
 ) -> tuple[Session, str]:
     """Follow ``source`` until it ends, is interrupted, or stays silent ``idle_timeout`` seconds;
     returns the finalized session and why it ended (``end of input``, ``interrupted``, ``idle``,
-    ``spool full``: the store stayed down, see :class:`Spool`)."""
+    ``spool full``: the store stayed down, see :class:`Spool`; ``the input failed: …``, never a
+    session left live by an exception)."""
     last_input = clock()
     first = True
     why = "end of input"
@@ -179,6 +180,8 @@ def run_live(
                     break
     except KeyboardInterrupt:
         why = "interrupted"
+    except OSError as err:  # the input itself failed (unreadable, an I/O error): what was read is kept
+        why = f"the input failed: {err.strerror or err}"
     finally:
         source.close()
     try:

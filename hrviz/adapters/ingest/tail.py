@@ -108,8 +108,8 @@ class FollowedFile:
     def _open(self) -> None:
         try:
             self._file = open(self.path, "rb")  # noqa: SIM115 — held open while followed
-        except FileNotFoundError:
-            self._file = None
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            self._file = None  # not (or no longer) a file: wait for one of that name, as tail -F does
         self._pos, self._lines = 0, _Splitter()
 
     def poll(self, timeout: float) -> tuple[list[bytes], bool]:
