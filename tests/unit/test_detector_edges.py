@@ -104,3 +104,71 @@ def test_stats_count_every_measured_in_range_reading_and_nothing_else() -> None:
     d = Detector(DetectorConfig())
     list(d.run([(0.0, 70.0), (1.0, None), (2.0, 250.0), (3.0, 80.0), (6.0, 90.0)]))
     assert (d.stats.count, d.stats.min, d.stats.max, d.stats.total) == (3, 70.0, 90.0, 240.0)
+
+
+def test_an_event_comes_before_the_reading_at_its_end() -> None:
+    out = list(Detector().run(then(FLAT, [110.0, 115.0, 108.0, 70.0, 70.0])))
+    order = [("event" if isinstance(o, Anomaly) else "reading", o.end if isinstance(o, Anomaly) else o.ts) for o in out]
+    assert order[10:] == [
+        ("reading", 10.0),
+        ("reading", 11.0),
+        ("event", 12.0),
+        ("reading", 12.0),
+        ("reading", 13.0),
+        ("reading", 14.0),
+    ]
+
+
+def test_a_level_of_one_reading() -> None:
+    events = run([(0.0, 70.0), (1.0, 95.0), (2.0, 125.0), (3.0, 95.0), (4.0, 95.0)], level_readings=1)[1]
+    assert events == [Anomaly(Kind.SPIKE, 2.0, 2.0, 125.0, 95.0, 30.0)]  # from the one reading before it, not two
+
+
+def test_departures_are_judged_from_the_fourth_reading() -> None:
+    """Three readings make a level; the fourth can leave it, the third cannot."""
+    assert run([(0.0, 70.0), (1.0, 71.0), (2.0, 70.0), (3.0, 110.0), (4.0, 70.0), (5.0, 70.0)])[1] == [
+        Anomaly(Kind.SPIKE, 3.0, 3.0, 110.0, 70.0, 40.0)
+    ]
+    assert run([(0.0, 70.0), (1.0, 71.0), (2.0, 110.0), (3.0, 70.0), (4.0, 70.0)])[1] == []
+
+
+def test_a_drop_close_to_its_lowest_is_still_away() -> None:
+    """100 → 60 → 72: 28 under the level but only 12 off the lowest: still away; back at 100."""
+    assert run(then(HUNDRED, [60.0, 72.0, 100.0, 100.0]))[1] == [Anomaly(Kind.DROP, 10.0, 11.0, 60.0, 100.0, -40.0)]
+
+
+def test_a_hole_ending_the_file_is_judged_by_the_step_before_it_even_right_after_a_retune() -> None:
+    """16 steps of 1 s, the 16th of 30 s (the estimate is retuned there), then 80 s and the end: 80 ≤ 3 × 30, so the
+    file slowed down; no gap."""
+    samples = [(float(i), 70.0 + i % 3) for i in range(16)] + [(45.0, 71.0), (125.0, 72.0)]
+    assert run(samples)[1] == [Anomaly(Kind.MISSING, 16.0, 44.0, 70.0, 1.0)]
+    assert kinds_of(run([*samples[:-1], (136.0, 72.0)])[1]) == ["missing", "gap"]  # 91 s: more than 3 × 30
+
+
+def kinds_of(events: list[Anomaly]) -> list[str]:
+    return [str(e.kind) for e in events]
+
+
+def test_the_usual_run_length_is_of_the_last_32_runs() -> None:
+    """A source that repeated values 30 times, then stopped doing so: its old habit no longer excuses a stuck value."""
+    samples: list[Sample] = []
+    t = 0.0
+    for r in range(40):
+        for _ in range(30):
+            samples.append((t, 60.0 + r % 3))
+            t += 1
+    for r in range(40):
+        for _ in range(1 + r % 2):
+            samples.append((t, 60.0 + r % 3))
+            t += 1
+    for _ in range(70):
+        samples.append((t, 61.5))
+        t += 1
+    samples.append((t, 60.0))
+    assert run(samples)[1] == [Anomaly(Kind.FLATLINE, 1260.0, 1329.0, 61.5)]
+
+
+def test_defaults() -> None:
+    d = Detector()
+    assert (d.cadence.step, d.cadence.usual, d.cadence.missing_after) == (1.0, 0.0, 1.5)
+    assert [len(b) for b, _ in Detector().batches(steady(5001))] == [5000, 1]
