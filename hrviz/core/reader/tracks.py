@@ -4,7 +4,8 @@ TCX: ``Trackpoint/Time`` and ``Trackpoint/HeartRateBpm/Value``. GPX: ``trkpt/tim
 rate of Garmin's TrackPointExtension (``gpxtpx:hr``, or ``ns3:hr`` — any prefix) or Cluetrust's
 ``gpxdata:hr``/``heartrate``. Laps, tracks, segments and activities all become one session; points
 without a heart rate are not readings; lap averages and maxima are ignored. Streamed with
-``iterparse``: each point is dropped once read.
+``iterparse``: every element (a point, a waypoint, a lap) is dropped from the tree once read, so a
+file of millions of them (a 1 MB gzip of 7.5M waypoints) is read in constant memory.
 """
 
 from __future__ import annotations
@@ -54,10 +55,22 @@ def read_track(stream: BinaryIO, source: str, kind: str) -> list[Series]:
     points = 0
     tz: int | None = None
     bad_time: str | None = None
+    open_: list[ET.Element] = []  # the elements being read, outermost first
+    in_point = 0  # open points: their children are kept until the point ends
     try:
-        for _, elem in ET.iterparse(stream, events=("end",)):
-            if local(elem.tag) != point:
+        for event, elem in ET.iterparse(stream, events=("start", "end")):
+            if event == "start":
+                open_.append(elem)
+                in_point += local(elem.tag) == point
                 continue
+            open_.pop()
+            if local(elem.tag) != point:
+                if not in_point and open_:  # read and done with: dropped from the tree (waypoints,
+                    open_[-1].remove(elem)  # laps, a bomb of them), so memory does not grow with the file
+                continue
+            in_point -= 1
+            if not in_point and open_:
+                open_[-1].remove(elem)
             points += 1
             when = hr = None
             for child in elem.iter():
@@ -69,7 +82,6 @@ def read_track(stream: BinaryIO, source: str, kind: str) -> list[Series]:
                     hr = value
                 elif kind == "gpx" and name.lower() in HR_TAGS:
                     hr = child.text
-            elem.clear()
             if when is None or hr is None:
                 continue
             try:
