@@ -166,13 +166,21 @@ class ReadingQueue(Protocol):
         ...
 
     def replay(
-        self, session_id: str, position: QueuePosition | None, from_seq: int = 0, *, count: int | None = None
+        self,
+        session_id: str,
+        position: QueuePosition | None,
+        from_seq: int = 0,
+        *,
+        count: int | None = None,
+        follow: bool = False,
     ) -> Iterator[Reading]:
         """The session's readings from ``from_seq`` in order, read from the recorded position.
 
         ``count``, the session's number of readings when the caller knows it, lets a replay follow
         a publication still in progress (it waits for the later seqs); without it, replay ends at
-        what the queue holds now.
+        what the queue holds now. ``follow`` (a live session, docs/live.md) keeps the read open at
+        its position: it never ends by itself, the caller takes only readings it knows are stored
+        (it waits for them to be published) and closes it; ``count`` is then ignored.
         """
         ...
 

@@ -175,7 +175,13 @@ class _ListQueue(ReadingQueue):
         self.calls: list[int] = []
 
     def replay(
-        self, session_id: str, position: QueuePosition | None, from_seq: int = 0, *, count: int | None = None
+        self,
+        session_id: str,
+        position: QueuePosition | None,
+        from_seq: int = 0,
+        *,
+        count: int | None = None,
+        follow: bool = False,
     ) -> Iterator[Reading]:
         self.calls.append(from_seq)
         return iter(self.readings[from_seq:])

@@ -126,7 +126,13 @@ class RecordingQueue(ReadingQueue):
         return QueuePosition(0, 0)
 
     def replay(
-        self, session_id: str, position: QueuePosition | None, from_seq: int = 0, *, count: int | None = None
+        self,
+        session_id: str,
+        position: QueuePosition | None,
+        from_seq: int = 0,
+        *,
+        count: int | None = None,
+        follow: bool = False,
     ) -> Iterator[Reading]:
         return iter(())
 

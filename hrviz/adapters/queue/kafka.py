@@ -309,11 +309,14 @@ class KafkaQueue:
         from_seq: int = 0,
         *,
         count: int | None = None,
+        follow: bool = False,
     ) -> Iterator[Reading]:
         """The session's readings from ``from_seq``, each once and in order, read from ``position``.
 
         ``count`` (the session's number of readings) lets replay follow a publication still in
-        progress; without it, replay ends at the partition's end as of this call.
+        progress; without it, replay ends at the partition's end as of this call. ``follow`` (a
+        live session) keeps the subscription open at its offset: new records reach it as the
+        shared consumer fetches them, with no seek back to the session's start.
         """
         if position is None:
             return iter(())
@@ -323,7 +326,7 @@ class KafkaQueue:
                 make = lambda: SharedConsumer(self._base, self.topic, self._unavailable)  # noqa: E731
                 self._consumer = CONSUMERS.acquire(self, make)
             consumer = self._consumer
-        return consumer.replay(session_id, position, from_seq, count)
+        return consumer.replay(session_id, position, from_seq, count, follow=follow)
 
     def close(self) -> None:
         with self._publishing, self._lock:

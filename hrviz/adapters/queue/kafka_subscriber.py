@@ -89,12 +89,18 @@ class SharedConsumer:
 
     # -- the caller's side ------------------------------------------------------------------------
 
-    def replay(self, session_id: str, position: QueuePosition, from_seq: int, count: int | None) -> Iterator[Reading]:
+    def replay(
+        self, session_id: str, position: QueuePosition, from_seq: int, count: int | None, *, follow: bool = False
+    ) -> Iterator[Reading]:
         # Seek, never scan from the session's start: reading k of a session lands at or after offset
         # first_offset + k (each earlier reading took an offset of its own before it). Starting there
         # with ``next = from_seq`` accepts exactly what a scan from the start would (a re-sent copy
         # of the same reading at most), so a resume near the end of 10M readings reads a page.
         start = position.first_offset + from_seq
+        if follow:  # a live session: no end; it stays subscribed at its offset until closed
+            sub = _Subscription(session_id, position.partition, start, from_seq, None)
+            self._requests.put(("add", sub))
+            return self._drain(sub)
         sub = _Subscription(session_id, position.partition, start, from_seq, count)
         if count is None:
             try:

@@ -34,9 +34,29 @@ class LocalQueue:
         return QueuePosition(0, 0)
 
     def replay(
-        self, session_id: str, position: QueuePosition | None, from_seq: int = 0, *, count: int | None = None
+        self,
+        session_id: str,
+        position: QueuePosition | None,
+        from_seq: int = 0,
+        *,
+        count: int | None = None,
+        follow: bool = False,
     ) -> Iterator[Reading]:
+        if follow:
+            return self._follow(session_id, from_seq)
         return self._store.readings(session_id, from_seq)  # committed sessions are complete: count is moot
+
+    def _follow(self, session_id: str, from_seq: int) -> Iterator[Reading]:
+        """A live session: read the store again from the next seq whenever what it held is used up
+        (the caller asks only for stored readings); ends if a look finds nothing new."""
+        next_seq = from_seq
+        while True:
+            start = next_seq
+            for r in self._store.readings(session_id, next_seq):
+                next_seq = r.seq + 1
+                yield r
+            if next_seq == start:
+                return
 
     def close(self) -> None:
         pass

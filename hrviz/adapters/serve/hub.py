@@ -47,6 +47,7 @@ class Window:
         self.ts = array("d")  # seq - base -> epoch seconds, for the event cursor
         self.viewers: dict[object, int] = {}  # viewer -> the next seq it will send
         self._iter: Iterator[Reading] | None = None
+        self._following = False  # _iter is a live read: it never ends, only stored readings are taken
         self._demand = start
         self._grown = asyncio.Event()
         self._wanted = asyncio.Event()
@@ -107,7 +108,7 @@ class Window:
                 while self.end < self._demand and not self.complete and not self.full:
                     page = await loop.run_in_executor(self.hub.pool, self._next_page)
                     self._append(page)
-                    if not page and self.hub.live:
+                    if self.hub.live and (not page or self.end >= self.hub.total):
                         break  # the live edge: the hub wakes this window when the session grows
         except Exception as err:  # noqa: BLE001 — reported to the viewers, not fatal to the server
             log.exception("reading session %s from the queue failed", self.hub.session.id)
@@ -124,18 +125,26 @@ class Window:
         hub = self.hub
         if self.closed:  # closed while this call waited for the lane: no work for nobody
             return []
+        if self._following and self.end >= hub.total:
+            return []  # a live read has nothing stored to take yet: taking more would wait on the queue
         if self._iter is None:
-            self._iter = iter(hub.queue().replay(hub.session.id, hub.position, self.end, count=hub.total))
+            # a live session's read stays open at its position and takes each reading as it comes
+            # (not one read per growth from the session's start: docs/live.md, bench/results/live.md)
+            self._following = hub.live
+            self._iter = iter(
+                hub.queue().replay(hub.session.id, hub.position, self.end, count=hub.total, follow=hub.live)
+            )
         tz = hub.session.tz_offset_min
         gaps = hub.gap_ends
         page: list[tuple[int, float, str]] = []
         for r in self._iter:
             page.append((r.seq, r.ts, protocol.reading(r, tz, r.ts in gaps)))
-            if len(page) >= PER_CALL:
+            if len(page) >= PER_CALL or (self._following and r.seq + 1 >= hub.total):
                 break
         else:
-            if hub.live:  # read to what was there: the next page opens a new read from the new end
+            if hub.live or self._following:  # read to what was there (no position yet): open again next time
                 it, self._iter = self._iter, None
+                self._following = False
                 if hasattr(it, "close"):
                     it.close()
         hub.pages_read += 1
