@@ -3,7 +3,7 @@
 // y is bpm. Only what is visible is drawn; more readings than pixels are reduced to a min/max per
 // pixel column, so a million readings draw as fast as a thousand. Wheel/pinch zoom, drag pans.
 
-import { AFTER_GAP, FILLED, FLAGGED } from "./series.js";
+import { AFTER_GAP, BLOCK, FILLED, FLAGGED } from "./series.js";
 import { listen } from "./gestures.js";
 import { clockText, fullText, ticks } from "./timefmt.js";
 
@@ -125,12 +125,7 @@ export class Chart {
     const x = (t) => pad.l + ((t - v.t0) / dt) * pw;
     const i0 = Math.max(0, s.lowerBound(v.t0) - 1);
     const i1 = Math.min(s.count, s.lowerBound(v.t1) + 1);
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (let i = i0; i < i1; i++) {
-      if (s.bpm[i] < lo) lo = s.bpm[i];
-      if (s.bpm[i] > hi) hi = s.bpm[i];
-    }
+    let [lo, hi] = s.range(i0, i1);
     if (lo > hi) [lo, hi] = [50, 120];
     const range = Math.max(20, hi - lo);
     lo = Math.floor((lo - range * 0.08) / 10) * 10;
@@ -227,6 +222,27 @@ export class Chart {
       let last = 0;
       const flush = () => col !== null && (ctx.lineTo(col, mn), ctx.lineTo(col, mx), ctx.lineTo(col, last));
       for (let i = i0; i < i1; i++) {
+        const b = i / BLOCK;
+        if (i % BLOCK === 0 && i + BLOCK <= i1 && !s.blkGap[b] && x(s.t[i + BLOCK - 1]) - x(s.t[i]) < 1) {
+          // a whole block inside one pixel column: its summary instead of its 64 readings
+          const c = Math.round(x(s.t[i]));
+          const top = y(s.blkHi[b]);
+          const bottom = y(s.blkLo[b]);
+          if (c !== col || s.flags[i] & AFTER_GAP) {
+            flush();
+            if (s.flags[i] & AFTER_GAP || col === null) ctx.moveTo(c, y(s.bpm[i]));
+            else ctx.lineTo(c, y(s.bpm[i]));
+            col = c;
+            mn = top;
+            mx = bottom;
+          } else {
+            if (top < mn) mn = top;
+            if (bottom > mx) mx = bottom;
+          }
+          last = y(s.bpm[i + BLOCK - 1]);
+          i += BLOCK - 1;
+          continue;
+        }
         const c = Math.round(x(s.t[i]));
         const py = y(s.bpm[i]);
         const gap = s.flags[i] & AFTER_GAP;

@@ -6,6 +6,7 @@ export const FILLED = 1;
 export const AFTER_GAP = 2;
 export const FLAGGED = 4; // part of an anomaly other than "missing" (drawn as a marker)
 export const OUT_OF_RANGE = 8;
+export const BLOCK = 64; // readings per min/max block: a zoomed-out frame walks blocks, not readings
 
 export class Series {
   constructor() {
@@ -18,8 +19,55 @@ export class Series {
     this.t = new Float64Array(Math.max(16, total));
     this.bpm = new Float32Array(this.t.length);
     this.flags = new Uint8Array(this.t.length);
+    this.allocBlocks();
     this.kinds = new Map(); // seq -> ["spike", ...] (sparse)
     this.resetStats();
+  }
+
+  allocBlocks() {
+    const n = Math.ceil(this.t.length / BLOCK);
+    const [lo, hi, gap] = [new Float32Array(n), new Float32Array(n), new Uint8Array(n)];
+    if (this.blkLo) {
+      lo.set(this.blkLo.subarray(0, Math.min(n, this.blkLo.length)));
+      hi.set(this.blkHi.subarray(0, Math.min(n, this.blkHi.length)));
+      gap.set(this.blkGap.subarray(0, Math.min(n, this.blkGap.length)));
+    }
+    [this.blkLo, this.blkHi, this.blkGap] = [lo, hi, gap];
+  }
+
+  /** Keep the block of `seq` up to date: its min, max, and whether a gap starts inside it. */
+  block(seq) {
+    const b = (seq / BLOCK) | 0;
+    const v = this.bpm[seq];
+    const gap = (this.flags[seq] & AFTER_GAP) !== 0;
+    if (seq % BLOCK === 0) {
+      this.blkLo[b] = v;
+      this.blkHi[b] = v;
+      this.blkGap[b] = 0;
+    } else {
+      if (v < this.blkLo[b]) this.blkLo[b] = v;
+      if (v > this.blkHi[b]) this.blkHi[b] = v;
+      if (gap) this.blkGap[b] = 1;
+    }
+  }
+
+  /** Min and max bpm of readings [i0, i1): whole blocks from their summary. */
+  range(i0, i1) {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = i0; i < i1; ) {
+      if (i % BLOCK === 0 && i + BLOCK <= i1) {
+        const b = i / BLOCK;
+        if (this.blkLo[b] < lo) lo = this.blkLo[b];
+        if (this.blkHi[b] > hi) hi = this.blkHi[b];
+        i += BLOCK;
+        continue;
+      }
+      if (this.bpm[i] < lo) lo = this.bpm[i];
+      if (this.bpm[i] > hi) hi = this.bpm[i];
+      i += 1;
+    }
+    return [lo, hi];
   }
 
   resetStats() {
@@ -34,6 +82,7 @@ export class Series {
       next.set(this[name]);
       this[name] = next;
     }
+    this.allocBlocks();
   }
 
   /** One reading at seq === count (a live one); false when it is not the next one. */
@@ -49,6 +98,7 @@ export class Series {
       if (kinds.includes("out_of_range")) f |= OUT_OF_RANGE;
     }
     this.flags[seq] = f;
+    this.block(seq);
     this.count = seq + 1;
     this.count_stat(seq);
     return true;
@@ -75,7 +125,10 @@ export class Series {
       if (kinds.includes("out_of_range")) this.flags[first + i] |= OUT_OF_RANGE;
     }
     this.count = first + n;
-    for (let s = first; s < this.count; s++) this.count_stat(s);
+    for (let s = first; s < this.count; s++) {
+      this.block(s);
+      this.count_stat(s);
+    }
     return true;
   }
 
@@ -86,6 +139,7 @@ export class Series {
     for (const seq of [...this.kinds.keys()]) if (seq >= this.count) this.kinds.delete(seq);
     this.resetStats();
     for (let s = 0; s < this.count; s++) this.count_stat(s);
+    for (let s = this.count - (this.count % BLOCK); s < this.count; s++) this.block(s); // the cut block
   }
 
   // the rule of hrviz/core/model.py counts_in_stats: filled and impossible values are no measurements
