@@ -223,3 +223,25 @@ def test_a_track_of_many_elements_is_read_in_constant_memory(
         tracemalloc.stop()
     assert len(series) == 1
     assert peak < 2_000_000, f"{peak:,} bytes at peak for {len(data):,} bytes of XML"
+
+
+def test_an_apple_element_of_many_children_is_read_in_constant_memory() -> None:
+    """Before: children of a top-level element were kept until it ended (one Workout of 60,000 events)."""
+    import tracemalloc
+
+    record = b'<Record type="HKQuantityTypeIdentifierHeartRate" sourceName="W" startDate="2024-03-31 07:00:05 +0200" value="60"/>'
+    data = (
+        b"<HealthData>"
+        + record
+        + b"<Workout>"
+        + b'<WorkoutEvent type="pause" date="x"/>' * 60_000
+        + b"</Workout></HealthData>"
+    )
+    tracemalloc.start()
+    try:
+        (series,) = read(data, "export.xml")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(series) == 1
+    assert peak < 2_000_000, f"{peak:,} bytes at peak for {len(data):,} bytes of XML"

@@ -41,18 +41,18 @@ def read_apple(stream: BinaryIO, source: str, window: tuple[float | None, float 
     subjects: dict[str, Collector] = {}
     offsets: dict[str, int] = {}
     records = 0
-    root: ET.Element | None = None
-    depth = 0
+    open_: list[ET.Element] = []  # HealthData, then the elements being read inside it
+    push, pop = open_.append, open_.pop
     nan = math.nan
     try:
         for event, elem in ET.iterparse(stream, events=("start", "end")):
             if event == "start":
-                depth += 1
-                if root is None:
-                    root = elem  # HealthData: each of its children is dropped once read
+                push(elem)
                 continue
-            depth -= 1
-            if depth != 1:
+            pop()
+            if len(open_) != 1:  # nested in a record (or the root): dropped once read, so that one
+                if open_:  # element of millions of children cannot hold them all
+                    del open_[-1][:]
                 continue
             if elem.tag == "Record" and elem.get("type") == HEART_RATE:
                 # The hot loop of a multi-GB export: inlined, one dict lookup per timestamp.
@@ -75,7 +75,7 @@ def read_apple(stream: BinaryIO, source: str, window: tuple[float | None, float 
                         c = subjects[name] = Collector(name)
                         offsets[name] = hour[1]
                     add(c, t, bpm if bpm > 0 else nan)
-            root.clear()  # type: ignore[union-attr]  # set by the first start event
+            del open_[0][:]  # each child of HealthData is dropped once read
     except ET.ParseError as err:
         raise malformed(err, source, f"malformed Apple Health XML: {err}") from None
     if not subjects:
