@@ -90,18 +90,24 @@ class Row {
 
   done(msg) {
     this.settled = true;
-    const n = msg.sessions.length;
+    const n = msg.sessions_total ?? msg.sessions.length;
     const old = msg.sessions.filter((s) => s.existing).length;
     const skipped = msg.skipped || [];
+    const nSkipped = msg.skipped_total ?? skipped.length;
     this.li.dataset.state = "done";
     this.bar.value = this.bar.max;
     let text = `${n} session${n === 1 ? "" : "s"}${old === n && n ? ", already stored" : ""}`;
-    if (skipped.length) text += ` · ${skipped.length} file${skipped.length === 1 ? "" : "s"} skipped`;
+    if (nSkipped) text += ` · ${nSkipped} file${nSkipped === 1 ? "" : "s"} skipped`;
     this.status.textContent = text;
     const warnings = msg.sessions.flatMap((s) => (s.warnings || []).map((w) => `${s.source}: ${w}`));
     for (const line of [...warnings, ...skipped.map((s) => `skipped ${s.file}: ${s.reason}`)]) {
       const li = document.createElement("li");
       li.textContent = line;
+      this.detail.append(li);
+    }
+    if (nSkipped > skipped.length) {
+      const li = document.createElement("li");
+      li.textContent = `… and ${nSkipped - skipped.length} more skipped`;
       this.detail.append(li);
     }
     this.finish();

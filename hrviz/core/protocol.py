@@ -23,6 +23,9 @@ API_VERSION = 1
 CHUNK_BYTES = 256 * 1024  # what the page sends per chunk; the server accepts any size under max_size
 SESSION_ID = re.compile(r"[0-9A-Za-z_.:-]{1,64}")  # ids are hex; anything else cannot name a session
 LISTED_EVENTS = 50  # anomalies listed in a session sent with "uploaded" / "replay" (the count is exact)
+# Sessions and skipped files listed in "uploaded" (with their totals): an archive of thousands of
+# files keeps the answer far below the 1 MiB send queue instead of closing the uploader's socket.
+UPLOADED_SESSIONS, UPLOADED_SKIPPED = 20, 50
 MAX_SEQ = 2**62  # beyond any session; bigger integers are refused before they reach a database
 
 

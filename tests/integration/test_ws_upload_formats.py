@@ -54,3 +54,20 @@ def test_a_broken_fit_upload_gets_a_bad_file_error_naming_it(server: Running) ->
         err, _ = until(ws, "error")
         assert err["code"] == "bad_file" and err["file"] == "settings.fit"
         assert err["message"] == "settings.fit: corrupt FIT header at byte 771 (a chained file)"
+
+
+def test_a_zip_of_thousands_of_unreadable_files_answers_with_counts_not_a_closed_socket(server: Running) -> None:
+    """Before: every skipped file was listed and the answer (6 MB for 100k members) overflowed the
+    1 MiB send queue: the uploader's connection was closed 1013 and never saw its result."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr("ok.csv", "time,bpm\n2024-01-01T00:00:00Z,70\n2024-01-01T00:00:01Z,71\n")
+        for i in range(20_000):
+            z.writestr(f"{'folder/' * 8}m{i}.csv", "")
+    with client(server) as ws:
+        upload(ws, buffer.getvalue(), name="many.zip", chunk=256 * 1024)
+        up, _ = until(ws, "uploaded", timeout=120)
+        assert [s["source"] for s in up["sessions"]] == ["many.zip/ok.csv"] and up["sessions_total"] == 1
+        assert len(up["skipped"]) == 50 and up["skipped_total"] == 20_000
+        replay, _ = until(ws, "replay")
+        assert replay["session"]["source"] == "many.zip/ok.csv"

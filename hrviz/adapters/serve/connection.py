@@ -317,13 +317,15 @@ class Connection:
             up.discard()
         publishing = loop.create_task(self.app.publish_soon())
         publishing.add_done_callback(self._published)
-        skipped = [{"file": name, "reason": why} for name, why in result.skipped]
+        skipped = [{"file": name, "reason": why} for name, why in result.skipped[: protocol.UPLOADED_SKIPPED]]
         self.send(
             {
                 "type": "uploaded",
                 "name": up.name,
-                "sessions": [protocol.session_brief(s) for s in sessions],
+                "sessions": [protocol.session_brief(s) for s in sessions[: protocol.UPLOADED_SESSIONS]],
+                "sessions_total": len(sessions),
                 "skipped": skipped,
+                "skipped_total": len(result.skipped),
             }
         )
         if sessions:
