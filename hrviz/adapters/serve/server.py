@@ -70,6 +70,10 @@ class _LocalBackends(threading.local):
     backends: Backends | None = None
 
 
+class _Stopping(Exception):
+    """Raised in an ingest worker by its progress callback once the server is stopping."""
+
+
 class App:
     """Everything one server process shares between its connections.
 
@@ -98,6 +102,7 @@ class App:
         self.counters: Counter[str] = Counter()
         self.pacing = PacingStats()
         self.uploads = 0  # uploads receiving or ingesting (event loop only)
+        self.stopping = threading.Event()  # set by stop(): an ingest in a worker aborts at its next progress
         self.upload_dir, self._upload_lock = upload_dir(config.temp_dir)
         self.explorer = Explorer()
 
@@ -135,13 +140,25 @@ class App:
         return await asyncio.get_running_loop().run_in_executor(self.meta_pool, lambda: fn(self.backends().store))
 
     async def ingest_file(self, path: str, name: str, progress: Callable[[int], None]) -> Ingested:
-        return await asyncio.get_running_loop().run_in_executor(self.ingest_pool, self._ingest, path, name, progress)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                self.ingest_pool, self._ingest, path, name, progress
+            )
+        except _Stopping:  # the upload is dropped (nothing of it was committed) and its task ends
+            raise asyncio.CancelledError from None
 
     def _ingest(self, path: str, name: str, progress: Callable[[int], None]) -> Ingested:
         """Store the file (any format, or every file of a zip); publication follows in the background
-        (see :meth:`publish_soon`)."""
+        (see :meth:`publish_soon`). Aborted when the server stops: a SIGTERM does not wait minutes
+        for a big upload (before: 22 s for a 0.9 MB gpx.gz of 7.5M waypoints)."""
+
+        def checked(done: int) -> None:
+            if self.stopping.is_set():
+                raise _Stopping
+            progress(done)
+
         b = self.backends()
-        return self._ingest_upload(Path(path), name, b.store, self.config.ingest, progress)
+        return self._ingest_upload(Path(path), name, b.store, self.config.ingest, checked)
 
     async def publish_soon(self) -> PublishReport:
         """Publish the outbox in the ingest pool; the caller need not wait for it to replay."""
@@ -269,6 +286,7 @@ class HrvizServer:
             await self.app.hubs.sweep()
 
     async def stop(self) -> None:
+        self.app.stopping.set()
         if self._sweeper is not None:
             self._sweeper.cancel()
         if self.server is not None:
