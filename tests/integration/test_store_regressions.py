@@ -233,6 +233,6 @@ def test_sigterm_during_a_long_upload_ingest_stops_serve_at_once_and_stores_noth
         assert served.stop(signal.SIGTERM) == 0
     assert time.monotonic() - started < 8, "serve waited for the upload's ingest"
     assert not any("Traceback" in line for line in served.log), "".join(served.log)
-    db = Path(served.process.args[-1])  # type: ignore[index]
+    db = Path(str(served.process.args[-1]))  # type: ignore[index]  # Popen was given a list
     listing = hrviz("sessions", "--db", db, "--json", timeout=30)
     assert json.loads(listing.stdout)["sessions"] == []
