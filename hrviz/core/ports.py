@@ -179,8 +179,8 @@ class ReadingQueue(Protocol):
         ``count``, the session's number of readings when the caller knows it, lets a replay follow
         a publication still in progress (it waits for the later seqs); without it, replay ends at
         what the queue holds now. ``follow`` (a live session, docs/live.md) keeps the read open at
-        its position: it never ends by itself, the caller takes only readings it knows are stored
-        (it waits for them to be published) and closes it; ``count`` is then ignored.
+        its position and never waits: iterating gives what has arrived and stops; iterated again
+        later, it gives what arrived since. The caller closes it; ``count`` is then ignored.
         """
         ...
 

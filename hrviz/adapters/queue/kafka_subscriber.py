@@ -10,6 +10,10 @@ Exactly once, in order: a subscription accepts a record only if its key is the s
 seq is the very next one it expects. A resumed publish after a crash re-sends records (and a
 timed-out one can leave a hole that the resume fills later); both are skipped by that rule.
 
+Live sessions (``follow``): the subscription has no end and stays registered at its offset, so new
+records reach it as the partition is fetched, instead of a new replay seeking back per reading; its
+iterator never waits (it stops at what has arrived), so a caller's thread is never held by one session.
+
 Back-pressure: a full buffer (a slow viewer) parks its subscription at the offset it could not
 take; the others on the partition go on. When the viewer drains, the partition is re-assigned at
 the parked offset and the others skip what they have already seen (they track offsets too).
@@ -56,6 +60,43 @@ class _Subscription:
         self.fresh = True  # added or woken: the partition may have to be fetched again from its offset
 
 
+class _Follow:
+    """A live session's read: never waits. Iterating it gives what has arrived, then stops; iterating
+    it again later gives what arrived since (the caller asks when the store says there is more)."""
+
+    def __init__(self, requests: queue.SimpleQueue[tuple[str, _Subscription]], sub: _Subscription) -> None:
+        self._requests = requests
+        self._sub = sub
+        self._batch: deque[Reading] = deque()
+        self._closed = False
+
+    def __iter__(self) -> _Follow:
+        return self
+
+    def __next__(self) -> Reading:
+        if not self._batch:
+            sub = self._sub
+            with sub.cond:
+                if sub.error is not None:
+                    raise sub.error
+                self._batch.extend(sub.buffer)
+                sub.buffer.clear()
+                wake = sub.parked
+            if wake:
+                self._requests.put(("wake", sub))
+            if not self._batch:
+                raise StopIteration
+        return self._batch.popleft()
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._requests.put(("remove", self._sub))
+
+    def __del__(self) -> None:
+        self.close()
+
+
 class SharedConsumer:
     """The process's single replay consumer; thread-safe, started lazily, stopped by :meth:`close`."""
 
@@ -100,7 +141,7 @@ class SharedConsumer:
         if follow:  # a live session: no end; it stays subscribed at its offset until closed
             sub = _Subscription(session_id, position.partition, start, from_seq, None)
             self._requests.put(("add", sub))
-            return self._drain(sub)
+            return _Follow(self._requests, sub)
         sub = _Subscription(session_id, position.partition, start, from_seq, count)
         if count is None:
             try:

@@ -43,20 +43,33 @@ class LocalQueue:
         follow: bool = False,
     ) -> Iterator[Reading]:
         if follow:
-            return self._follow(session_id, from_seq)
+            return _Follow(self._store, session_id, from_seq)
         return self._store.readings(session_id, from_seq)  # committed sessions are complete: count is moot
-
-    def _follow(self, session_id: str, from_seq: int) -> Iterator[Reading]:
-        """A live session: read the store again from the next seq whenever what it held is used up
-        (the caller asks only for stored readings); ends if a look finds nothing new."""
-        next_seq = from_seq
-        while True:
-            start = next_seq
-            for r in self._store.readings(session_id, next_seq):
-                next_seq = r.seq + 1
-                yield r
-            if next_seq == start:
-                return
 
     def close(self) -> None:
         pass
+
+
+class _Follow:
+    """A live session's read: what the store holds now, then it stops; iterated again, it reads the
+    store from the next seq (one indexed query)."""
+
+    def __init__(self, store: SessionStore, session_id: str, from_seq: int) -> None:
+        self._store = store
+        self._session_id = session_id
+        self._next = from_seq
+        self._it: Iterator[Reading] | None = None
+
+    def __iter__(self) -> _Follow:
+        return self
+
+    def __next__(self) -> Reading:
+        if self._it is None:
+            self._it = iter(self._store.readings(self._session_id, self._next))
+        try:
+            r = next(self._it)
+        except StopIteration:
+            self._it = None
+            raise
+        self._next = r.seq + 1
+        return r

@@ -34,6 +34,10 @@ AHEAD = 600  # readings kept ready beyond a window's furthest viewer: 10 s at 60
 BEHIND = 256  # readings kept behind its slowest viewer: a viewer arriving a moment later shares the read
 SPAN = 20_000  # most readings one window holds (~3.5 MB); a viewer further ahead moves to its own
 IDLE_WINDOWS = 1  # windows without viewers kept per hub (until the hub goes)
+# a live read never blocks its lane: a reading stored but not yet arrived is looked for again after
+# 10 ms, then 20, 40, 80, then every 100 ms (a queue that is down: ten cheap looks a second per live window)
+FOLLOW_POLL = 0.01
+FOLLOW_POLL_MAX = 0.1
 IDLE_SECONDS = 60.0  # how long a hub without viewers is kept for reconnects
 
 
@@ -105,11 +109,19 @@ class Window:
             while not self.complete:
                 await self._wanted.wait()
                 self._wanted.clear()
+                wait = FOLLOW_POLL
                 while self.end < self._demand and not self.complete and not self.full:
                     page = await loop.run_in_executor(self.hub.pool, self._next_page)
                     self._append(page)
-                    if self.hub.live and (not page or self.end >= self.hub.total):
+                    if self.hub.live and self.end >= self.hub.total:
                         break  # the live edge: the hub wakes this window when the session grows
+                    if not page and self._following:  # stored, not yet arrived from the queue
+                        await asyncio.sleep(wait)  # the lane stays free for the other sessions
+                        wait = min(wait * 2, FOLLOW_POLL_MAX)
+                        continue
+                    wait = FOLLOW_POLL
+                    if not page and self.hub.live:
+                        break
         except Exception as err:  # noqa: BLE001 — reported to the viewers, not fatal to the server
             log.exception("reading session %s from the queue failed", self.hub.session.id)
             self.error = f"could not read the session's readings: {err}"
@@ -130,9 +142,9 @@ class Window:
         if self._iter is None:
             # a live session's read stays open at its position and takes each reading as it comes
             # (not one read per growth from the session's start: docs/live.md, bench/results/live.md)
-            self._following = hub.live
+            self._following = hub.live and hub.position is not None
             self._iter = iter(
-                hub.queue().replay(hub.session.id, hub.position, self.end, count=hub.total, follow=hub.live)
+                hub.queue().replay(hub.session.id, hub.position, self.end, count=hub.total, follow=self._following)
             )
         tz = hub.session.tz_offset_min
         gaps = hub.gap_ends
@@ -142,9 +154,8 @@ class Window:
             if len(page) >= PER_CALL or (self._following and r.seq + 1 >= hub.total):
                 break
         else:
-            if hub.live or self._following:  # read to what was there (no position yet): open again next time
+            if hub.live and not self._following:  # read to what was there (no position yet): open again next time
                 it, self._iter = self._iter, None
-                self._following = False
                 if hasattr(it, "close"):
                     it.close()
         hub.pages_read += 1
@@ -160,7 +171,7 @@ class Window:
                 raise BackendUnavailable(f"the queue skipped readings {self.end}..{seq - 1}")
             self.messages.append(message)
             self.ts.append(ts)
-        if not page and self.end < self.hub.total and not self.hub.live:
+        if not page and self.end < self.hub.total and not self.hub.live and not self._following:
             raise BackendUnavailable(f"the queue holds {self.end} of the session's {self.hub.total} readings")
         self._trim()
         self._wake()
