@@ -16,8 +16,9 @@ from hrviz.core.ports import Listing
 SESSION_COLUMNS = ", ".join(("file_rows" if f == "rows" else f) for f in SESSION_FIELDS)  # "rows" is reserved
 
 
-class MysqlListing:
-    """Needs the store's ``_query``, ``connect``, ``release`` and ``_error``; see :class:`MysqlStore`."""
+class MysqlNeeds:
+    """What the MySQL store's mixins (listing, summaries) call on the store itself; :class:`MysqlStore`
+    provides each. Declared once here so the mixins type-check alone."""
 
     def _query(self, sql: str, args: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         raise NotImplementedError
@@ -30,6 +31,10 @@ class MysqlListing:
 
     def _error(self, err: Exception, what: str) -> BackendUnavailable:
         raise NotImplementedError
+
+
+class MysqlListing(MysqlNeeds):
+    """Listing, browsing and deleting sessions; needs :class:`MysqlNeeds`."""
 
     def browse(self, offset: int = 0, limit: int = 20, query: str = "", order: str = "uploaded") -> Listing:
         offset, limit = check(offset, limit, order)

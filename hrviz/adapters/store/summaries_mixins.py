@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from typing import Any
 
 import pymysql
-from pymysql.connections import Connection
 from pymysql.cursors import Cursor
 
+from hrviz.adapters.store.mysql_listing import MysqlNeeds
 from hrviz.adapters.store.summaries import (
     bin_params,
     days_from_rows,
@@ -23,7 +21,6 @@ from hrviz.adapters.store.summaries import (
     unsummarised_sql,
     zone_params,
 )
-from hrviz.core.errors import BackendUnavailable
 from hrviz.core.insights.stored import Day
 from hrviz.core.model import StoredSummary
 
@@ -92,20 +89,8 @@ class SqliteSummaries:
         return days_from_rows(days, zones)
 
 
-class MysqlSummaries:
-    """Needs the store's ``_query``, ``connect``, ``release`` and ``_error`` (see :class:`MysqlListing`)."""
-
-    def _query(self, sql: str, args: Sequence[object] = ()) -> list[tuple[Any, ...]]:
-        raise NotImplementedError
-
-    def connect(self, autocommit: bool) -> Connection:
-        raise NotImplementedError
-
-    def release(self, conn: Connection) -> None:
-        raise NotImplementedError
-
-    def _error(self, err: Exception, what: str) -> BackendUnavailable:
-        raise NotImplementedError
+class MysqlSummaries(MysqlNeeds):
+    """Stored summaries and trends on MySQL; needs :class:`MysqlNeeds`."""
 
     def summary(self, session_id: str) -> str | None:
         rows = self._query("SELECT summary FROM session_summaries WHERE session_id = %s", (session_id,))
