@@ -245,3 +245,19 @@ def test_an_apple_element_of_many_children_is_read_in_constant_memory() -> None:
         tracemalloc.stop()
     assert len(series) == 1
     assert peak < 2_000_000, f"{peak:,} bytes at peak for {len(data):,} bytes of XML"
+
+
+def test_a_file_of_more_subjects_than_the_limit_is_refused_at_the_first_one_over() -> None:
+    """Before: a 9.5 MB CSV whose subject column was unique after a repeating head ran > 2 min (one
+    session per row) at 390 MB; an Apple export of as many devices likewise."""
+    from hrviz.core.reader.parse import MAX_SUBJECTS
+
+    head = "".join(f"2024-01-01T00:00:{i:02d}Z,{'ab'[i % 2]},70\n" for i in range(40))
+    rows = "".join(f"2024-01-01T01:00:00Z,u{i},70\n" for i in range(MAX_SUBJECTS + 10))
+    with pytest.raises(InputError, match="more than 10,000 subjects") as err:
+        read(f"time,user,bpm\n{head}{rows}".encode(), "s.csv")
+    assert err.value.line == 2 + 40 + MAX_SUBJECTS - 2
+    record = '<Record type="HKQuantityTypeIdentifierHeartRate" sourceName="d{}" startDate="2024-03-31 07:00:05 +0200" value="60"/>'
+    apple = "<HealthData>" + "".join(record.format(i) for i in range(MAX_SUBJECTS + 1)) + "</HealthData>"
+    with pytest.raises(InputError, match="more than 10,000 subjects"):
+        read(apple.encode(), "export.xml")

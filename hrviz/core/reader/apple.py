@@ -16,6 +16,7 @@ from xml.etree import ElementTree as ET
 
 from hrviz.core.errors import InputError
 from hrviz.core.reader.collect import Collector
+from hrviz.core.reader.parse import MAX_SUBJECTS, too_many_subjects
 from hrviz.core.reader.points import add
 from hrviz.core.reader.tracks import malformed
 from hrviz.core.series import Series
@@ -72,6 +73,8 @@ def read_apple(stream: BinaryIO, source: str, window: tuple[float | None, float 
                     name = attrs.get("sourceName") or "Apple Health"
                     c = subjects.get(name)
                     if c is None:
+                        if len(subjects) >= MAX_SUBJECTS:
+                            raise InputError(source, too_many_subjects())
                         c = subjects[name] = Collector(name)
                         offsets[name] = hour[1]
                     add(c, t, bpm if bpm > 0 else nan)
