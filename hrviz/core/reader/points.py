@@ -12,7 +12,9 @@ from hrviz.core.errors import InputError
 from hrviz.core.reader.collect import Collector
 from hrviz.core.reader.timestamps import EARLIEST, LATEST
 
-MAX_WHOLE = 64 * 2**20  # FIT and Takeout JSON are decoded in memory; real ones are a few MB
+# FIT and Takeout JSON are decoded in memory, at 20-35x their size (a 357 KB FIT: 7-13 MB of
+# messages); real ones are a few MB (a day of 1 s records: ~5 MB), so 16 MB caps a decode near 500 MB.
+MAX_WHOLE = 16 * 2**20
 
 
 def read_whole(stream: BinaryIO, source: str, what: str, limit: int = MAX_WHOLE) -> bytes:
