@@ -8,6 +8,7 @@ import gzip
 import io
 import struct
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -261,3 +262,64 @@ def test_a_file_of_more_subjects_than_the_limit_is_refused_at_the_first_one_over
     apple = "<HealthData>" + "".join(record.format(i) for i in range(MAX_SUBJECTS + 1)) + "</HealthData>"
     with pytest.raises(InputError, match="more than 10,000 subjects"):
         read(apple.encode(), "export.xml")
+
+
+def _zip_variants() -> dict[str, bytes]:
+    """Two CSV members, then the same archive damaged in the ways zipfile raises for."""
+    csv = b"time,bpm\n" + b"".join(b"2024-01-01T00:%02d:%02dZ,70\n" % (m, s) for m in range(60) for s in range(60))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("a.csv", csv)
+        z.writestr("b.csv", csv.replace(b",70", b",71"))
+    good = buffer.getvalue()
+
+    def patched(sig: bytes, offset: int, change: Callable[[bytearray, int], None]) -> bytearray:
+        data, at = bytearray(good), 0
+        while (at := data.find(sig, at)) >= 0:
+            change(data, at + offset)
+            at += 4
+        return data
+
+    def method99(data: bytearray, at: int) -> None:
+        data[at : at + 2] = struct.pack("<H", 99)
+
+    def encrypt(data: bytearray, at: int) -> None:
+        data[at] |= 1
+
+    m99 = patched(b"PK\x03\x04", 8, method99)
+    m99 = bytearray(m99[: m99.find(b"PK\x01\x02")]) + patched(b"PK\x01\x02", 10, method99)[m99.find(b"PK\x01\x02") :]
+    enc = patched(b"PK\x03\x04", 6, encrypt)
+    enc = bytearray(enc[: enc.find(b"PK\x01\x02")]) + patched(b"PK\x01\x02", 8, encrypt)[enc.find(b"PK\x01\x02") :]
+    corrupt = bytearray(good)
+    corrupt[60:260] = b"\xff" * 200
+    cut = good.find(b"PK\x01\x02")
+    return {
+        "method99": bytes(m99),
+        "encrypted": bytes(enc),
+        "corrupt": bytes(corrupt),
+        "cut": good[: cut - 100] + good[cut:],
+    }
+
+
+@pytest.mark.parametrize("damage", ["method99", "encrypted", "corrupt", "cut"])
+def test_a_damaged_encrypted_or_exotic_zip_member_is_skipped_or_refused_never_unexpected(
+    tmp_path: Path, damage: str
+) -> None:
+    """Before: NotImplementedError, RuntimeError (encrypted), zlib.error and OSError escaped as
+    'unexpected' errors (exit 1), ending the whole archive's ingest."""
+    from hrviz.adapters.ingest.archives import ingest_path
+    from hrviz.adapters.store.sqlite import SqliteStore
+    from hrviz.core.ingest import IngestOptions
+
+    path = tmp_path / "rides.zip"
+    path.write_bytes(_zip_variants()[damage])
+    store = SqliteStore(tmp_path / "t.db")
+    try:
+        got = ingest_path(path, store, IngestOptions(), parallel=False)
+    except InputError as err:
+        assert "unreadable zip member" in str(err)
+    else:  # the corrupt one: a.csv is skipped, b.csv (intact) is stored
+        assert damage == "corrupt" and [s.source for s in got.sessions] == [f"{path}/b.csv"]
+        assert "unreadable zip member" in got.skipped[0][1]
+    finally:
+        store.close()

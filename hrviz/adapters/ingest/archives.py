@@ -10,11 +10,13 @@ reported; the archive is refused only when nothing in it could be read. Apple He
 
 from __future__ import annotations
 
+import lzma
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 from hrviz.core.errors import InputError
 from hrviz.core.ingest import Ingested, IngestOptions, ingest
@@ -22,6 +24,7 @@ from hrviz.core.ports import SessionStore
 from hrviz.core.reader.formats import ZIP_MAGIC
 
 APPLE_EXPORT = "export.xml"
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -50,7 +53,7 @@ def members(path: Path, source: str) -> Iterator[Member]:
         return
     try:
         archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as err:
+    except DAMAGE as err:
         raise InputError(source, f"broken zip archive: {err}") from None
     with archive:
         infos = [i for i in archive.infolist() if not i.is_dir() and not _hidden(Path(i.filename))]
@@ -60,15 +63,63 @@ def members(path: Path, source: str) -> Iterator[Member]:
         total = sum(i.compress_size for i in infos) or 1
         for info in infos:
             share = info.compress_size / total
-            yield Member(f"{source}/{info.filename}", share, info.file_size, _member_opener(archive, info))
+            yield Member(
+                f"{source}/{info.filename}",
+                share,
+                info.file_size,
+                _member_opener(archive, info, f"{source}/{info.filename}"),
+            )
 
 
 def _opener(path: Path) -> Callable[[], BinaryIO]:
     return lambda: path.open("rb")
 
 
-def _member_opener(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Callable[[], BinaryIO]:
-    return lambda: archive.open(info)  # type: ignore[return-value]  # a ZipExtFile is a binary stream
+def _member_opener(archive: zipfile.ZipFile, info: zipfile.ZipInfo, source: str) -> Callable[[], BinaryIO]:
+    return lambda: _MemberStream(archive, info, source)  # type: ignore[return-value]  # read() is all readers use
+
+
+# What zipfile raises for a damaged, encrypted or exotic member, at open or at any read (a bad CRC
+# at its end, a corrupt deflate/LZMA/bzip2 stream, an unknown method, a seek past a cut archive).
+DAMAGE = (
+    zipfile.BadZipFile,
+    NotImplementedError,
+    RuntimeError,
+    EOFError,
+    OSError,
+    ValueError,
+    zlib.error,
+    lzma.LZMAError,
+)
+
+
+class _MemberStream:
+    """A member, read as it is needed; its damage is an InputError naming it (the member is then
+    skipped like any unreadable file), never an unexpected error that ends the whole ingest."""
+
+    def __init__(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, source: str) -> None:
+        self._source = source
+        self._file = self._guard(lambda: archive.open(info))
+
+    def _guard(self, step: Callable[[], T]) -> T:
+        try:
+            return step()
+        except DAMAGE as err:
+            text = str(err)
+            why = "encrypted: password-protected members cannot be read" if "encrypted" in text else text
+            raise InputError(self._source, f"unreadable zip member: {why or type(err).__name__}") from None
+
+    def read(self, size: int = -1) -> bytes:
+        return self._guard(lambda: self._file.read(size))
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> _MemberStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _hidden(relative: Path) -> bool:
