@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import math
 import struct
 import zipfile
 from collections.abc import Callable
@@ -323,3 +324,34 @@ def test_a_damaged_encrypted_or_exotic_zip_member_is_skipped_or_refused_never_un
         assert "unreadable zip member" in got.skipped[0][1]
     finally:
         store.close()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("big.json", b'[{"dateTime": "03/31/24 07:00:05", "value": {"bpm": ' + b"9" * 400 + b"}}]", "entry 1 is not"),
+        (
+            "deep.json",
+            b'[{"dateTime": "03/31/24 07:00:05", "value": {"bpm": 60}}, ' + b"[" * 100_000 + b"]" * 100_001,
+            "nested too deeply",
+        ),
+        (
+            "late.tcx",
+            b"<TrainingCenterDatabase><Trackpoint><Time>9999-12-31T23:59:59Z</Time><HeartRateBpm><Value>60</Value>"
+            b"</HeartRateBpm></Trackpoint></TrainingCenterDatabase>",
+            "all 1 of its points with a heart rate have times outside 1980–2099",
+        ),
+    ],
+)
+def test_crafted_values_are_input_errors_not_crashes(name: str, data: bytes, message: str) -> None:
+    """Before: OverflowError (a 400-digit bpm), RecursionError (JSON nested 100,000 deep); a TCX of
+    year-9999 times said it had no heart rate."""
+    with pytest.raises(InputError, match=message):
+        read(data, name)
+
+
+def test_an_infinite_apple_value_is_a_missing_reading_never_stored_as_infinity() -> None:
+    record = '<Record type="HKQuantityTypeIdentifierHeartRate" sourceName="W" startDate="2024-03-31 07:00:0{} +0200" value="{}"/>'
+    data = f"<HealthData>{record.format(5, '1e999')}{record.format(6, 61)}</HealthData>".encode()
+    (series,) = read(data, "export.xml")
+    assert math.isnan(series.bpm[0]) and series.bpm[1] == 61

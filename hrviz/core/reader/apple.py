@@ -44,7 +44,7 @@ def read_apple(stream: BinaryIO, source: str, window: tuple[float | None, float 
     records = 0
     open_: list[ET.Element] = []  # HealthData, then the elements being read inside it
     push, pop = open_.append, open_.pop
-    nan = math.nan
+    nan, inf = math.nan, math.inf
     try:
         for event, elem in ET.iterparse(stream, events=("start", "end")):
             if event == "start":
@@ -77,7 +77,7 @@ def read_apple(stream: BinaryIO, source: str, window: tuple[float | None, float 
                             raise InputError(source, too_many_subjects())
                         c = subjects[name] = Collector(name)
                         offsets[name] = hour[1]
-                    add(c, t, bpm if bpm > 0 else nan)
+                    add(c, t, bpm if 0 < bpm < inf else nan)  # 1e999 is inf: missing, never stored
             del open_[0][:]  # each child of HealthData is dropped once read
     except ET.ParseError as err:
         raise malformed(err, source, f"malformed Apple Health XML: {err}") from None

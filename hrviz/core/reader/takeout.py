@@ -24,6 +24,8 @@ def read_takeout(stream: BinaryIO, source: str) -> list[Series]:
         entries = json.loads(read_whole(stream, source, "Fitbit JSON"))
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise InputError(source, f"malformed JSON: {err}") from None
+    except RecursionError:  # [[[[… 100,000 deep: json's C decoder recurses
+        raise InputError(source, "malformed JSON: nested too deeply for a Fitbit heart-rate file") from None
     if not isinstance(entries, list):
         raise InputError(source, "not a Fitbit heart-rate JSON file (expected a list of dateTime/value entries)")
     hours: dict[str, float] = {}
@@ -35,7 +37,7 @@ def read_takeout(stream: BinaryIO, source: str) -> list[Series]:
             if base is None:
                 base = hours[when[:11]] = datetime.strptime(when[:11], "%m/%d/%y %H").replace(tzinfo=UTC).timestamp()
             t = base + int(when[12:14]) * 60 + int(when[15:17])
-        except (KeyError, TypeError, ValueError, IndexError):
+        except (KeyError, TypeError, ValueError, IndexError, OverflowError):  # a 400-digit bpm: OverflowError
             raise InputError(
                 source, f"entry {i + 1} is not a Fitbit heart-rate reading: {json.dumps(entry)[:80]}"
             ) from None

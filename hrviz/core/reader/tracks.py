@@ -103,6 +103,8 @@ def read_track(stream: BinaryIO, source: str, kind: str) -> list[Series]:
             err, source, f"malformed {kind.upper()} XML: {err.msg if hasattr(err, 'msg') else err}"
         ) from None
     if not c.rows:
+        if c.skipped:
+            raise InputError(source, f"all {c.skipped:,} of its points with a heart rate have times outside 1980–2099")
         if bad_time is not None:
             raise InputError(source, f"no readable {kind.upper()} point time (e.g. {bad_time!r})")
         what = f"none of its {points:,} track points has a heart rate" if points else "it has no track points"
