@@ -21,7 +21,11 @@ from hrviz.core.ports import SessionStore
 
 T = TypeVar("T")
 EVENTS_PAGE = 1000  # events per "events" message (~250 KB)
-CACHED = 256  # sessions whose encoded overview and events are kept (a few KB each, whatever the length)
+CACHED = 256  # sessions whose encoded overview and events are kept (a few KB for most sessions)
+# ... and at most this many characters in all: a session of 100,000 events (a 4 MB CSV of spikes)
+# encodes to ~25 MB, and 256 of those cached grew serve by ~55 MB per replayed session, for good.
+CACHED_CHARS = 32 * 2**20
+CACHED_ONE = 4 * 2**20  # a session bigger than this is encoded again for each viewer, never kept
 
 
 class Outgoing(Protocol):
@@ -43,18 +47,25 @@ class Explorer:
 
     def __init__(self) -> None:
         self._cache: OrderedDict[str, list[str]] = OrderedDict()
+        self._chars = 0  # characters held in the cache
 
     def forget(self, session_id: str) -> None:
-        self._cache.pop(session_id, None)
+        gone = self._cache.pop(session_id, None)
+        self._chars -= sum(map(len, gone or ()))
 
     async def messages(self, with_store: WithStore[list[str]], session: Session) -> list[str]:
         """The ``overview`` message, then the ``events`` pages (their count says when the list is whole)."""
         cached = self._cache.get(session.id)
         if cached is None:
             cached = await with_store(partial(_encode, session))
+            size = sum(map(len, cached))
+            if size > CACHED_ONE or session.id in self._cache:  # too big, or cached by a racing call
+                return cached
             self._cache[session.id] = cached
-            while len(self._cache) > CACHED:
-                self._cache.popitem(last=False)
+            self._chars += size
+            while len(self._cache) > CACHED or self._chars > CACHED_CHARS:
+                _, dropped = self._cache.popitem(last=False)
+                self._chars -= sum(map(len, dropped))
         self._cache.move_to_end(session.id)
         return cached
 
