@@ -115,7 +115,8 @@ def driver(args: argparse.Namespace) -> None:
     for _, _, publisher in opened:
         publisher.wake()
     ids = [by_k[k].session.id for k in range(args.n)]
-    Path(args.ids).write_text(json.dumps(ids))
+    Path(args.ids + ".part").write_text(json.dumps(ids))
+    os.replace(args.ids + ".part", args.ids)  # whole: the runner reads it as soon as it exists
     start = time.time() + 1.0
     end = start + args.seconds
     written: list[tuple[int, int, float]] = []

@@ -356,7 +356,7 @@ class Connection:
         if speed is not None:
             self.speed = speed
         self.paused = paused
-        if hub.live and from_seq == 0 and history_from is None:  # a live session opens at its edge, history at once
+        if at_edge := hub.live and from_seq == 0 and history_from is None:  # live: at its edge, history at once
             from_seq, history_from = hub.total, 0
         from_seq = min(from_seq, hub.total)
         self.send(
@@ -375,7 +375,7 @@ class Connection:
             except BaseException:
                 self.app.hubs.release(hub)
                 raise
-        self.player = Player(hub, self.out, from_seq, self.speed, paused, self.app.pacing)
+        self.player = Player(hub, self.out, from_seq, self.speed, paused, self.app.pacing, live_edge=at_edge)
         self.player.start()
         if self._explored != session_id:
             self._explored = session_id

@@ -118,7 +118,15 @@ class Player:
     """Replays one hub to one send queue at this viewer's pace; controls wake it at once."""
 
     def __init__(
-        self, hub: SessionHub, out: SendQueue, from_seq: int, speed: float, paused: bool, pacing: PacingStats
+        self,
+        hub: SessionHub,
+        out: SendQueue,
+        from_seq: int,
+        speed: float,
+        paused: bool,
+        pacing: PacingStats,
+        *,
+        live_edge: bool = False,
     ) -> None:
         self.hub = hub
         self._pacing = pacing
@@ -130,7 +138,10 @@ class Player:
         self.window: Window = hub.attach(self, max(0, self.next_seq - 1))
         self._wake: asyncio.Future[None] | None = None
         self._ended = False
-        self._edge = False  # caught up with a live session: each new reading goes at once, unpaced
+        # caught up with a live session: each new reading goes at once, unpaced. A viewer opened at
+        # the edge is there from the start: readings stored while its window opened (seconds, with
+        # 500 live sessions on Kafka) would otherwise be paced at 1x, a lag it never made up
+        self._edge = live_edge
         self._task: asyncio.Task[None] | None = None
         hub.listeners.add(self._poke)
 
