@@ -355,3 +355,18 @@ def test_an_infinite_apple_value_is_a_missing_reading_never_stored_as_infinity()
     data = f"<HealthData>{record.format(5, '1e999')}{record.format(6, 61)}</HealthData>".encode()
     (series,) = read(data, "export.xml")
     assert math.isnan(series.bpm[0]) and series.bpm[1] == 61
+
+
+def test_the_html_report_of_a_years_long_session_stays_small() -> None:
+    """Before: one SVG line per minute with readings: a year of a reading every 5 minutes (105,000
+    minutes) made a 10+ MB page, over serve's 1 MiB send queue (the viewer asking was closed 1013)."""
+    from hrviz.core.insights import insights, profile, summarize
+    from hrviz.core.insights.html import render
+    from hrviz.core.model import Reading, Session
+
+    t0 = 1_704_067_200.0
+    readings = [Reading(i, t0 + 300 * i, 60.0 + (i % 40)) for i in range(105_120)]
+    p = profile(190)
+    page = render([insights(Session("s1", "watch.xml", None, "fp"), summarize(readings, p.max_hr), p)], "now")
+    assert page.count("<line") <= 1_100
+    assert len(page) < 300_000, f"{len(page):,} characters"

@@ -6,13 +6,16 @@ coach or a doctor and it prints the same. Every value placed in the page is esca
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from html import escape
 
 from hrviz.core.explain import duration
 from hrviz.core.insights.report import Insights
+from hrviz.core.insights.summary import Minute
 from hrviz.core.model import format_ts
 
+MAX_COLUMNS = 1000  # the chart is 830 units wide: more minutes than this are merged into columns
 ZONE_COLOURS = ("#9ecae1", "#74c476", "#fdd049", "#fd8d3c", "#e6550d")
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1d2125}
@@ -65,15 +68,17 @@ def session_svg(ins: Insights, width: int = 880, height: int = 220) -> str:
     runs: list[list[str]] = []
     band: list[str] = []
     prev = None
-    for m in minutes:
-        if prev is None or m.start - prev > 60:
+    columns, step = _columns(minutes)
+    for start, low, high, mean in columns:
+        if prev is None or start - prev > step:
             runs.append([])
-        runs[-1].append(f"{x(m.start + 30):.1f},{y(m.mean):.1f}")
+        mid = x(start + step / 2)
+        runs[-1].append(f"{mid:.1f},{y(mean):.1f}")
         band.append(
-            f'<line x1="{x(m.start + 30):.1f}" x2="{x(m.start + 30):.1f}" y1="{y(m.high):.1f}" '
-            f'y2="{y(m.low):.1f}" stroke="#f4a6a6" stroke-width="{max(w / len(minutes), 1):.1f}"/>'
+            f'<line x1="{mid:.1f}" x2="{mid:.1f}" y1="{y(high):.1f}" '
+            f'y2="{y(low):.1f}" stroke="#f4a6a6" stroke-width="{max(w / len(columns), 1):.1f}"/>'
         )
-        prev = m.start
+        prev = start
     parts += band
     for run in runs:
         parts.append(f'<polyline fill="none" stroke="#c0392b" stroke-width="1.5" points="{" ".join(run)}"/>')
@@ -85,6 +90,25 @@ def session_svg(ins: Insights, width: int = 880, height: int = 220) -> str:
         parts.append(f'<text x="{x(t):.1f}" y="{height - 4}" font-size="11" text-anchor="middle">{label}</text>')
     parts.append(f'<rect x="{pad_l}" y="6" width="{w}" height="{h}" fill="none" stroke="#bbb"/></svg>')
     return "".join(parts)
+
+
+def _columns(minutes: Sequence[Minute]) -> tuple[list[tuple[float, float, float, float]], float]:
+    """(start, low, high, mean) of each drawn column, and its seconds: a minute each, or k minutes
+    merged when there are more than :data:`MAX_COLUMNS` (a multi-year Apple export drew one line per
+    minute: 300,000 lines, a 30 MB page the server could not send)."""
+    if len(minutes) <= MAX_COLUMNS:
+        return [(m.start, m.low, m.high, m.mean) for m in minutes], 60.0
+    t0 = minutes[0].start
+    step = 60.0 * math.ceil((minutes[-1].start + 60 - t0) / 60 / MAX_COLUMNS)
+    merged: list[list[float]] = []  # start, low, high, sum of means, minutes
+    for m in minutes:
+        start = t0 + (m.start - t0) // step * step
+        if merged and merged[-1][0] == start:
+            col = merged[-1]
+            col[1], col[2], col[3], col[4] = min(col[1], m.low), max(col[2], m.high), col[3] + m.mean, col[4] + 1
+        else:
+            merged.append([start, m.low, m.high, m.mean, 1])
+    return [(c[0], c[1], c[2], c[3] / c[4]) for c in merged], step
 
 
 def _ticks(lo: float, hi: float) -> list[float]:
