@@ -46,6 +46,10 @@ class BackendUnavailable(Exception):
     """A store or queue that cannot be reached or used; the CLI exits 1 with this message."""
 
 
+class SessionGone(BackendUnavailable):
+    """A session deleted while it was being read (an export): what was written is incomplete."""
+
+
 class SettingsError(Exception):
     """A flag, environment variable or config file value hrviz cannot use; the CLI exits 1."""
 

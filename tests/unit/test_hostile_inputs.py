@@ -370,3 +370,19 @@ def test_the_html_report_of_a_years_long_session_stays_small() -> None:
     page = render([insights(Session("s1", "watch.xml", None, "fp"), summarize(readings, p.max_hr), p)], "now")
     assert page.count("<line") <= 1_100
     assert len(page) < 300_000, f"{len(page):,} characters"
+
+
+def test_an_export_whose_session_is_deleted_midway_fails_instead_of_looking_complete() -> None:
+    """Before: the store's reader ended quietly at the delete, and the export (CLI, and the page's
+    download, whose last part was marked ``last``) held 15,000 of 300,000 readings without a word."""
+    from hrviz.core.errors import SessionGone
+    from hrviz.core.export import csv_lines, json_chunks
+    from hrviz.core.model import Reading, Session
+
+    session = Session("s1", "run.csv", None, "fp", readings=5)
+    cut = [Reading(i, 1_704_067_200.0 + i, 60.0) for i in range(2)]  # the delete landed after two
+    for export in (csv_lines, json_chunks):
+        with pytest.raises(SessionGone, match="deleted while it was exported: only 2 of its 5 readings"):
+            "".join(export(session, iter(cut)))
+    whole = [Reading(i, 1_704_067_200.0 + i, 60.0) for i in range(5)]
+    assert "".join(csv_lines(session, iter(whole))).count("\n") == 6

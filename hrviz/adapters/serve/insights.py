@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
+from hrviz.core.errors import SessionGone
 from hrviz.core.export import csv_lines
 from hrviz.core.insights import backfill, from_store, profile
 from hrviz.core.insights.html import render
@@ -84,7 +85,10 @@ async def send_export(with_store: WithStore, out: Outbox, dumps: Callable[[dict[
 
     index = 0
     while True:
-        text = await with_store(take)
+        try:
+            text = await with_store(take)
+        except SessionGone as err:  # the parts sent are incomplete: the page must not save them
+            raise ProtocolError("unknown_session", str(err)) from None
         last = len(text) < EXPORT_PART
         out.put(dumps({"type": "export", "session_id": sid, "part": index, "last": last, "csv": text}))
         await out.drained()
