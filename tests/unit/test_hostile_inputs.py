@@ -386,3 +386,18 @@ def test_an_export_whose_session_is_deleted_midway_fails_instead_of_looking_comp
             "".join(export(session, iter(cut)))
     whole = [Reading(i, 1_704_067_200.0 + i, 60.0) for i in range(5)]
     assert "".join(csv_lines(session, iter(whole))).count("\n") == 6
+
+
+def test_a_named_time_column_empty_in_every_row_is_refused_not_an_index_error() -> None:
+    """Found by fuzzing the live reader: a first data row shorter than the time column raised
+    IndexError in the sniffer (file and live input alike: 'unexpected', exit 1)."""
+    from hrviz.core.reader.lines import LineReader
+
+    data = b"Date,Time,HR\nfoo\nbar,,70\nbaz,,71\n"
+    with pytest.raises(InputError, match="the time column 'Time' is empty in every row read") as err:
+        read(data, "short.csv")
+    assert err.value.line == 2
+    live = LineReader("-")
+    with pytest.raises(InputError, match="is empty in every row read"):
+        for line in [*data.decode().splitlines(keepends=True), *[f"q{i},,72\n" for i in range(30)]]:
+            live.line(line)

@@ -200,8 +200,10 @@ def _time_columns(
                 f"({why}; times must fall in 1980–2099)",
                 rows[index].line,
             )
-        bad = rows[first_unreadable([r.cells[col] for r in rows])] if rows else data[0]
         assert header is not None
+        if not rows:  # before: data[0].cells[col], an IndexError when that row is short
+            raise InputError(source, f"the time column {header[col]!r} is empty in every row read", data[0].line)
+        bad = rows[first_unreadable([r.cells[col] for r in rows])]
         raise InputError(source, f"cannot read the time {shown(bad.cells[col])} in column {header[col]!r}", bad.line)
     content = {col: choose_format(_column(data, col), named=False) for col in range(width) if col not in exclude}
     return _pick_time(data, {c: f for c, f in content.items() if f is not None})
