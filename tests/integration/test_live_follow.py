@@ -5,6 +5,8 @@ behind, each growth re-scanning the other sessions' records since the session's 
 from __future__ import annotations
 
 import asyncio
+import json
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -13,8 +15,9 @@ from confluent_kafka import Producer
 
 from hrviz.adapters.queue.kafka import KafkaQueue
 from hrviz.adapters.serve.hub import SessionHub
+from hrviz.adapters.serve.viewer import PacingStats, Player
 from hrviz.core import protocol
-from hrviz.core.model import Session
+from hrviz.core.model import Reading, Session
 from tests import services
 from tests.integration.conftest import make_readings, make_session
 
@@ -95,3 +98,65 @@ def test_a_live_read_that_stays_open_ends_with_the_finalized_session(kafka: Kafk
         assert asyncio.run(scenario()) == (10, True)
     finally:
         pool.shutdown()
+
+
+class _SlowQueue:
+    """Every reading there already; the first read takes ``delay`` (a window opening in a busy serve)."""
+
+    def __init__(self, n: int, delay: float) -> None:
+        self.readings = make_readings(n)
+        self.delay = delay
+
+    def replay(
+        self, session_id: str, position: object, from_seq: int = 0, *, count: int | None = None, follow: bool = False
+    ) -> Iterator[Reading]:
+        time.sleep(self.delay)
+        self.delay = 0.0
+        return iter(self.readings[from_seq:])
+
+
+class _Out:
+    def __init__(self) -> None:
+        self.sent: list[tuple[int, float]] = []
+
+    def put(self, message: str) -> None:
+        msg = json.loads(message)
+        if msg["type"] == "reading":
+            self.sent.append((msg["seq"], time.monotonic()))
+
+    async def drained(self, keep: int = 0) -> None:
+        return None
+
+
+@pytest.mark.parametrize("at_edge", [True, False])
+def test_a_viewer_opened_at_the_live_edge_is_not_paced_behind_it(at_edge: bool) -> None:
+    """Readings stored while its window opened go at once; paced at 1x it would stay that far behind.
+
+    (``at_edge=False`` is a viewer that asked for an earlier position: it replays at its speed.)"""
+    pool = ThreadPoolExecutor(1)
+    out = _Out()
+
+    async def scenario() -> float:
+        hub = SessionHub(make_session("s-edge", 5), lambda: _SlowQueue(20, 0.6), None, pool)  # type: ignore[arg-type,return-value]
+        hub.live = True
+        player = Player(hub, out, 5, 1.0, False, PacingStats(), live_edge=at_edge)  # type: ignore[arg-type]
+        player.start()
+        await asyncio.sleep(0.1)
+        hub.grown(make_session("s-edge", 10), None, live=True)  # five more stored while the window opens
+        opened = time.monotonic()
+        while len(out.sent) < 5 and time.monotonic() - opened < 3:
+            await asyncio.sleep(0.01)
+        await player.stop()
+        await hub.close()
+        return opened
+
+    try:
+        opened = asyncio.run(scenario())
+    finally:
+        pool.shutdown()
+    if at_edge:
+        assert [seq for seq, _ in out.sent] == [5, 6, 7, 8, 9]
+        assert out.sent[-1][1] - opened < 1.0  # at once when the window has them (paced: 4 s more)
+    else:
+        seqs = [seq for seq, _ in out.sent]
+        assert 1 <= len(seqs) < 5 and seqs == list(range(5, 5 + len(seqs)))  # one a second: 4 s for five
