@@ -33,7 +33,7 @@ declare -A TESTS=(  # the unit tests that answer for it
     [replay]="tests/unit/test_replay.py"
     [protocol]="tests/unit/test_protocol.py tests/unit/test_protocol_codec.py tests/unit/test_protocol_parse.py"
     [explain]="tests/unit/test_explain.py tests/unit/test_explain_report.py tests/unit/test_explain_words.py"
-    [ingest]="tests/unit/test_ingest.py tests/unit/test_ingest_sessions.py tests/unit/test_live.py"
+    [ingest]="tests/unit/test_ingest.py tests/unit/test_ingest_sessions.py tests/unit/test_ingest_chunks.py tests/unit/test_live.py"
     [reader]="tests/unit/test_reader.py tests/unit/test_reader_order.py tests/unit/test_reader_bad_rows.py tests/unit/test_reader_offsets.py tests/unit/test_formats_fit.py tests/unit/test_formats_xml_json.py"
 )
 ORDER=(detector series runs cadence replay protocol explain ingest reader)
