@@ -128,6 +128,7 @@ function handle(msg) {
     case "state":
       return applyState(msg);
     case "end":
+      refresh(); // the counter is drawn on the next frame; bring it up to date with the end message
       setMessage(`End of the recording — ${plural(series.count, "reading", "readings")} replayed.`, "info");
       return;
     case "sessions":
