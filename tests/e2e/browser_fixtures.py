@@ -58,6 +58,8 @@ class ServeProcess:
         return f"http://127.0.0.1:{self.port}/"
 
     def start(self, timeout: float = 30) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            raise RuntimeError("hrviz serve is already running: a second start would orphan the first process")
         cmd = [sys.executable, "-m", "hrviz", "serve", "--port", str(self.port), *self.args]
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(cmd, stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=self.env)

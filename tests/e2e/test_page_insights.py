@@ -42,7 +42,6 @@ def report_json(db: Path, sid: str) -> dict[str, Any]:
 
 @pytest.mark.skipif(not POLAR.exists(), reason=f"the real recordings are not at {REAL}")
 def test_insights_panel_jumps_and_downloads(page: Any, serve: ServeProcess, tmp_path: Path) -> None:
-    serve.start()
     open_page(page, serve)
     upload(page, POLAR)
     wait_until(page, lambda: "Data quality" in (page.text_content("#quality-verdict") or ""), what="the verdict")
@@ -91,7 +90,6 @@ def test_insights_panel_jumps_and_downloads(page: Any, serve: ServeProcess, tmp_
 
 @pytest.mark.skipif(not POLAR.exists(), reason=f"the real recordings are not at {REAL}")
 def test_insights_panel_has_no_axe_violations(browser: Any, serve: ServeProcess) -> None:
-    serve.start()
     context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
     page = context.new_page()
     try:
@@ -118,7 +116,6 @@ def test_insights_panel_has_no_axe_violations(browser: Any, serve: ServeProcess)
 def test_trends_across_sessions(browser: Any, serve: ServeProcess, tmp_path: Path) -> None:
     from tests.e2e.test_browser import DEMO
 
-    serve.start()
     context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
     page = context.new_page()
     try:
