@@ -137,7 +137,8 @@ def test_a_reload_restores_chart_list_stats_speed_and_pause(page: Any, serve: Se
     shot(page, "v2-01-reloaded-paused")
     # the chart as text: a summary and a table of the readings in view
     page.click("#chart-text summary")
-    assert page.locator("#chart-table tbody tr").count() > 10
+    # the details element fires "toggle" as a task of its own: wait for the table, do not race it
+    wait_until(page, lambda: page.locator("#chart-table tbody tr").count() > 10, what="the chart as a table")
     assert re.search(r"From .+ to .+: \d+ to \d+ bpm", page.text_content("#chart-summary") or "")
     page.click("#pause")
     wait_until(page, lambda: held(page)["count"] >= before["count"] + 30, what="the replay goes on")
