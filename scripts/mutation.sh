@@ -3,6 +3,7 @@
 #
 #   scripts/mutation.sh                 # every core module, in order
 #   scripts/mutation.sh detector series # only these (names as in MODULES below)
+#   scripts/mutation.sh reader.lines     # one file of the reader, with the reader's tests
 #
 # It works on fresh clones of the committed HEAD (never on your working tree: mutmut rewrites what it copies), one per
 # module, in $HRVIZ_MUTATION_DIR (default: a new temporary directory, kept so that `mutmut browse` or
@@ -42,6 +43,11 @@ root=$(git -C "$(dirname "$0")/.." rev-parse --show-toplevel)
 wanted=("$@")
 [ ${#wanted[@]} -eq 0 ] && wanted=("${ORDER[@]}")
 for m in "${wanted[@]}"; do
+    # one file of the reader alone, with the reader's tests: reader.lines, reader.parse, ... (faster to iterate on)
+    if [[ $m == reader.* && -z "${MUTATE[$m]:-}" && -f "$root/hrviz/core/reader/${m#reader.}.py" ]]; then
+        MUTATE[$m]="hrviz/core/reader/${m#reader.}.py"
+        TESTS[$m]=${TESTS[reader]}
+    fi
     [ -n "${MUTATE[$m]:-}" ] || { echo "mutation.sh: unknown module '$m' (known: ${ORDER[*]})" >&2; exit 2; }
 done
 
