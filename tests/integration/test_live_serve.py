@@ -3,41 +3,24 @@ once, then each reading as ingest stores it (no pacing), on SQLite and on MySQL 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
-from hrviz.adapters.serve.server import HrvizServer, ServerConfig
-from hrviz.core.ports import Backends
-from hrviz.wiring import ingest_upload, load_settings, open_backends
+from hrviz.wiring import load_settings, open_backends
 from tests import services
+from tests.running_server import RunningServer
 
 T0 = 1714557600
-
-
-class Running:
-    def __init__(self, open_: Callable[[], Backends]) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.server = HrvizServer(ServerConfig(host="127.0.0.1", port=0), open_, ingest_upload)
-        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(30)
-
-    def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.server.stop(), self.loop).result(30)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(10)
 
 
 def recv(ws: ClientConnection, timeout: float = 10) -> dict[str, Any]:
@@ -80,7 +63,7 @@ def test_a_live_session_is_listed_live_and_followed_reading_by_reading(
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env,
     )  # fmt: skip
     assert ingest.stdin is not None
-    servers = [Running(lambda: open_backends(settings)) for _ in range(2 if settings.kafka else 1)]
+    servers = [RunningServer(lambda: open_backends(settings)) for _ in range(2 if settings.kafka else 1)]
     try:
         ingest.stdin.write("ts,bpm\n" + "".join(f"{T0 + i},{70 + i % 3}\n" for i in range(5)))
         ingest.stdin.flush()

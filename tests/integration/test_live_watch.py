@@ -3,20 +3,17 @@ followed from the store, and through a running ``hrviz serve``."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import queue
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
-from hrviz.adapters.serve.server import HrvizServer, ServerConfig
 from hrviz.adapters.store.sqlite import SqliteStore
-from hrviz.core.ports import Backends
-from hrviz.wiring import ingest_upload, load_settings, open_backends
+from hrviz.wiring import load_settings, open_backends
+from tests.running_server import RunningServer
 
 T0 = 1714557600
 ENV = {k: v for k, v in os.environ.items() if not k.startswith("HRVIZ_")}
@@ -128,20 +125,6 @@ def test_watch_session_follows_a_live_session_in_the_store(tmp_path: Path) -> No
                 p.kill()
 
 
-class Running:
-    def __init__(self, open_: Callable[[], Backends]) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.server = HrvizServer(ServerConfig(host="127.0.0.1", port=0), open_, ingest_upload)
-        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(30)
-
-    def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.server.stop(), self.loop).result(30)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(10)
-
-
 def test_watch_server_follows_a_live_session(tmp_path: Path) -> None:
     db = tmp_path / "h.db"
     ingest = _start_ingest(db)
@@ -149,7 +132,7 @@ def test_watch_server_follows_a_live_session(tmp_path: Path) -> None:
     sid = store.list_sessions()[0].id
     store.close()
     settings = load_settings(db=db)
-    server = Running(lambda: open_backends(settings))
+    server = RunningServer(lambda: open_backends(settings))
     watch = hrviz("watch", "--server", f"ws://127.0.0.1:{server.server.port}", "--session", sid, "--plain")
     try:
         _follow(ingest, watch)

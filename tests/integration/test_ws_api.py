@@ -6,15 +6,13 @@ exactly as docs/api.md describes the messages.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import socket
-import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,53 +24,24 @@ from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Origin
 
 from hrviz.adapters.queue.local import LocalQueue
-from hrviz.adapters.serve.server import HrvizServer, ServerConfig
+from hrviz.adapters.serve.server import ServerConfig
 from hrviz.adapters.store.sqlite import SqliteStore
 from hrviz.core.ingest import ingest
-from hrviz.core.ports import Backends
-from hrviz.wiring import ingest_upload, load_settings, open_backends
+from hrviz.wiring import load_settings, open_backends
+from tests.running_server import RunningServer
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "samples" / "demo_run.csv"
 
 
-class Running:
-    """A server on a loop in a background thread."""
-
-    def __init__(self, config: ServerConfig, open: Callable[[], Backends]) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.server = HrvizServer(config, open, ingest_upload)
-        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self._thread.start()
-        self.call(self.server.start())
-
-    def call(self, coro: Any, timeout: float = 30) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    @property
-    def url(self) -> str:
-        return f"ws://127.0.0.1:{self.server.port}/ws"
-
-    @property
-    def http(self) -> str:
-        return f"http://127.0.0.1:{self.server.port}"
-
-    def stop(self) -> None:
-        if not self._thread.is_alive():
-            return  # stopped by the test already
-        self.call(self.server.stop())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(10)
-
-
 @pytest.fixture
 def make_server(tmp_path: Path) -> Iterator[Any]:
-    started: list[Running] = []
+    started: list[RunningServer] = []
 
-    def make(mysql: str | None = None, kafka: str | None = None, **overrides: Any) -> Running:
+    def make(mysql: str | None = None, kafka: str | None = None, **overrides: Any) -> RunningServer:
         config = ServerConfig(host="127.0.0.1", port=0, **overrides)
         settings = load_settings(db=tmp_path / "hrviz.sqlite3", mysql=mysql, kafka=kafka)
-        started.append(Running(config, lambda: open_backends(settings)))
+        started.append(RunningServer(lambda: open_backends(settings), config))
         return started[-1]
 
     yield make
@@ -81,7 +50,7 @@ def make_server(tmp_path: Path) -> Iterator[Any]:
 
 
 @pytest.fixture
-def server(make_server: Any) -> Running:
+def server(make_server: Any) -> RunningServer:
     return make_server()
 
 
@@ -105,7 +74,7 @@ def until(ws: ClientConnection, kind: str, timeout: float = 15) -> tuple[dict[st
 
 
 @contextmanager
-def client(server: Running, **kw: Any) -> Iterator[ClientConnection]:
+def client(server: RunningServer, **kw: Any) -> Iterator[ClientConnection]:
     with connect(server.url, **kw) as ws:
         assert recv(ws)["type"] == "hello"
         yield ws
@@ -130,7 +99,7 @@ def uploaded_and_replaying(ws: ClientConnection) -> dict[str, Any]:
 # -- the page --------------------------------------------------------------------------------------
 
 
-def test_serves_the_page_with_security_headers(server: Running) -> None:
+def test_serves_the_page_with_security_headers(server: RunningServer) -> None:
     with urllib.request.urlopen(server.http + "/") as resp:
         body = resp.read().decode()
         assert resp.headers["Content-Type"].startswith("text/html")
@@ -150,7 +119,7 @@ def test_serves_the_page_with_security_headers(server: Running) -> None:
 # -- upload and replay -----------------------------------------------------------------------------
 
 
-def test_upload_then_every_reading_and_anomaly_in_order(server: Running) -> None:
+def test_upload_then_every_reading_and_anomaly_in_order(server: RunningServer) -> None:
     with client(server) as ws:
         upload(ws, DEMO.read_bytes(), chunk=4096)
         progress, _ = until(ws, "progress")
@@ -176,7 +145,7 @@ def test_upload_then_every_reading_and_anomaly_in_order(server: Running) -> None
     assert gaps and all(any(r["after_gap"] and r["t"] == g["t_end"] for r in readings) for g in gaps)
 
 
-def test_pace_is_one_reading_per_second_at_1x(server: Running) -> None:
+def test_pace_is_one_reading_per_second_at_1x(server: RunningServer) -> None:
     """Never faster than the recording (a stall cannot make it so), a median step of a second (one stall makes one
     step long and the next short, the replay catching up), and the server's own ticks woke on time."""
     with client(server) as ws:
@@ -195,7 +164,7 @@ def test_pace_is_one_reading_per_second_at_1x(server: Running) -> None:
     assert len(lateness) >= 4 and lateness[len(lateness) // 2] < 0.1, lateness
 
 
-def test_pause_resume_speed_and_restart(server: Running) -> None:
+def test_pause_resume_speed_and_restart(server: RunningServer) -> None:
     with client(server) as ws:
         upload(ws, DEMO.read_bytes())
         uploaded_and_replaying(ws)
@@ -227,7 +196,7 @@ def test_pause_resume_speed_and_restart(server: Running) -> None:
         assert err["code"] == "bad_speed" and "1, 2, 5, 10, 60, 600, 1e+06" in err["message"]
 
 
-def test_resume_from_after_a_dropped_connection_has_no_gap_and_no_duplicate(server: Running) -> None:
+def test_resume_from_after_a_dropped_connection_has_no_gap_and_no_duplicate(server: RunningServer) -> None:
     with client(server) as ws:
         upload(ws, DEMO.read_bytes())
         session = uploaded_and_replaying(ws)
@@ -250,7 +219,7 @@ def test_resume_from_after_a_dropped_connection_has_no_gap_and_no_duplicate(serv
     assert events == [(a["kind"], a["start"]) for a in session["anomalies"]]
 
 
-def test_a_paused_resume_sends_nothing_until_resumed(server: Running) -> None:
+def test_a_paused_resume_sends_nothing_until_resumed(server: RunningServer) -> None:
     with client(server) as ws:
         upload(ws, DEMO.read_bytes())
         session = uploaded_and_replaying(ws)
@@ -266,7 +235,7 @@ def test_a_paused_resume_sends_nothing_until_resumed(server: Running) -> None:
         assert first["seq"] == 100
 
 
-def test_past_sessions_are_listed_and_replayed(server: Running) -> None:
+def test_past_sessions_are_listed_and_replayed(server: RunningServer) -> None:
     with client(server) as ws:
         upload(ws, DEMO.read_bytes())
         session = uploaded_and_replaying(ws)
@@ -285,7 +254,7 @@ def test_past_sessions_are_listed_and_replayed(server: Running) -> None:
         assert err["code"] == "unknown_session"
 
 
-def test_uploading_the_same_file_again_reports_the_existing_session(server: Running) -> None:
+def test_uploading_the_same_file_again_reports_the_existing_session(server: RunningServer) -> None:
     with client(server) as ws:
         upload(ws, DEMO.read_bytes())
         first = uploaded_and_replaying(ws)
@@ -323,7 +292,7 @@ def test_uploading_the_same_file_again_reports_the_existing_session(server: Runn
     ],
     ids=["empty", "no-values", "binary", "long-line", "wide-row", "first-time-1e300"],
 )
-def test_a_bad_file_gets_the_readers_precise_message(server: Running, data: bytes, message: str) -> None:
+def test_a_bad_file_gets_the_readers_precise_message(server: RunningServer, data: bytes, message: str) -> None:
     """The message is written out here, not computed by the code under test: a changed message must be noticed."""
     with client(server) as ws:
         upload(ws, data, name="bad.csv", chunk=500_000 if len(data) > 500_000 else None)
@@ -333,7 +302,7 @@ def test_a_bad_file_gets_the_readers_precise_message(server: Running, data: byte
         assert until(ws, "sessions")[0]["sessions"] == []  # nothing stored
 
 
-def test_a_stray_time_is_skipped_reported_and_listing_still_works(server: Running) -> None:
+def test_a_stray_time_is_skipped_reported_and_listing_still_works(server: RunningServer) -> None:
     rows = [str(1_767_225_600 + i) for i in range(3_000)]
     rows[1_000] = "1e300"  # before issue 8: stored, and every `sessions` request closed 1011 after
     data = ("time,bpm\n" + "".join(f"{t},{60 + i % 9}\n" for i, t in enumerate(rows))).encode()
@@ -349,7 +318,7 @@ def test_a_stray_time_is_skipped_reported_and_listing_still_works(server: Runnin
         assert [s["id"] for s in listing["sessions"]] == [session["id"]]
 
 
-def test_protocol_errors_are_precise(server: Running) -> None:
+def test_protocol_errors_are_precise(server: RunningServer) -> None:
     with client(server) as ws:
         ws.send("{not json")
         assert until(ws, "error")[0]["code"] == "bad_message"
@@ -398,7 +367,7 @@ def test_the_origin_of_a_handshake_is_checked(make_server: Any) -> None:
 # -- sharing ---------------------------------------------------------------------------------------
 
 
-def test_two_viewers_of_one_session_read_it_once(server: Running, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_viewers_of_one_session_read_it_once(server: RunningServer, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[str, int]] = []
     original = LocalQueue.replay
 

@@ -6,7 +6,6 @@ where what matters is what the user sees (its output, its exit code).
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hmac
 import json
@@ -17,7 +16,6 @@ import socket
 import ssl
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -32,48 +30,23 @@ from websockets.typing import Origin, Subprotocol
 
 from hrviz.adapters.serve import auth
 from hrviz.adapters.serve.auth import tls_context
-from hrviz.adapters.serve.server import HrvizServer, ServerConfig
+from hrviz.adapters.serve.server import ServerConfig
 from hrviz.core import protocol
-from hrviz.wiring import ingest_upload, load_settings, open_backends
+from hrviz.wiring import load_settings, open_backends
+from tests.running_server import RunningServer
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "correct-horse-battery-staple-0123"
 SHORT_CSV = "timestamp,bpm\n" + "".join(f"2026-01-01T10:00:{s:02d},{70 + s % 5}\n" for s in range(12))
 
 
-class Running:
-    """A server on its own event loop in a background thread."""
-
-    def __init__(self, config: ServerConfig, db: Path) -> None:
-        self.loop = asyncio.new_event_loop()
-        settings = load_settings(db=db)
-        self.server = HrvizServer(config, lambda: open_backends(settings), ingest_upload)
-        self.scheme = "https" if config.tls else "http"
-        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(30)
-
-    @property
-    def http(self) -> str:
-        return f"{self.scheme}://127.0.0.1:{self.server.port}"
-
-    @property
-    def ws(self) -> str:
-        return f"{'wss' if self.scheme == 'https' else 'ws'}://127.0.0.1:{self.server.port}/ws"
-
-    def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.server.stop(), self.loop).result(30)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(10)
-
-
 @pytest.fixture
 def make_server(tmp_path: Path) -> Iterator[Any]:
-    started: list[Running] = []
+    started: list[RunningServer] = []
 
-    def make(**overrides: Any) -> Running:
+    def make(**overrides: Any) -> RunningServer:
         config = ServerConfig(host="127.0.0.1", port=0, **overrides)
-        started.append(Running(config, tmp_path / "hrviz.sqlite3"))
+        started.append(RunningServer(lambda: open_backends(load_settings(db=tmp_path / "hrviz.sqlite3")), config))
         return started[-1]
 
     yield make
