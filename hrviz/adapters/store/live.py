@@ -29,7 +29,15 @@ _MYSQL_TABLE = (
     "ON UPDATE CURRENT_TIMESTAMP(6)) ENGINE=InnoDB"
 )
 _SQLITE_SUMMARY = ", ".join(f"{f}=?" for f in SUMMARY_FIELDS)
-_MYSQL_SUMMARY = ", ".join(f"{'file_rows' if f == 'rows' else f}=%s" for f in SUMMARY_FIELDS)
+_MYSQL_SUMMARY_COLUMNS = ["file_rows" if f == "rows" else f for f in SUMMARY_FIELDS]
+_MYSQL_SUMMARY = ", ".join(f"{c}=%s" for c in _MYSQL_SUMMARY_COLUMNS)
+# the session row created or its running summary updated in one statement, which takes the row's
+# exclusive lock at once: INSERT IGNORE then UPDATE took a shared lock first and upgraded it, a
+# deadlock (1213) with the publisher thread's outbox mark on the same row waiting in between
+_MYSQL_UPSERT = (
+    f"INSERT INTO sessions ({MYSQL_COLUMNS}) VALUES ({', '.join(['%s'] * (MYSQL_COLUMNS.count(',') + 1))}) "
+    "ON DUPLICATE KEY UPDATE " + ", ".join(f"{c}=VALUES({c})" for c in _MYSQL_SUMMARY_COLUMNS)
+)
 
 
 _LIVE_SQL = (
@@ -126,8 +134,7 @@ class MysqlLive:
     def append(self, session: Session, batch: ReadingBatch) -> None:
         row = session_row(session)
         with self._transaction() as cur:
-            cur.execute(f"INSERT IGNORE INTO sessions ({MYSQL_COLUMNS}) VALUES ({', '.join(['%s'] * len(row))})", row)
-            cur.execute(f"UPDATE sessions SET {_MYSQL_SUMMARY} WHERE id=%s", (*row[4:], session.id))
+            cur.execute(_MYSQL_UPSERT, row)
             if batch:
                 cur.executemany(  # a retried append whose first commit did go through: the same rows again
                     "INSERT INTO readings (session_id, seq, ts, bpm, filled, kinds) VALUES (%s, %s, %s, %s, %s, %s) "
