@@ -3,7 +3,8 @@
 Lines arrive one by one (an adapter follows stdin or a growing file); each becomes a sample
 (:mod:`hrviz.core.reader.lines`), goes through the detector's live path (:meth:`Detector.feed`)
 and waits in a small batch that the caller flushes to the store — one small transaction, never one
-per row, at least once a second (:meth:`LiveIngest.due`). Publication then follows the outbox like
+per row, at least once a second (:meth:`LiveIngest.due`), with the anomalies found since the last
+one (a viewer opening the session mid-way sees them). Publication then follows the outbox like
 any session: the store's published-up-to mark trails the stored readings, and
 :func:`hrviz.core.ingest.publish_pending` sends the difference. The end of the input (EOF,
 Ctrl-C, SIGTERM, an idle timeout: the caller's decision) finalizes the session: the detector's
@@ -77,6 +78,8 @@ class LiveIngest:
                 self.reader.after = self.session.end
             live.reopen(found.id)
         self._next = self.session.readings  # the seq of the next reading to store
+        self._events_stored = 0  # self.anomalies[:this] are in the store (from an earlier flush)
+        self._events_reset = self.resumed  # the store holds the last run's list: replaced at the first flush
         self._pending = ReadingBatch(self._next)
         self._since: float | None = None  # when the oldest pending reading arrived
 
@@ -150,7 +153,9 @@ class LiveIngest:
             skipped=len(self.bad),
             skipped_lines=[b.line for b in self.bad[:10]],
         )
-        self._live.append(updated, batch)
+        events = self.anomalies[self._events_stored :]  # found since the last flush: stored with it
+        self._live.append(updated, batch, events, self._events_stored if events or self._events_reset else None)
+        self._events_stored, self._events_reset = len(self.anomalies), False
         self.session = updated
         self._created = True
         self._pending = ReadingBatch(self._next)

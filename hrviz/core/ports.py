@@ -6,11 +6,11 @@ only ever see these types, so the same flows run on the embedded default and the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from hrviz.core.model import Reading, ReadingBatch, Session
+from hrviz.core.model import Anomaly, Reading, ReadingBatch, Session
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,9 +194,14 @@ class LiveStore(Protocol):
     flagged live until ``finish`` stores its final summary and anomalies.
     """
 
-    def append(self, session: Session, batch: ReadingBatch) -> None:
+    def append(
+        self, session: Session, batch: ReadingBatch, events: Sequence[Anomaly] = (), events_from: int | None = None
+    ) -> None:
         """Store ``batch`` (the next readings) and the running summary of ``session`` atomically;
-        the first call creates the session, flagged live."""
+        the first call creates the session, flagged live. ``events`` are the anomalies detected so
+        far from index ``events_from`` on, stored in the same transaction: they replace what the
+        store holds from that index (None: the stored anomalies stay as they are), so a viewer who
+        opens the session mid-way sees what was found so far, not only after ``finish``."""
         ...
 
     def reopen(self, session_id: str) -> None:

@@ -109,3 +109,63 @@ def test_a_live_session_is_listed_live_and_followed_reading_by_reading(
             ingest.kill()
         for s in servers:
             s.stop()
+
+
+def test_a_viewer_opening_a_live_session_mid_way_gets_the_anomalies_found_so_far(
+    stack: tuple[list[str], dict[str, str], Any],
+) -> None:
+    """Ingest stores each anomaly with the readings' small transaction that follows its detection;
+    a viewer opening the session — also on a hub another viewer opened before it — gets them in its
+    ``replay`` summary and its ``events``, while the session is still live."""
+    flags, env, settings = stack
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("HRVIZ_")} | env
+    ingest = subprocess.Popen(
+        [sys.executable, "-m", "hrviz", "ingest", "-", *flags],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env,
+    )  # fmt: skip
+    assert ingest.stdin is not None
+    server = RunningServer(lambda: open_backends(settings))
+    values = [70, 71, 70, 69, 70, 71, 70, 69, 70, 71, 150, 70, 71, 70, 69, 70]  # a spike at 10
+    try:
+        ingest.stdin.write("ts,bpm\n" + "".join(f"{T0 + i},{values[i]}\n" for i in range(5)))
+        ingest.stdin.flush()
+        with (
+            connect(f"ws://127.0.0.1:{server.server.port}/ws") as first,
+            connect(f"ws://127.0.0.1:{server.server.port}/ws") as later,
+        ):
+            assert recv(first)["type"] == "hello" and recv(later)["type"] == "hello"
+
+            def listed() -> dict[str, Any]:
+                deadline = time.monotonic() + 15
+                while True:
+                    first.send(json.dumps({"type": "sessions"}))
+                    listing, _ = until(first, "sessions")
+                    if listing["sessions"]:
+                        return dict(listing["sessions"][0])
+                    assert time.monotonic() < deadline
+                    time.sleep(0.1)
+
+            sid = listed()["id"]
+            first.send(json.dumps({"type": "replay", "session_id": sid}))
+            started, _ = until(first, "replay")
+            assert started["session"]["live"] is True and started["session"]["anomaly_count"] == 0
+            events, _ = until(first, "events")
+            assert events["total"] == 0
+            ingest.stdin.write("".join(f"{T0 + i},{values[i]}\n" for i in range(5, len(values))))
+            ingest.stdin.flush()
+            deadline = time.monotonic() + 15
+            while (now := listed())["anomaly_count"] == 0 or not now["live"]:
+                assert now["live"] and time.monotonic() < deadline  # found while live, not at the end
+                time.sleep(0.1)
+            later.send(json.dumps({"type": "replay", "session_id": sid}))
+            started, _ = until(later, "replay")
+            assert started["session"]["live"] is True
+            assert [a["kind"] for a in started["session"]["anomalies"]] == ["spike"]
+            events, _ = until(later, "events")
+            assert [e["kind"] for e in events["events"]] == ["spike"] and events["total"] == 1
+            ingest.stdin.close()
+            assert ingest.wait(30) == 0
+    finally:
+        if ingest.poll() is None:
+            ingest.kill()
+        server.stop()

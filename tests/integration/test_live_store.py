@@ -1,13 +1,19 @@
-"""The live store on the real MySQL server: what the ingest thread and the publisher thread of one
-``hrviz ingest -`` do to the same session row at once (docs/live.md)."""
+"""The live store on SQLite and the real MySQL server: what the ingest thread and the publisher thread
+of one ``hrviz ingest -`` do to the same session row at once, and the anomalies stored as they are
+found (docs/live.md)."""
 
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
-from hrviz.adapters.store.live import MysqlLive
+import pytest
+
+from hrviz.adapters.store.live import MysqlLive, SqliteLive
 from hrviz.adapters.store.mysql import MysqlStore
+from hrviz.adapters.store.sqlite import SqliteStore
 from hrviz.core.live import LiveIngest
+from hrviz.core.ports import LiveStore, SessionStore
 
 T0 = 1_800_000_000
 
@@ -50,4 +56,36 @@ def test_appends_and_the_publishers_marks_on_one_session_do_not_deadlock(mysql_u
     stored = store.get(sid)
     assert stored is not None and stored.readings == 400
     assert [r.seq for r in store.readings(sid)] == list(range(400))
+    store.close()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "mysql"])
+def test_the_anomalies_so_far_are_in_the_store_while_live(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A viewer opening a live session mid-way reads its anomalies from the store: each flush
+    stores the ones found since the last, in its transaction; finish rewrites the final list."""
+    store: SessionStore
+    live_store: LiveStore
+    if kind == "sqlite":
+        sqlite = SqliteStore(tmp_path / "h.db")
+        store, live_store = sqlite, SqliteLive(sqlite)
+    else:
+        mysql = MysqlStore(request.getfixturevalue("mysql_url"))
+        store, live_store = mysql, MysqlLive(mysql)
+    values = [70, 71, 70, 69, 70, 71, 70, 69, 70, 71, 150, 70, 71, 70, 69, 70, 71, 70, 69, 70, 250, 70, 71]
+    live = LiveIngest(store, live_store, "test:events", "live.csv")
+    live.line("ts,bpm\n", 0.0)
+    kinds_while_live: list[list[str]] = []
+    for i, v in enumerate(values):
+        live.line(f"{T0 + i},{v}\n", float(i))
+        live.flush()
+        got = store.get(live.session.id)
+        assert got is not None
+        kinds_while_live.append([str(a.kind) for a in got.anomalies])
+    assert kinds_while_live[0] == [] and kinds_while_live[-1] == ["spike", "out_of_range"]
+    assert got is not None and got.anomalies == live.anomalies
+    done = live.finish()
+    final = store.get(done.id)
+    assert final is not None and final.anomalies == done.anomalies
     store.close()

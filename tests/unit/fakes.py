@@ -7,9 +7,9 @@ port that changes breaks the fake at once instead of letting it drift.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from hrviz.core.model import Reading, ReadingBatch, Session
+from hrviz.core.model import Anomaly, Reading, ReadingBatch, Session
 from hrviz.core.ports import (
     Listed,
     Listing,
@@ -168,10 +168,17 @@ class MemoryLive(LiveStore):
         self.appends: list[int] = []  # readings per append
         self.fail = fail
 
-    def append(self, session: Session, batch: ReadingBatch) -> None:
+    def append(
+        self, session: Session, batch: ReadingBatch, events: Sequence[Anomaly] = (), events_from: int | None = None
+    ) -> None:
         if self.fail:
             raise ConnectionError("store went away")
+        held = self.store.sessions.get(session.id)
+        so_far = list(held.anomalies) if held is not None else []
         self.store.sessions[session.id] = copy.copy(session)
+        if events_from is not None:
+            so_far = so_far[:events_from] + list(events)
+        self.store.sessions[session.id].anomalies = so_far
         self.store.rows.setdefault(session.id, []).extend(batch)
         self.store.marks.setdefault(session.id, -1)
         self.live.add(session.id)

@@ -160,3 +160,63 @@ def test_a_store_that_fails_keeps_the_readings_for_the_next_flush() -> None:
     live_store.fail = False
     assert live.flush() == 3
     assert [r.seq for r in store.readings(live.session.id)] == [0, 1, 2]
+
+
+def test_the_anomalies_found_so_far_are_stored_with_each_flush() -> None:
+    """A viewer opening a live session mid-way sees what was found so far, not only after finish."""
+    store = MemoryStore()
+    live_store = MemoryLive(store)
+    live = LiveIngest(store, live_store, "k", "-")
+    seen_live: list[list[str]] = []
+    for line in LINES:
+        live.line(line, 0.0)
+        if not live.flush():
+            continue  # the header
+        held = store.sessions[live.session.id].anomalies
+        assert held == live.anomalies  # each flush stores the events found since the last one
+        seen_live.append([str(a.kind) for a in held])
+    assert "spike" in seen_live[-1] and live_store.live == {live.session.id}  # found while live
+    assert seen_live[0] == []  # none before there was one
+    final = live.finish()
+    assert store.sessions[final.id].anomalies == final.anomalies  # finish stores the final list (sorted)
+
+
+def test_a_flush_the_store_refused_stores_its_anomalies_on_the_retry() -> None:
+    store = MemoryStore()
+    live_store = MemoryLive(store)
+    live = LiveIngest(store, live_store, "k", "-")
+    for line in LINES[:12]:
+        live.line(line, 0.0)
+    live.flush()
+    assert store.sessions[live.session.id].anomalies == []
+    for line in LINES[12:16]:  # the 115, 118 excursion comes back: an event
+        live.line(line, 0.0)
+    assert live.anomalies
+    live_store.fail = True
+    with pytest.raises(ConnectionError):
+        live.flush()
+    live_store.fail = False
+    live.flush()
+    assert store.sessions[live.session.id].anomalies == live.anomalies
+
+
+def test_a_restart_replaces_the_last_runs_anomalies_at_its_first_flush() -> None:
+    """The first run's finish closed a flat run still going as a flatline; restarted, the detector
+    rebuilds its events from the stored readings (the run is open again: no event yet), and the
+    first flush replaces the stored list with that, not a stale flatline that later grows."""
+    varied = [70, 72, 69, 71, 70, 73, 68, 71, 70, 72] * 2
+    lines = ["timestamp,bpm\n"] + [f"2024-05-01T10:{i // 60:02d}:{i % 60:02d}Z,{v}\n" for i, v in enumerate(varied)]
+    lines += [f"2024-05-01T10:{i // 60:02d}:{i % 60:02d}Z,75\n" for i in range(20, 100)]  # stuck for 80 s
+    live_store = MemoryLive(MemoryStore())
+    first = LiveIngest(live_store.store, live_store, "file:/a.csv", "a.csv")
+    for line in lines:
+        first.line(line, 0.0)
+    done = first.finish()
+    assert [str(a.kind) for a in done.anomalies] == ["flatline"]  # closed by finish
+    lines.append("2024-05-01T10:01:40Z,75\n")  # the recorder went on
+    second = LiveIngest(live_store.store, live_store, "file:/a.csv", "a.csv")
+    assert second.resumed and second.anomalies == []  # the flat run is open again
+    for line in lines:
+        second.line(line, 0.0)
+    assert second.flush() == 1
+    assert live_store.store.sessions[second.session.id].anomalies == []

@@ -381,12 +381,12 @@ class Connection:
             self._explored = session_id
             if self._exploring is not None:
                 self._exploring.cancel()
-            self._exploring = asyncio.get_running_loop().create_task(self._explore(hub.session))
+            self._exploring = asyncio.get_running_loop().create_task(self._explore(hub.session, hub.live))
 
-    async def _explore(self, session: Session) -> None:
+    async def _explore(self, session: Session, live: bool) -> None:
         """The whole session small and all its events, alongside the replay (it does not wait)."""
         try:
-            await self.app.explorer.send_overview(self.app.with_store, self.out, session)
+            await self.app.explorer.send_overview(self.app.with_store, self.out, session, live)
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 — the replay goes on without its overview

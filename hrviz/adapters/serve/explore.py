@@ -53,13 +53,14 @@ class Explorer:
         gone = self._cache.pop(session_id, None)
         self._chars -= sum(map(len, gone or ()))
 
-    async def messages(self, with_store: WithStore[list[str]], session: Session) -> list[str]:
-        """The ``overview`` message, then the ``events`` pages (their count says when the list is whole)."""
+    async def messages(self, with_store: WithStore[list[str]], session: Session, live: bool = False) -> list[str]:
+        """The ``overview`` message, then the ``events`` pages (their count says when the list is whole).
+        A ``live`` session grows (readings, anomalies): built for each viewer, never cached."""
         cached = self._cache.get(session.id)
-        if cached is None:
+        if cached is None or live:
             cached = await with_store(partial(_encode, session))
             size = sum(map(len, cached))
-            if size > CACHED_ONE or session.id in self._cache:  # too big, or cached by a racing call
+            if size > CACHED_ONE or session.id in self._cache or live:  # too big, cached by a racing call, growing
                 return cached
             self._cache[session.id] = cached
             self._chars += size
@@ -69,8 +70,10 @@ class Explorer:
         self._cache.move_to_end(session.id)
         return cached
 
-    async def send_overview(self, with_store: WithStore[list[str]], out: Outgoing, session: Session) -> None:
-        for text in await self.messages(with_store, session):
+    async def send_overview(
+        self, with_store: WithStore[list[str]], out: Outgoing, session: Session, live: bool = False
+    ) -> None:
+        for text in await self.messages(with_store, session, live):
             out.put(text)
             await out.drained(2)
 

@@ -343,6 +343,8 @@ class HubRegistry:
                 hub = await asyncio.shield(pending)
             if hub is None:
                 return None
+        elif hub.live and self._follower is not None:  # opened before: the anomalies found since, its end
+            await self._follower.refresh(session_id, hub)
         hub.viewers += 1
         return hub
 

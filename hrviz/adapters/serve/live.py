@@ -18,7 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Protocol
 
-from hrviz.core.model import Session
+from hrviz.core.model import Kind, Session
 from hrviz.core.ports import QueuePosition, SessionStore
 
 log = logging.getLogger("hrviz.serve")
@@ -31,6 +31,7 @@ class LiveHub(Protocol):
     total: int
     live: bool
     position: QueuePosition | None
+    gap_ends: set[float]
 
     def grown(self, session: Session, position: QueuePosition | None, live: bool) -> None: ...
 
@@ -62,6 +63,18 @@ class LiveFollower:
 
     def remove(self, session_id: str) -> None:
         self._hubs.pop(session_id, None)
+
+    async def refresh(self, session_id: str, hub: LiveHub) -> None:
+        """The live session as the store has it now, for a viewer opening an open hub: the anomalies
+        ingest stored since the hub opened (it stores them as it finds them), the summary so far.
+        The count stays the one the hub follows (its windows read up to it)."""
+        held = hub.session
+        fresh = await asyncio.get_running_loop().run_in_executor(self._pool, lambda: self._store().get(session_id))
+        if fresh is None or not hub.live or hub.session is not held:  # deleted, or finalized meanwhile
+            return
+        fresh.readings = hub.total
+        hub.session = fresh
+        hub.gap_ends = {a.end for a in fresh.anomalies if a.kind is Kind.GAP}
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Sequence
 from contextlib import suppress
 
 import pymysql
@@ -20,7 +21,7 @@ from hrviz.adapters.store.mysql import MysqlStore
 from hrviz.adapters.store.rows import SUMMARY_FIELDS, anomaly_rows, reading_row, session_row
 from hrviz.adapters.store.sqlite import BLOCK_SQL, SESSION_COLUMNS, SqliteStore, block_row
 from hrviz.adapters.store.summaries import delete_sql
-from hrviz.core.model import ReadingBatch, Session
+from hrviz.core.model import Anomaly, ReadingBatch, Session
 
 _SQLITE_TABLE = "CREATE TABLE IF NOT EXISTS live_sessions (session_id TEXT PRIMARY KEY, live INTEGER NOT NULL)"
 _MYSQL_TABLE = (
@@ -40,6 +41,10 @@ _MYSQL_UPSERT = (
 )
 
 
+_MYSQL_ANOMALY = (
+    "INSERT INTO anomalies (session_id, idx, kind, start_ts, end_ts, bpm, baseline, delta) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+)
 _LIVE_SQL = (
     "SELECT l.session_id, s.readings FROM live_sessions AS l JOIN sessions AS s ON s.id = l.session_id WHERE l.live = 1"
 )
@@ -70,7 +75,9 @@ class SqliteLive:
         with self._lock:
             self._db.execute(_SQLITE_TABLE)
 
-    def append(self, session: Session, batch: ReadingBatch) -> None:
+    def append(
+        self, session: Session, batch: ReadingBatch, events: Sequence[Anomaly] = (), events_from: int | None = None
+    ) -> None:
         row = session_row(session)
         with self._lock, self._busy(f"write live session {session.id}"):
             self._db.execute("BEGIN IMMEDIATE")
@@ -81,6 +88,12 @@ class SqliteLive:
                 self._db.execute(f"UPDATE sessions SET {_SQLITE_SUMMARY} WHERE id=?", (*row[4:], session.id))
                 if batch:
                     self._db.execute(BLOCK_SQL.replace("INSERT", "INSERT OR REPLACE"), block_row(session.id, batch))
+                if events_from is not None:
+                    self._db.execute("DELETE FROM anomalies WHERE session_id=? AND idx>=?", (session.id, events_from))
+                    self._db.executemany(
+                        "INSERT INTO anomalies VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        anomaly_rows(session.id, events, events_from),
+                    )
                 self._db.execute("INSERT OR REPLACE INTO live_sessions VALUES (?, 1)", (session.id,))
                 for sql in delete_sql("?"):  # an insights summary of fewer readings is stale now
                     self._db.execute(sql, (session.id,))
@@ -131,7 +144,9 @@ class MysqlLive:
     def _transaction(self) -> _Txn:
         return _Txn(self)
 
-    def append(self, session: Session, batch: ReadingBatch) -> None:
+    def append(
+        self, session: Session, batch: ReadingBatch, events: Sequence[Anomaly] = (), events_from: int | None = None
+    ) -> None:
         row = session_row(session)
         with self._transaction() as cur:
             cur.execute(_MYSQL_UPSERT, row)
@@ -141,6 +156,10 @@ class MysqlLive:
                     "ON DUPLICATE KEY UPDATE seq = seq",
                     [reading_row(session.id, r) for r in batch.rows()],
                 )
+            if events_from is not None:
+                cur.execute("DELETE FROM anomalies WHERE session_id=%s AND idx>=%s", (session.id, events_from))
+                if events:
+                    cur.executemany(_MYSQL_ANOMALY, anomaly_rows(session.id, events, events_from))
             cur.execute(
                 "INSERT INTO live_sessions (session_id, live) VALUES (%s, 1) ON DUPLICATE KEY UPDATE live=1",
                 (session.id,),
@@ -162,11 +181,7 @@ class MysqlLive:
             cur.execute("DELETE FROM anomalies WHERE session_id=%s", (session.id,))
             rows = anomaly_rows(session.id, session.anomalies)
             if rows:
-                cur.executemany(
-                    "INSERT INTO anomalies (session_id, idx, kind, start_ts, end_ts, bpm, baseline, delta) "
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                    rows,
-                )
+                cur.executemany(_MYSQL_ANOMALY, rows)
             cur.execute("UPDATE live_sessions SET live=0 WHERE session_id=%s", (session.id,))
             for sql in delete_sql("%s"):
                 cur.execute(sql, (session.id,))

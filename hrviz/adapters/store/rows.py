@@ -108,8 +108,11 @@ def tsv_lines(batch: ReadingBatch) -> str:
     return "".join(lines)
 
 
-def anomaly_rows(session_id: str, anomalies: Sequence[Anomaly]) -> list[tuple[object, ...]]:
-    return [(session_id, i, str(a.kind), a.start, a.end, a.bpm, a.baseline, a.delta) for i, a in enumerate(anomalies)]
+def anomaly_rows(session_id: str, anomalies: Sequence[Anomaly], first: int = 0) -> list[tuple[object, ...]]:
+    """The rows of ``anomalies``, numbered (``idx``) from ``first``."""
+    return [
+        (session_id, i, str(a.kind), a.start, a.end, a.bpm, a.baseline, a.delta) for i, a in enumerate(anomalies, first)
+    ]
 
 
 def anomaly_from_row(row: Sequence[object]) -> Anomaly:
