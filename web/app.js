@@ -129,6 +129,10 @@ function handle(msg) {
       return applyState(msg);
     case "end":
       refresh(); // the counter is drawn on the next frame; bring it up to date with the end message
+      if (state.session && state.session.live) {
+        state.session.live = false; // finalized (docs/live.md): the list drops its badge
+        sessions.refresh();
+      }
       setMessage(`End of the recording — ${plural(series.count, "reading", "readings")} replayed.`, "info");
       return;
     case "sessions":
@@ -247,6 +251,7 @@ function addReading(r) {
     state.seqErrors += 1; // the server promises none; counted so a test (or a person) can tell
     console.warn(`reading ${r.seq} while holding ${series.count}`);
   }
+  if (state.session && state.session.live && r.seq >= state.session.readings) state.session.readings = r.seq + 1; // it grows
   changed();
 }
 

@@ -1,0 +1,100 @@
+"""A live session in real chromium (issue 14): ``hrviz ingest -`` fed through a pipe line by line,
+the page listing it with its live badge, drawing each reading as it is written, showing the
+anomalies found so far, and dropping the badge when the input ends (docs/live.md)."""
+
+# ruff: noqa: F811 — pytest fixtures imported from browser_fixtures are parameters here
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.browser_fixtures import (  # noqa: F401 — fixtures
+    ServeProcess,
+    browser_fixture,
+    clean_env,
+    number,
+    page_fixture,
+    shot,
+    wait_until,
+    wire_seqs,
+)
+from tests.e2e.test_browser import open_page
+
+pytestmark = pytest.mark.browser
+
+T0 = 1714557600  # 2024-05-01T10:00:00Z
+BEFORE = [70, 71, 70, 69, 70, 71, 70, 69, 70, 71, 150, 70, 71, 70, 69, 70, 71, 70]  # a spike at 10
+LIVE = 6  # readings written one by one once the page follows the session
+
+
+def line(i: int, bpm: int) -> str:
+    return f"{T0 + i},{bpm}\n"
+
+
+def live_badges(page: Any) -> int:
+    return int(page.locator("#sessions li[data-session-id] .live-badge").count())
+
+
+def test_a_live_session_is_badged_followed_as_written_and_unbadged_when_it_ends(page: Any, tmp_path: Path) -> None:
+    db = tmp_path / "hrviz.sqlite3"
+    ingest = subprocess.Popen(
+        [sys.executable, "-m", "hrviz", "ingest", "-", "--db", str(db)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env(),
+    )  # fmt: skip
+    serve = ServeProcess(["--db", str(db)], clean_env(), tmp_path / "serve.log")
+    try:
+        assert ingest.stdin is not None
+        ingest.stdin.write("time,bpm\n" + "".join(line(i, v) for i, v in enumerate(BEFORE)))
+        ingest.stdin.flush()
+        open_page(page, serve)
+        # the list is asked for when the page connects: reload until ingest's first transaction is in it
+        deadline = time.monotonic() + 20
+        while live_badges(page) == 0 and time.monotonic() < deadline:
+            page.wait_for_timeout(300)
+            page.reload()
+            open_page(page, serve)
+        assert live_badges(page) == 1, "the live session is listed with its badge"
+        shot(page, "live-01-listed-with-badge")
+        page.locator("#sessions li .s-play").first.click()
+        # opened mid-way: what is stored so far at once, and the anomaly found so far (the spike at 10)
+        wait_until(page, lambda: number(page, "#readings-shown") == len(BEFORE), what="the history so far drawn")
+        wait_until(page, lambda: page.locator("#anomalies li[data-kind='spike']").count() == 1, what="the spike so far")
+        shot(page, "live-02-opened-mid-way")
+        wire = page.hrviz_wire
+        n = len(BEFORE)
+        for i in range(n, n + LIVE):
+            assert i not in wire_seqs(wire), f"reading {i} arrived before it was written"
+            written = time.monotonic()
+            ingest.stdin.write(line(i, 72))
+            ingest.stdin.flush()
+            wait_until(page, lambda i=i: i in wire_seqs(wire), timeout=10, what=f"reading {i} on the socket")
+            wait_until(
+                page, lambda i=i: number(page, "#readings-shown") == i + 1, timeout=10, what=f"reading {i} drawn"
+            )
+            # drawn as it is written: a second at most (store, the server's 50 ms look, a frame), not at replay pace
+            assert time.monotonic() - written < 3.0
+            page.wait_for_timeout(150)  # apart, as a logger writes them
+        live = [m for m in list(wire) if m["type"] == "reading" and m["seq"] >= n]
+        assert [m["seq"] for m in live] == list(range(n, n + LIVE))  # one message each, in order, no gap
+        assert live_badges(page) == 1
+        assert page.text_content("#position") == f"{n + LIVE} / {n + LIVE}"  # the session grows, not 24 / 18
+        shot(page, "live-03-following")
+        ingest.stdin.close()  # the end of the input: the session is finalized
+        assert ingest.wait(30) == 0, ingest.stderr.read() if ingest.stderr else ""
+        wait_until(page, lambda: any(m["type"] == "end" for m in list(wire)), timeout=10, what="end")
+        wait_until(page, lambda: live_badges(page) == 0, timeout=10, what="the badge gone")
+        assert page.locator("#sessions li[data-session-id]").count() == 1
+        assert number(page, "#readings-shown") == n + LIVE
+        shot(page, "live-04-ended-no-badge")
+        assert page.hrviz_errors == []
+    finally:
+        if ingest.poll() is None:
+            ingest.kill()
+            ingest.wait(5)
+        serve.stop()
