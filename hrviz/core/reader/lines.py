@@ -50,6 +50,7 @@ class LineReader:
         self._head: list[str] = []
         self._header: str | None = None  # the header line, skipped when a replaced file repeats it
         self._aware = False
+        self._first = True  # no data row has had a readable time yet: the first one sets the offset
 
     def line(self, text: str) -> list[Parsed]:
         """One line (its break may be missing); the samples and bad rows it completes, in order."""
@@ -78,8 +79,9 @@ class LineReader:
         self.layout = layout
         self._aware = layout.tz_offset_min is not None
         self._time = _time_parser(layout)
-        if layout.data_index > 0:
-            self._header = self._head[layout.data_index - 1].strip()
+        labels = [line.strip() for line in self._head[: layout.data_index] if line.strip()]
+        if labels:  # the header is the last line before the data that is not blank
+            self._header = labels[-1]
         out: list[Parsed] = []
         for i, line in enumerate(self._head[layout.data_index :], start=first + layout.data_index):
             out += self._row(line, i)
@@ -114,7 +116,10 @@ class LineReader:
         low = EARLIEST if absolute(layout.time_format) else 0.0
         if not low <= t < LATEST:
             cell = " ".join(cells[c] for c in layout.time_cols if c < len(cells))
+            if self._first:  # as in a file: the first data row sets the offset, so it must be readable
+                raise InputError(self.source, _why(layout, cell, t, self._aware, " of the first data row"), number)
             return [BadRow(number, _why(layout, cell, t, self._aware))]
+        self._first = False
         if t <= self.after:
             return []
         if t <= self.last:
