@@ -55,6 +55,7 @@ def read_track(stream: BinaryIO, source: str, kind: str) -> list[Series]:
     points = 0
     tz: int | None = None
     bad_time: str | None = None
+    untimed = 0  # points with a heart rate but no time at all
     open_: list[ET.Element] = []  # the elements being read, outermost first
     in_point = 0  # open points: their children are kept until the point ends
     try:
@@ -83,6 +84,7 @@ def read_track(stream: BinaryIO, source: str, kind: str) -> list[Series]:
                 elif kind == "gpx" and name.lower() in HR_TAGS:
                     hr = child.text
             if when is None or hr is None:
+                untimed += when is None and hr is not None
                 continue
             try:
                 bpm = float(hr)
@@ -99,14 +101,14 @@ def read_track(stream: BinaryIO, source: str, kind: str) -> list[Series]:
                 tz = offset
             add(c, t, bpm)
     except ET.ParseError as err:
-        raise malformed(
-            err, source, f"malformed {kind.upper()} XML: {err.msg if hasattr(err, 'msg') else err}"
-        ) from None
+        raise malformed(err, source, f"malformed {kind.upper()} XML: {err}") from None
     if not c.rows:
         if c.skipped:
             raise InputError(source, f"all {c.skipped:,} of its points with a heart rate have times outside 1980–2099")
         if bad_time is not None:
             raise InputError(source, f"no readable {kind.upper()} point time (e.g. {bad_time!r})")
+        if untimed:
+            raise InputError(source, f"none of its {untimed:,} track points with a heart rate has a <{time_tag}>")
         what = f"none of its {points:,} track points has a heart rate" if points else "it has no track points"
         raise InputError(source, f"no heart rate in this {kind.upper()} file ({what})")
     return [c.finish(tz if tz is not None else 0)]
