@@ -29,9 +29,10 @@ TOO_LONG = f"a line over {MAX_LINE:,} bytes long: not a CSV row"
 class _Chained(io.RawIOBase):
     """The already-read head, then the rest of the stream; reports bytes consumed as it goes.
 
-    Also watches for line breaks, a 64 KB block at a time (two C scans): a runaway line (gigabytes
-    without one) is refused after :data:`MAX_LINE` bytes instead of being held whole by the text
-    layer above, at no cost per row.
+    Also watches for line breaks, a read at a time (8 KB, as the text layer asks; two C scans): a
+    runaway line (gigabytes without one) is refused after :data:`MAX_LINE` bytes instead of being
+    held whole by the text layer above, at no cost per row; it shows at the end of a read, so a line
+    is refused once over :data:`MAX_LINE` at a read's edge.
     """
 
     def __init__(self, head: bytes, rest: BinaryIO, on_progress: Callable[[int], None] | None) -> None:
@@ -76,7 +77,7 @@ def _encoding(head: bytes, source: str) -> str:
     controls = sum(head.count(bytes([c])) for c in _CONTROL)
     if head and controls > max(8, len(head) // 100):
         raise InputError(
-            source, f"binary file, not a CSV text ({controls} control bytes in the first {len(head)} bytes)"
+            source, f"binary file, not a CSV text ({controls:,} control bytes in the first {len(head):,} bytes)"
         )
     try:
         head.decode("utf-8")
