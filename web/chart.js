@@ -1,9 +1,12 @@
 // The main chart, hand-drawn on a canvas (small enough to read in one sitting; no library needed):
 // x is time, proportional (a 3-minute gap is as wide as 3 minutes of readings, drawn as a break),
 // y is bpm. Only what is visible is drawn; more readings than pixels are reduced to a min/max per
-// pixel column, so a million readings draw as fast as a thousand. Wheel/pinch zoom, drag pans.
+// pixel column, and so are event bands and markers (layers.js), so a million readings and their
+// thousands of anomalies draw as fast as a thousand. Wheel/pinch zoom, drag pans.
 
-import { AFTER_GAP, BLOCK, FILLED, FLAGGED } from "./series.js";
+import { AFTER_GAP, FILLED } from "./series.js";
+import { columns, coverRuns, pickMarkers } from "./layers.js";
+import { countOf } from "./events.js";
 import { listen } from "./gestures.js";
 import { clockText, fullText, ticks } from "./timefmt.js";
 
@@ -163,39 +166,28 @@ export class Chart {
     }
   }
 
-  /** Event bands in their kind's colour, one path per kind (a band under a pixel wide is drawn
-   * once per pixel column): zoomed out on a long session, thousands of events cost one fill each kind. */
+  /** Event bands in their kind's colour: per kind one rectangle per run of covered pixel columns
+   * (coverRuns), so thousands of events zoomed out cost a few fills, and each still shows. */
   bands() {
     const { ctx, colors, dpr } = this;
     const { pad, ph, x, v } = this.layout;
-    const paths = new Map();
-    const seen = new Set();
-    let on = null;
+    const runs = coverRuns(this.events, v, x, this.canvas.width, 2 * dpr);
+    for (const [kind, list] of runs) {
+      ctx.globalAlpha = kind === "gap" ? 0.16 : 0.1;
+      ctx.fillStyle = colors[kind] || colors.text;
+      for (let j = 0; j < list.length; j += 2) ctx.fillRect(list[j], pad.t, list[j + 1] - list[j], ph);
+    }
+    ctx.globalAlpha = 1;
+    this.drawn = { runs };
+    ctx.fillStyle = colors.text;
+    ctx.textAlign = "center";
+    ctx.textBaseline = "top";
     for (const ev of this.events) {
       if (ev.tEnd < v.t0 || ev.tStart > v.t1) continue;
       const x0 = x(ev.tStart);
       const width = Math.max(2 * dpr, x(ev.tEnd) - x0);
-      if (this.highlight && this.highlight.key === ev.key) on = [ev, x0, width];
-      const key = `${ev.kind}|${Math.round(x0 / (2 * dpr))}`;
-      if (width <= 2 * dpr && seen.has(key)) continue;
-      seen.add(key);
-      if (!paths.has(ev.kind)) paths.set(ev.kind, new Path2D());
-      paths.get(ev.kind).rect(x0, pad.t, width, ph);
-      if (ev.kind === "gap" && width > 30 * dpr) {
-        ctx.fillStyle = colors.text;
-        ctx.textAlign = "center";
-        ctx.textBaseline = "top";
-        ctx.fillText("gap", x0 + width / 2, pad.t + 4 * dpr);
-      }
-    }
-    for (const [kind, path] of paths) {
-      ctx.globalAlpha = kind === "gap" ? 0.16 : 0.1;
-      ctx.fillStyle = colors[kind] || colors.text;
-      ctx.fill(path);
-    }
-    ctx.globalAlpha = 1;
-    if (on) {
-      const [ev, x0, width] = on;
+      if (ev.kind === "gap" && width > 30 * dpr) ctx.fillText("gap", x0 + width / 2, pad.t + 4 * dpr);
+      if (!this.highlight || this.highlight.key !== ev.key) continue;
       ctx.globalAlpha = 0.25;
       ctx.fillStyle = colors[ev.kind];
       ctx.fillRect(x0, pad.t, width, ph);
@@ -203,11 +195,13 @@ export class Chart {
       ctx.strokeStyle = colors[ev.kind];
       ctx.lineWidth = 2 * dpr;
       ctx.strokeRect(x0, pad.t, width, ph);
+      ctx.fillStyle = colors.text;
     }
   }
 
   /** The line: joined only between consecutive readings, never across a gap; filled stretches dashed.
-   * More readings than pixel columns: one vertical min–max stroke per column. */
+   * More readings than pixel columns: one min–max bar per column (layers.js `columns`), filled
+   * rectangles rather than a stroked path, which a software rasteriser draws far faster. */
   line(i0, i1) {
     const { ctx, colors, dpr, series: s } = this;
     const { x, y, pw } = this.layout;
@@ -215,50 +209,12 @@ export class Chart {
     ctx.lineWidth = 1.75 * dpr;
     ctx.lineJoin = "round";
     if (i1 - i0 > pw / 2) {
-      ctx.beginPath();
-      let col = null;
-      let mn = 0;
-      let mx = 0;
-      let last = 0;
-      const flush = () => col !== null && (ctx.lineTo(col, mn), ctx.lineTo(col, mx), ctx.lineTo(col, last));
-      for (let i = i0; i < i1; i++) {
-        const b = i / BLOCK;
-        if (i % BLOCK === 0 && i + BLOCK <= i1 && !s.blkGap[b] && x(s.t[i + BLOCK - 1]) - x(s.t[i]) < 1) {
-          // a whole block inside one pixel column: its summary instead of its 64 readings
-          const c = Math.round(x(s.t[i]));
-          const top = y(s.blkHi[b]);
-          const bottom = y(s.blkLo[b]);
-          if (c !== col || s.flags[i] & AFTER_GAP) {
-            flush();
-            if (s.flags[i] & AFTER_GAP || col === null) ctx.moveTo(c, y(s.bpm[i]));
-            else ctx.lineTo(c, y(s.bpm[i]));
-            col = c;
-            mn = top;
-            mx = bottom;
-          } else {
-            if (top < mn) mn = top;
-            if (bottom > mx) mx = bottom;
-          }
-          last = y(s.bpm[i + BLOCK - 1]);
-          i += BLOCK - 1;
-          continue;
-        }
-        const c = Math.round(x(s.t[i]));
-        const py = y(s.bpm[i]);
-        const gap = s.flags[i] & AFTER_GAP;
-        if (c === col && !gap) {
-          if (py < mn) mn = py;
-          if (py > mx) mx = py;
-          last = py;
-          continue;
-        }
-        flush();
-        if (gap || col === null) ctx.moveTo(c, py);
-        else ctx.lineTo(c, py);
-        col = c;
-        mn = mx = last = py;
-      }
-      flush();
+      const half = ctx.lineWidth / 2;
+      const wide = Math.max(1, Math.round(ctx.lineWidth));
+      ctx.fillStyle = colors.line;
+      ctx.beginPath(); // the joins between columns more than a pixel apart
+      const bar = (c, top, bottom) => ctx.fillRect(c - (wide >> 1), top - half, wide, bottom - top + 2 * half);
+      columns(s, i0, i1, x, y, bar, (x0, y0, x1, y1) => (ctx.moveTo(x0, y0), ctx.lineTo(x1, y1)));
       ctx.stroke();
       return;
     }
@@ -277,21 +233,22 @@ export class Chart {
     }
     ctx.setLineDash([]);
     ctx.globalAlpha = 1;
+    const rings = new Path2D(); // filled readings: one path for all their rings, not one each
     for (let i = i0; i < i1; i++) {
       if (!(s.flags[i] & FILLED)) continue;
-      ctx.beginPath();
-      ctx.arc(x(s.t[i]), y(s.bpm[i]), 2.5 * dpr, 0, Math.PI * 2);
-      ctx.fillStyle = colors.bg;
-      ctx.fill();
-      ctx.strokeStyle = this.marks.missing;
-      ctx.lineWidth = 1.5 * dpr;
-      ctx.stroke();
+      rings.moveTo(x(s.t[i]) + 2.5 * dpr, y(s.bpm[i]));
+      rings.arc(x(s.t[i]), y(s.bpm[i]), 2.5 * dpr, 0, Math.PI * 2);
     }
+    ctx.fillStyle = colors.bg;
+    ctx.fill(rings);
+    ctx.strokeStyle = this.marks.missing;
+    ctx.lineWidth = 1.5 * dpr;
+    ctx.stroke(rings);
   }
 
   /** Flagged readings as shapes (▲ spike, ▼ drop, ◆ impossible, ■ flatline) ringed in the card's
    * colour: told apart by shape as well as colour, and visible on the line in both themes. One
-   * path per kind, one marker per kind and spot: zoomed out, overlapping markers are drawn once. */
+   * path per kind; zoomed out, one marker per kind and half-marker strip (pickMarkers). */
   markers(i0, i1) {
     const { ctx, colors, dpr, series: s } = this;
     const { x, y } = this.layout;
@@ -303,20 +260,16 @@ export class Chart {
       flatline: [[-r * 0.75, -r * 0.75], [r * 0.75, -r * 0.75], [r * 0.75, r * 0.75], [-r * 0.75, r * 0.75]],
     };
     const paths = new Map();
-    const seen = new Set();
-    for (const [seq, kinds] of s.kinds) {
-      if (seq < i0 || seq >= i1 || !(s.flags[seq] & FLAGGED)) continue;
-      const kind = kinds.find((k) => k !== "missing");
+    const picked = pickMarkers(s, i0, i1, x, r);
+    for (const { seq, kind } of picked) {
       const px = x(s.t[seq]);
       const py = y(s.bpm[seq]);
-      const key = `${kind}|${Math.round(px / r)}|${Math.round(py / r)}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
       if (!paths.has(kind)) paths.set(kind, new Path2D());
       const path = paths.get(kind);
       (shapes[kind] || shapes.flatline).forEach(([a, b], j) => (j ? path.lineTo(px + a, py + b) : path.moveTo(px + a, py + b)));
       path.closePath();
     }
+    this.drawn.markers = picked;
     ctx.strokeStyle = colors.bg;
     ctx.lineWidth = 1.5 * dpr;
     for (const [kind, path] of paths) {
@@ -352,9 +305,15 @@ export class Chart {
     const t = this.timeAt(clientX);
     let i = s.lowerBound(t);
     if (i >= s.count || (i > 0 && t - s.t[i - 1] < s.t[i] - t)) i -= 1;
+    // zoomed out, a marker under the pointer that stands for several readings: its own, and how many
+    const px = L.x(t);
+    const near = (this.drawn?.markers || []).filter((m) => m.n > 1 && Math.abs(L.x(s.t[m.seq]) - px) <= 4.5 * this.dpr);
+    const m = near.sort((a, b) => Math.abs(L.x(s.t[a.seq]) - px) - Math.abs(L.x(s.t[b.seq]) - px))[0];
+    if (m) i = m.seq;
     if (i < 0 || Math.abs(L.x(s.t[i]) - L.x(t)) > 24 * this.dpr) return this.hideTooltip();
     const p = s.point(i);
     const flags = [...p.kinds.map((k) => k.replaceAll("_", " "))];
+    if (m) flags.push(`one of ${countOf(m.kind, m.n)} under this marker (zoom in to tell them apart)`);
     if (p.filled) flags.unshift("filled (no reading in the file)");
     if (p.afterGap) flags.unshift("first reading after a gap");
     this.tooltip.replaceChildren();

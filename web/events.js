@@ -20,6 +20,11 @@ export function plural(n, one, many) {
   return `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
 }
 
+/** "3 spikes", "1 impossible value": n events or readings of one kind, in words. */
+export function countOf(kind, n) {
+  return plural(n, ONE[kind] || kind, PLURAL[kind] || kind);
+}
+
 export class EventList {
   constructor({ list, filter, sort, counts, more, onPick }) {
     Object.assign(this, { list, filter, sort, counts, more, onPick });
@@ -90,7 +95,7 @@ export class EventList {
     this.options(byKind);
     this.counts.textContent = Object.keys(LABELS)
       .filter((k) => byKind[k])
-      .map((k) => plural(byKind[k], ONE[k], PLURAL[k]))
+      .map((k) => countOf(k, byKind[k]))
       .join(" · ");
     const kind = this.filter.value;
     let shown = kind ? this.events.filter((e) => e.kind === kind) : [...this.events];
