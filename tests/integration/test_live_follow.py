@@ -14,6 +14,7 @@ import pytest
 from confluent_kafka import Producer
 
 from hrviz.adapters.queue.kafka import KafkaQueue
+from hrviz.adapters.queue.records import RecordEncoder
 from hrviz.adapters.serve.hub import SessionHub
 from hrviz.adapters.serve.viewer import PacingStats, Player
 from hrviz.core import protocol
@@ -160,3 +161,54 @@ def test_a_viewer_opened_at_the_live_edge_is_not_paced_behind_it(at_edge: bool) 
     else:
         seqs = [seq for seq, _ in out.sent]
         assert 1 <= len(seqs) < 5 and seqs == list(range(5, 5 + len(seqs)))  # one a second: 4 s for five
+
+
+def test_live_windows_opening_on_a_busy_partition_start_at_their_own_records(kafka: KafkaQueue) -> None:
+    """A serve start: live windows open one after another on a partition the other live sessions
+    fill. Each starts at its record's offset, known from what the shared consumer already fetched;
+    at ``first_offset + seq`` each one rewound the partition to about its session's start, and the
+    consumer fetched every session's records again, once per window (bench/results/live.md)."""
+    sessions = [make_session(f"s-busy-{k:02d}", READINGS) for k in range(OTHERS)]
+    readings = make_readings(READINGS + 1)
+    positions = [kafka.publish(s, readings[:1]) for s in sessions]
+    producer = Producer({"bootstrap.servers": kafka.bootstrap, "log_level": 0})
+    encoders = [RecordEncoder(s.id, s.tz_offset_min) for s in sessions]
+    for n in range(1, READINGS):  # a second at a time: one reading of every session
+        for s, encoder in zip(sessions, encoders, strict=True):
+            producer.produce(kafka.topic, encoder.encode(readings[n]), s.id.encode())
+    producer.flush(10)
+    pool = ThreadPoolExecutor(1)
+
+    async def scenario() -> tuple[int, list[str]]:
+        hubs, windows = [], []
+        for s, position in zip(sessions, positions, strict=True):  # each opened at its edge, in turn
+            hub = SessionHub(make_session(s.id, READINGS), lambda: kafka, position, pool)
+            hub.live = True
+            window = hub.attach(object(), READINGS - 1)
+            assert await asyncio.wait_for(window.wait_for(READINGS - 1), 15)
+            hubs.append(hub)
+            windows.append(window)
+        consumer = kafka._consumer
+        assert consumer is not None
+        opening = consumer.records_seen
+        for s, encoder in zip(sessions, encoders, strict=True):  # the next second: each gets its reading
+            producer.produce(kafka.topic, encoder.encode(readings[READINGS]), s.id.encode())
+        producer.flush(10)
+        got = []
+        for hub, window in zip(hubs, windows, strict=True):
+            hub.grown(make_session(hub.session.id, READINGS + 1), hub.position, live=True)
+            assert await asyncio.wait_for(window.wait_for(READINGS), 15)
+            got.append(window.message(READINGS))
+        for hub in hubs:
+            await hub.close()
+        return opening, got
+
+    try:
+        opening, got = asyncio.run(scenario())
+    finally:
+        pool.shutdown()
+    assert got == [protocol.reading(readings[READINGS], s.tz_offset_min, False) for s in sessions]
+    on_partition = READINGS * OTHERS
+    # the first window's pass over the partition, then a short step back per window (to its own
+    # last record): 2,341 records; from each session's first offset + seq it was 61,660
+    assert opening <= 3 * on_partition, opening

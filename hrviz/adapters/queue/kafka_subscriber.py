@@ -14,6 +14,13 @@ Live sessions (``follow``): the subscription has no end and stays registered at 
 records reach it as the partition is fetched, instead of a new replay seeking back per reading; its
 iterator never waits (it stops at what has arrived), so a caller's thread is never held by one session.
 
+A live read opening at a seq the consumer has already gone past starts at that record's offset,
+looked up in a small index of the records fetched on partitions that live reads follow (the last
+:data:`RECENT` seqs and offsets of each session), or right after the session's last record seen
+there: not at ``first_offset + seq``, the only bound known otherwise, which rewinds the partition
+for every read on it to about the session's start. 500 live windows opening at a serve start did
+that 500 times, each re-fetching every session's records since (bench/results/live.md).
+
 Back-pressure: a full buffer (a slow viewer) parks its subscription at the offset it could not
 take; the others on the partition go on. When the viewer drains, the partition is re-assigned at
 the parked offset and the others skip what they have already seen (they track offsets too).
@@ -39,6 +46,8 @@ from hrviz.core.model import Reading
 from hrviz.core.ports import QueuePosition
 
 BUFFER = 5000  # readings buffered per subscription before it is parked
+RECENT = 64  # (seq, offset) pairs kept per session on a followed partition, for live reads opening later
+RECENT_KEYS = 20_000  # sessions indexed per partition at most (the index starts over beyond)
 IDLE_TIMEOUT = 30.0  # seconds without a single new reading before replay gives up
 
 
@@ -58,6 +67,7 @@ class _Subscription:
         self.done = False
         self.error: BaseException | None = None
         self.fresh = True  # added or woken: the partition may have to be fetched again from its offset
+        self.follow = False  # a live read (no end)
 
 
 class _Follow:
@@ -123,6 +133,8 @@ class SharedConsumer:
         self._by_key: dict[int, dict[bytes, list[_Subscription]]] = {}  # partition → session key → subs
         self._unbounded: dict[int, list[_Subscription]] = {}  # by partition: those without a count
         self._assigned: dict[int, int] = {}  # partition → offset the next fetched record will have
+        self._follows: dict[int, int] = {}  # partition → live reads on it (its records are indexed)
+        self._recent: dict[int, dict[bytes, deque[tuple[int, int]]]] = {}  # partition → key → (seq, offset)
         self._closed = threading.Event()
         self.records_seen = 0  # records fetched by the dispatcher, for tests and the bench
         self._thread = threading.Thread(target=self._run, name="hrviz-kafka-replay", daemon=True)
@@ -140,6 +152,7 @@ class SharedConsumer:
         start = position.first_offset + from_seq
         if follow:  # a live session: no end; it stays subscribed at its offset until closed
             sub = _Subscription(session_id, position.partition, start, from_seq, None)
+            sub.follow = True
             self._requests.put(("add", sub))
             return _Follow(self._requests, sub)
         sub = _Subscription(session_id, position.partition, start, from_seq, count)
@@ -218,8 +231,15 @@ class SharedConsumer:
                 keyed.setdefault(sub.key, []).append(sub)
                 if sub.stop_offset is not None:
                     unbounded.append(sub)
+                if sub.follow:
+                    self._follows[sub.partition] = self._follows.get(sub.partition, 0) + 1
+                    sub.offset = self._known_offset(sub)
             elif op == "remove" and sub in subs:
                 subs.remove(sub)
+                if sub.follow:
+                    self._follows[sub.partition] -= 1
+                    if not self._follows[sub.partition]:
+                        self._recent.pop(sub.partition, None)
                 keyed[sub.key].remove(sub)
                 if not keyed[sub.key]:
                     del keyed[sub.key]
@@ -232,6 +252,36 @@ class SharedConsumer:
             touched.add(sub.partition)
         for partition in touched:
             self._reassign(partition)
+
+    def _known_offset(self, sub: _Subscription) -> int:
+        """Where a live read of ``sub.next`` on can start, from the records already fetched: the
+        offset of that seq's record, or past the session's last record if it came before; else
+        the subscription's own bound (``first_offset + seq``, at or before the record)."""
+        seen = self._recent.get(sub.partition, {}).get(sub.key)
+        if not seen:
+            return sub.offset
+        last_seq, last_offset = seen[-1]
+        if last_seq < sub.next:  # a session's records come in seq order: the wanted ones come later
+            return max(sub.offset, last_offset + 1)
+        for seq, offset in seen:  # the first copy of it (a resumed publish may have sent one again)
+            if seq == sub.next:
+                return max(sub.offset, offset)
+        return sub.offset
+
+    def _index(self, partition: int, key: bytes, value: bytes, offset: int) -> None:
+        """Note a fetched record's session, seq and offset (partitions with live reads only)."""
+        try:
+            start = value.index(b'"seq":') + 6
+            seq = int(value[start : value.index(b",", start)])
+        except ValueError:  # not one of hrviz's records
+            return
+        recent = self._recent.setdefault(partition, {})
+        seen = recent.get(key)
+        if seen is None:
+            if len(recent) >= RECENT_KEYS:
+                recent.clear()
+            seen = recent[key] = deque(maxlen=RECENT)
+        seen.append((seq, offset))
 
     def _reassign(self, partition: int) -> None:
         """Fetch the partition from the lowest offset an active subscription needs; drop it if none.
@@ -266,9 +316,12 @@ class SharedConsumer:
             return  # fetched before a re-assignment: stale
         self._assigned[partition] = offset + 1
         self.records_seen += 1
+        key = msg.key()
+        if self._follows.get(partition) and key is not None:
+            self._index(partition, key, msg.value(), offset)
         decoded: Reading | None = None
         changed = False
-        for sub in self._by_key.get(partition, {}).get(msg.key(), ()):  # the record's session only
+        for sub in self._by_key.get(partition, {}).get(key, ()):  # the record's session only
             if sub.parked or sub.done or offset < sub.offset:
                 continue
             if decoded is None:
@@ -309,4 +362,6 @@ class SharedConsumer:
         self._subs.clear()
         self._by_key.clear()
         self._unbounded.clear()
+        self._follows.clear()
+        self._recent.clear()
         time.sleep(0.5)
