@@ -158,7 +158,7 @@ def _hr_by_content(rows: Sequence[Row], width: int, exclude: set[int]) -> int:
 def _describe(columns: Sequence[str], header: bool, rows: Sequence[Row]) -> str:
     if header:
         return ", ".join(repr(c) for c in columns)
-    first = rows[0].cells if rows else []
+    first = rows[0].cells  # never empty: the caller has data rows
     return ", ".join(f"column {i + 1} (e.g. {shown(c)})" for i, c in enumerate(first)) + " (no header)"
 
 
@@ -248,14 +248,8 @@ def sniff(head: Sequence[str], source: str, interval: float) -> Layout:
     width = max((len(r.cells) for r in data), default=len(header or ()))
     columns = list(header) if header is not None else [f"column {i + 1}" for i in range(width)]
     columns += [f"column {i + 1}" for i in range(len(columns), width)]
-    if not data:
-        if header is not None and found is not None:
-            raise InputError(source, "header only: no data rows after the header", rows[index].line)
-        raise InputError(
-            source,
-            f"no heart-rate column found: columns are {_describe(columns, False, rows)} ({EXPECTED})",
-            rows[0].line,
-        )
+    if not data:  # only under a named header: else every row is data, or the numeric rows under a header of words
+        raise InputError(source, "header only: no data rows after the header", rows[index].line)
 
     data_index = data[0].line - 1
     subject_col = _subject_column(header, data, hr_col)
@@ -267,7 +261,7 @@ def sniff(head: Sequence[str], source: str, interval: float) -> Layout:
         data = [r for r in data if type_col < len(r.cells) and is_hr_type(r.cells[type_col])]
         taken.add(type_col)
     if hr_col < 0:
-        hr_col = _hr_by_content(data, width, taken) if data else -1
+        hr_col = _hr_by_content(data, width, taken)  # data: the rows naming heart rate are kept
     if hr_col < 0:
         line = rows[index].line if index >= 0 else data[0].line
         raise InputError(
@@ -281,7 +275,8 @@ def sniff(head: Sequence[str], source: str, interval: float) -> Layout:
     )
     if time_format is None or time_format.relative:
         layout.start = layouts.find_start([r.cells for r in preamble]) or 0.0
-    if time_format is not None and data:
-        first_time = " ".join(data[0].cells[c] for c in time_cols if c < len(data[0].cells))
-        layout.tz_offset_min = time_format.offset_min(first_time)
+    timed = (r for r in data if all(c < len(r.cells) and r.cells[c] for c in time_cols))
+    first_timed = next(timed, None)  # the first row with its time: a row cut short before it says nothing
+    if time_format is not None and first_timed is not None:
+        layout.tz_offset_min = time_format.offset_min(" ".join(first_timed.cells[c] for c in time_cols))
     return layout

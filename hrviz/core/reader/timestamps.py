@@ -8,6 +8,7 @@ caller adds to the start time found in the file.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -274,10 +275,15 @@ def is_date_only(fmt: TimeFormat, cells: Sequence[str]) -> bool:
         return False
 
 
+_HALF_OR_ZONE = re.compile(r"\s*(?:[AaPp][Mm]|Z|[+-]\d\d:?\d\d)$")
+
+
 def is_clock_only(cells: Sequence[str]) -> bool:
-    """True when every cell is a bare ``h:mm[:ss]`` time of day."""
+    """True when every cell is a time of day, ``h:mm[:ss]`` with or without ``AM``/``PM`` or a UTC
+    offset (``10:00 AM``, ``10:00:00+02:00``): the ``Time`` column that goes with a ``Date`` column."""
     try:
-        return all(_clock(c.strip()) >= 0 for c in cells if c.strip()) and any(c.strip() for c in cells)
+        times = [_HALF_OR_ZONE.sub("", c.strip()) for c in cells if c.strip()]
+        return all(_clock(t) >= 0 for t in times) and bool(times)
     except ValueError:
         return False
 
