@@ -13,7 +13,10 @@ Per run, on the servers of ``scripts/services.sh`` (a fresh database and topic e
    beforehand, keyed by session) to the same topic with the same producer settings.
 
 Reports rows/s, the ratio hrviz / (LOAD DATA + kcat) (target ≤ 1.3, issue #8) and peak RSS, per
-run and as medians. ``--compare-tree DIR`` also times the same command from another checkout of
+run and as medians. Also the CPU seconds each side costs — the command and its children
+(``getrusage``) plus what MariaDB and the Kafka broker spent meanwhile (psutil, the processes
+listening on the two ports) — because on a shared machine CPU time moves far less with the load
+than wall time does, and on 2 cores it bounds how close to the floor hrviz can get. ``--compare-tree DIR`` also times the same command from another checkout of
 hrviz (a ``git archive`` of an older commit) in each run, in its own database and topic. The CSV
 is ``bench/generate.py``'s (generated if missing).
 """
@@ -24,6 +27,7 @@ import argparse
 import contextlib
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -64,15 +68,40 @@ def peak_rss(proc: subprocess.Popen[Any], box: list[int]) -> None:
         time.sleep(0.02)
 
 
+SERVERS: list[psutil.Process] = []  # MariaDB and the broker, found by the ports they listen on (main)
+
+
+def server_processes(ports: set[int]) -> list[psutil.Process]:
+    pids = {c.pid for c in psutil.net_connections("tcp") if c.status == "LISTEN" and c.laddr.port in ports and c.pid}
+    return [psutil.Process(pid) for pid in sorted(pids)]
+
+
+def cpu_seconds() -> dict[str, float]:
+    """CPU seconds so far: "client" (this process's waited-for children and their descendants), "mysql", "kafka"."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    seconds = {"client": children.ru_utime + children.ru_stime, "mysql": 0.0, "kafka": 0.0}
+    for p in SERVERS:
+        with contextlib.suppress(psutil.Error):
+            t = p.cpu_times()
+            seconds["mysql" if "maria" in p.name() or "mysql" in p.name() else "kafka"] += t.user + t.system
+    return seconds
+
+
+CPU: dict[str, float] = {}  # the last timed() command's CPU seconds: "client", "mysql", "kafka"
+
+
 def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
-    """(wall seconds, peak RSS bytes, stdout) of one command; raises if it fails."""
+    """(wall seconds, peak RSS bytes, stdout) of one command (its CPU seconds in CPU); raises if it fails."""
     box = [0]
+    cpu_before = cpu_seconds()
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     watcher = threading.Thread(target=peak_rss, args=(proc, box))
     watcher.start()
     out, err = proc.communicate()
     wall = time.perf_counter() - started
+    cpu_after = cpu_seconds()
+    CPU.update({k: cpu_after[k] - cpu_before[k] for k in cpu_after})
     watcher.join()
     if proc.returncode != 0:
         raise SystemExit(f"{cmd[:4]} failed ({proc.returncode}): {err.strip()[-2000:]}")
@@ -136,6 +165,7 @@ def one_run(csv: Path, base_url: str, bootstrap: str, work: Path, compare: Path 
         env = {k: v for k, v in os.environ.items() if not k.startswith("HRVIZ_")} | {"HRVIZ_KAFKA_TOPIC": topic}
         cmd = [sys.executable, "-m", "hrviz", "ingest", str(csv), "--mysql", url, "--kafka", bootstrap, "--json"]
         wall, rss, out = timed(cmd, env)
+        cpu = dict(CPU)
         (session,) = json.loads(out)["sessions"]
         tsv, records, n = prepare_baseline_files(url, session["id"], _tz(url, session["id"]), work)
         assert n == session["readings"], (n, session["readings"])
@@ -147,8 +177,10 @@ def one_run(csv: Path, base_url: str, bootstrap: str, work: Path, compare: Path 
             "(session_id, seq, ts, bpm, filled, kinds)",
         ]  # fmt: skip
         load_wall, _, _ = timed(load_cmd)
+        floor_cpu = dict(CPU)
         kcat_cmd = ["kcat", "-P", "-b", bootstrap, "-t", topic, "-K", "\t", "-l", *PRODUCER_FLAGS, str(records)]
         kcat_wall, kcat_rss, _ = timed(kcat_cmd)
+        floor_cpu = {k: floor_cpu[k] + CPU[k] for k in CPU}
     finally:
         admin_sql(base_url, f"DROP DATABASE IF EXISTS `{db}`")
         _delete_topic(bootstrap, topic)
@@ -168,6 +200,9 @@ def one_run(csv: Path, base_url: str, bootstrap: str, work: Path, compare: Path 
         "floor_s": round(floor, 2),
         "floor_rows_per_s": round(n / floor),
         "ratio": round(wall / floor, 2),
+        **{f"hrviz_cpu_{k}_s": round(v, 2) for k, v in cpu.items()},
+        **{f"floor_cpu_{k}_s": round(v, 2) for k, v in floor_cpu.items()},
+        "cpu_ratio": round(sum(cpu.values()) / sum(floor_cpu.values()), 2),
         **other,
     }
 
@@ -208,6 +243,9 @@ def main(argv: list[str] | None = None) -> int:
         args.csv.parent.mkdir(parents=True, exist_ok=True)
         gen = [sys.executable, str(ROOT / "bench" / "generate.py"), "--rows", str(args.rows), "--out", str(args.csv)]
         subprocess.run(gen, check=True)
+    ports = {int(parse_url(args.mysql)["port"]), int(args.kafka.rsplit(":", 1)[1])}
+    SERVERS[:] = server_processes(ports)
+    print(f"servers: {[(p.pid, p.name()) for p in SERVERS]}", file=sys.stderr)
     runs = []
     with tempfile.TemporaryDirectory(prefix="hrviz-bench-") as tmp:
         for i in range(args.runs):
