@@ -39,17 +39,18 @@ export function coverRuns(events, v, x, width, minW) {
   return runs;
 }
 
+const KIND_NUMBER = { spike: 0, drop: 1, out_of_range: 2, flatline: 3 };
 const EXTREME = { spike: 1, drop: -1 }; // the reading a cell's marker shows: the highest spike, the lowest drop
 
 /** The flagged readings of [i0, i1) that get a marker: one per kind per `cell`-wide strip of pixels
  * (a marker is two cells wide, so more would only overprint), the most extreme of its kind there,
  * with `n`, how many readings of that kind it stands for. */
 export function pickMarkers(s, i0, i1, x, cell) {
-  const cells = new Map(); // "kind|cell" -> {seq, kind, n}
+  const cells = new Map(); // cell * 8 + kind's number -> {seq, kind, n} (a number: no string per reading)
   for (const [seq, kinds] of s.kinds) {
     if (seq < i0 || seq >= i1 || !(s.flags[seq] & FLAGGED)) continue;
     const kind = kinds.find((k) => k !== "missing");
-    const key = `${kind}|${Math.floor(x(s.t[seq]) / cell)}`;
+    const key = Math.floor(x(s.t[seq]) / cell) * 8 + (KIND_NUMBER[kind] ?? 7);
     const m = cells.get(key);
     if (!m) cells.set(key, { seq, kind, n: 1 });
     else {

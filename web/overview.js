@@ -111,15 +111,21 @@ export class Overview {
     this.onJump(Math.min(this.total - 1, Math.max(0, to)));
   }
 
-  draw() {
-    const { ctx, canvas } = this;
-    const w = canvas.width;
-    const h = canvas.height;
-    ctx.clearRect(0, 0, w, h);
-    const d = this.data;
-    if (!d) return;
+  /** The part that changes only with the session, its events, the size or the theme (buckets and
+   * event marks), drawn once into a canvas of its own: a replay moves only the position, so each
+   * frame copies one image instead of redrawing thousands of marks and re-reading the styles. */
+  still() {
+    const { canvas, data: d, events } = this;
+    const dark = matchMedia("(prefers-color-scheme: dark)").matches;
+    const key = [canvas.width, canvas.height, this.dpr, dark, events.length].join();
+    if (this.cache && this.cache.data === d && this.cache.events === events && this.cache.key === key) return this.cache;
     const css = getComputedStyle(document.documentElement);
     const c = (name) => css.getPropertyValue(name).trim();
+    const layer = document.createElement("canvas");
+    [layer.width, layer.height] = [canvas.width, canvas.height];
+    const ctx = layer.getContext("2d");
+    const w = canvas.width;
+    const h = canvas.height;
     const n = d.first.length;
     const bw = w / n;
     const markH = 7 * this.dpr;
@@ -135,13 +141,6 @@ export class Overview {
     const y = (b) => bottom - ((b - lo) / Math.max(1, hi - lo)) * (bottom - top);
     const span = d.t1 - d.t0 || 1;
     const xOf = (t) => ((t - d.t0) / span) * w;
-    // what has been replayed, shaded
-    if (this.positionT != null) {
-      ctx.fillStyle = c("--accent");
-      ctx.globalAlpha = 0.1;
-      ctx.fillRect(0, 0, xOf(this.positionT), h);
-      ctx.globalAlpha = 1;
-    }
     // the session: a min–max band per bucket, nothing where there was nothing (gaps)
     ctx.fillStyle = c("--line");
     for (let i = 0; i < n; i++) {
@@ -151,21 +150,41 @@ export class Overview {
     }
     // events by kind along the bottom
     const colors = Object.fromEntries(KINDS.map((k) => [k, c(`--k-${k}`)]));
-    for (const ev of this.events) {
+    for (const ev of events) {
       ctx.fillStyle = colors[ev.kind] || c("--muted");
       const x0 = xOf(ev.tStart);
       ctx.fillRect(x0, h - markH, Math.max(2 * this.dpr, xOf(ev.tEnd) - x0), markH);
     }
+    const palette = { accent: c("--accent"), muted: c("--muted"), fg: c("--fg") };
+    this.cache = { data: d, events, key, layer, xOf, palette };
+    return this.cache;
+  }
+
+  draw() {
+    const { ctx, canvas } = this;
+    const w = canvas.width;
+    const h = canvas.height;
+    ctx.clearRect(0, 0, w, h);
+    if (!this.data) return;
+    const { layer, xOf, palette } = this.still();
+    // what has been replayed, shaded (under the session)
+    if (this.positionT != null) {
+      ctx.fillStyle = palette.accent;
+      ctx.globalAlpha = 0.1;
+      ctx.fillRect(0, 0, xOf(this.positionT), h);
+      ctx.globalAlpha = 1;
+    }
+    ctx.drawImage(layer, 0, 0);
     // the chart's view, outlined; the position, a line
     if (this.viewSpan) {
-      ctx.strokeStyle = c("--muted");
+      ctx.strokeStyle = palette.muted;
       ctx.lineWidth = this.dpr;
       const x0 = xOf(this.viewSpan.t0);
       ctx.strokeRect(x0, 1, Math.max(2, xOf(this.viewSpan.t1) - x0), h - 2);
     }
     const px = this.dragging && this.previewX != null ? this.previewX * w : this.positionT != null ? xOf(this.positionT) : null;
     if (px != null) {
-      ctx.fillStyle = c("--fg");
+      ctx.fillStyle = palette.fg;
       ctx.fillRect(px - this.dpr, 0, 2 * this.dpr, h);
     }
   }
