@@ -358,8 +358,7 @@ class HubRegistry:
             self._follower = LiveFollower(self._store, self.position_of, self.live_ids)
         position = await loop.run_in_executor(lane, self.position_of, session_id)
         hub = SessionHub(session, self._queue, position, lane)
-        live = await loop.run_in_executor(lane, self._follower.live)
-        if session_id in live:
+        if await loop.run_in_executor(lane, self._follower.is_live, session_id):
             hub.live = True
             self._follower.add(session_id, hub)
         self._hubs[session_id] = hub

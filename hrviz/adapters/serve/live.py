@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Protocol
@@ -24,6 +25,7 @@ from hrviz.core.ports import QueuePosition, SessionStore
 log = logging.getLogger("hrviz.serve")
 
 POLL = 0.05  # seconds between two looks at the live sessions
+FRESH = 0.5  # seconds the last look's live sessions are trusted by a hub opening
 
 
 class LiveHub(Protocol):
@@ -51,10 +53,21 @@ class LiveFollower:
         self._hubs: dict[str, LiveHub] = {}
         self._task: asyncio.Task[None] | None = None
         self._pool: Executor = ThreadPoolExecutor(1, thread_name_prefix="hrviz-live")
+        self._seen: tuple[dict[str, int], float] = ({}, 0.0)  # the last answer of live_ids, and when
 
-    def live(self) -> dict[str, int]:
-        """Every live session and its stored count (call in a worker thread)."""
-        return self._live_ids()
+    def is_live(self, session_id: str) -> bool:
+        """Whether the session is being recorded (call in a worker thread). A session in the last
+        look's answer (at most :data:`FRESH` s old) is taken as live without asking again: 500
+        viewers opening at a serve start made 500 queries of every live session. One finalized
+        since is found at the next look; one not in it is asked about (it may have just begun)."""
+        seen, at = self._seen
+        if session_id in seen and time.monotonic() - at < FRESH:
+            return True
+        return session_id in self._remember(self._live_ids())
+
+    def _remember(self, live: dict[str, int]) -> dict[str, int]:
+        self._seen = (live, time.monotonic())
+        return live
 
     def add(self, session_id: str, hub: LiveHub) -> None:
         self._hubs[session_id] = hub
@@ -95,7 +108,7 @@ class LiveFollower:
 
     def _look(self, hubs: dict[str, LiveHub]) -> dict[str, tuple[Session, QueuePosition | None, bool]]:
         """What changed: hubs whose count grew (their new summary) and hubs finalized (in full)."""
-        live = self._live_ids()
+        live = self._remember(self._live_ids())
         changes: dict[str, tuple[Session, QueuePosition | None, bool]] = {}
         for sid, hub in hubs.items():
             count = live.get(sid)
