@@ -68,19 +68,11 @@ class HashingStream:
     def __init__(self, raw: BinaryIO) -> None:
         self._raw = raw
         self.digest = hashlib.sha256()
-        self.consumed = 0
 
-    def read(self, size: int = -1) -> bytes:
+    def read(self, size: int = -1) -> bytes:  # all the reader calls: it wraps any stream in its own Peeked
         chunk = self._raw.read(size)
         self.digest.update(chunk)
-        self.consumed += len(chunk)
         return chunk
-
-    def read1(self, size: int = -1) -> bytes:
-        return self.read(size)
-
-    def readable(self) -> bool:
-        return True
 
     def drain(self) -> None:
         """Hash whatever the reader left unread, so the fingerprint covers the whole file."""
