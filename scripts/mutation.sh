@@ -24,6 +24,8 @@ declare -A MUTATE=(  # what is mutated (globs for mutmut's only_mutate)
     [protocol]="hrviz/core/protocol.py"
     [explain]="hrviz/core/explain.py"
     [ingest]="hrviz/core/ingest.py"
+    [live]="hrviz/core/live.py"
+    [staging]="hrviz/core/staging.py"
     [reader]="hrviz/core/reader/*"
 )
 declare -A TESTS=(  # the unit tests that answer for it (globs, expanded in the clone: a new test_reader_*.py joins in)
@@ -35,9 +37,11 @@ declare -A TESTS=(  # the unit tests that answer for it (globs, expanded in the 
     [protocol]="tests/unit/test_protocol*.py"
     [explain]="tests/unit/test_explain*.py"
     [ingest]="tests/unit/test_ingest*.py tests/unit/test_live.py"
+    [live]="tests/unit/test_live.py tests/unit/test_live_session*.py"  # not test_live_tail.py: the adapters, threads
+    [staging]="tests/unit/test_staging*.py tests/unit/test_ingest.py"
     [reader]="tests/unit/test_reader*.py tests/unit/test_formats*.py"
 )
-ORDER=(detector series runs cadence replay protocol explain ingest reader)
+ORDER=(detector series runs cadence replay protocol explain ingest live staging reader)
 
 root=$(git -C "$(dirname "$0")/.." rev-parse --show-toplevel)
 wanted=("$@")
