@@ -56,15 +56,28 @@ def test_a_recording_of_several_batches_adds_up_over_all_of_them() -> None:
 
 
 def test_the_rhythm_comes_from_the_first_65536_timestamps_as_when_the_file_is_read_whole() -> None:
-    head = [BASE + i for i in range(65_536)]  # one a second ...
-    tail = [head[-1] + 5 * (j + 1) for j in range(14_464)]  # ... then one every 5 s (18 % of the steps)
-    s = chunked(head + tail, [70.0 + i % 3 for i in range(80_000)], 40_000)
-    assert (s.readings - s.filled, s.end) == (80_000, BASE + 65_535 + 5 * 14_464)  # all of it, past the sample
-    first = s.cadence["segments"][0]  # type: ignore[index]
-    assert (first["every_s"], first["usual_max_s"]) == (1, 1)  # not 5: the 90th percentile of the head alone
+    head = [BASE, BASE + 1, BASE + 2] + [BASE + 5 + i for i in range(65_533)]  # one a second, a 3 s hole ...
+    tail = [head[-1] + 5 * (j + 1) for j in range(14_464)]  # ... then one every 5 s (17 % of the first 79,000)
+    ts, bpm = array("d", head + tail), array("d", [70.0 + i % 3 for i in range(80_000)])
+    cuts = [0, 65_000, 79_000, 80_000]  # the cadence sample ends inside the second chunk
+    s = ingest_chunks(
+        iter([(ts[a:b], bpm[a:b]) for a, b in zip(cuts, cuts[1:], strict=False)]),
+        lambda: Series(None, rows=80_000), "long.csv", DIGEST, MemoryStore(), IngestOptions(),
+    )  # fmt: skip
+    assert (s.readings - s.filled, s.end) == (80_000, BASE + 65_537 + 5 * 14_464)  # all of it, every chunk
+    first = s.anomalies[0]  # judged on 1 s, as usual as the first 65,536 say: the hole is 2 missing readings
+    assert (str(first.kind), first.start - BASE, first.end - BASE) == ("missing", 3.0, 4.0)
 
 
-def test_a_file_every_5_s_is_analysed_on_its_own_rhythm() -> None:
+def test_a_file_every_5_s_is_filled_on_its_own_grid_from_the_start() -> None:
+    times = [0, 5, 10, 25] + [25 + 5 * i for i in range(1, 40)]  # a 15 s hole before the rhythm could be learnt
+    csv = b"time,bpm\n" + b"".join(b"%d,%d\n" % (BASE + t, 70 + i % 3) for i, t in enumerate(times))
+    (s,) = ingest(io.BytesIO(csv), "five.csv", MemoryStore())
+    assert (s.readings, s.filled) == (45, 2)  # 15 and 20 filled, not 14 readings a second apart
+    assert [(str(a.kind), a.start - BASE, a.end - BASE) for a in s.anomalies] == [("missing", 15.0, 20.0)]
+
+
+def test_a_chunked_file_every_5_s_is_analysed_on_its_own_rhythm() -> None:
     ts = [BASE + 5 * i for i in range(40)]
     s = chunked(ts, [70.0 + i % 3 for i in range(40)], 16)
     assert s.cadence == {

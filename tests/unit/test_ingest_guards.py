@@ -110,3 +110,20 @@ def test_every_batch_from_the_reader_process_is_checked_before_it_is_written(
         assert store.sessions == {} and store.rows == {} and store.aborted == 1
     else:
         assert got == outcome and len(store.sessions) == 1
+
+
+def test_a_readers_warning_reaches_the_session_and_again_when_the_file_is_found_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cut = "the file ends early (3,000 of the 5,597 bytes); kept the 120 heart-rate readings before the break"
+
+    def read_series(stream: object, source: str, **options: object) -> list[Series]:  # as a FIT cut short
+        ts = array("d", [1e9, 1e9 + 1, 1e9 + 2])
+        return [Series(None, ts, array("d", [70.0, 71.0, 72.0]), rows=3, warnings=[cut])]
+
+    monkeypatch.setattr(ingest_module, "read_series", read_series)
+    store = MemoryStore()
+    (first,) = ingest(io.BytesIO(b"FIT"), "cut.fit", store)
+    (again,) = ingest(io.BytesIO(b"FIT"), "cut.fit", store)
+    assert (first.existing, first.warnings) == (False, [cut])
+    assert (again.existing, again.warnings) == (True, [cut])  # said each time: the store does not keep it
