@@ -40,7 +40,7 @@ def test_a_bad_line_is_reported_with_its_number_and_the_input_goes_on() -> None:
     assert reader.duplicates == 1
     (blank,) = reader.line("2024-05-01T10:00:01Z,x\n")  # no usable value: a sample without one (filled later)
     assert isinstance(blank, tuple) and math.isnan(blank[1])
-    assert reader.rows == 2
+    assert reader.rows == 3  # rows before de-duplication, as a file's: the duplicate is one
 
 
 def test_a_repeated_header_is_skipped_and_resumed_lines_are_passed_over() -> None:

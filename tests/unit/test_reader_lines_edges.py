@@ -191,7 +191,7 @@ def test_order_duplicates_and_a_resumed_session() -> None:
         ("2024-05-01T10:00:04Z,76\n", [(T0 + 4, 76.0)]),
     ]
     assert [reader.line(text) for text, _ in lines] == [want for _, want in lines]
-    assert (reader.rows, reader.duplicates, reader.last) == (2, 2, T0 + 4)
+    assert (reader.rows, reader.duplicates, reader.last) == (4, 2, T0 + 4)  # rows before de-duplication, as a file's
 
 
 def test_a_replaced_file_that_repeats_the_header_does_not_make_it_a_row() -> None:

@@ -123,7 +123,8 @@ class LineReader:
         if t <= self.after:
             return []
         if t <= self.last:
-            if t == self.last:
+            if t == self.last:  # a row, dropped as a duplicate: counted in both, as the file reader does
+                self.rows += 1
                 self.duplicates += 1
                 return []
             return [BadRow(number, "goes back in time (a live session only moves forward)")]
