@@ -11,6 +11,7 @@ import pytest
 from hrviz.core.detector import DetectorConfig
 from hrviz.core.ingest import ingest
 from hrviz.core.live import FLUSH_READINGS, FLUSH_SECONDS, LiveIngest, LiveOptions, live_fingerprint
+from hrviz.core.model import Session
 from tests.unit.fakes import MemoryLive, MemoryStore
 
 T0 = 1_714_557_600  # 2024-05-01T10:00:00Z
@@ -151,3 +152,73 @@ def test_rows_and_duplicates_count_as_a_file_ingest_counts_them() -> None:
     s = live.finish()
     (whole,) = ingest(io.BytesIO("".join(lines).encode()), "a.csv", MemoryStore())
     assert (s.rows, s.duplicates, s.readings) == (whole.rows, whole.duplicates, whole.readings) == (6, 2, 4)
+
+
+def fed(live: LiveIngest, lines: list[str]) -> Session:
+    for text in lines:
+        live.line(text, 0.0)
+    return live.finish()
+
+
+def test_the_settings_reach_the_reader_and_the_detector() -> None:
+    untimed = ["bpm\n", "70\n", "71\n", "72\n"]
+    s = fed(started(options=LiveOptions(interval=5.0))[0], untimed)  # lines without times, 5 s apart
+    assert (s.start, s.end, s.readings) == (0.0, 10.0, 3)
+    two = ["time,user,bpm\n", "2024-05-01T10:00:00Z,ann,70\n", "2024-05-01T10:00:00Z,bob,80\n"]
+    two.append("2024-05-01T10:00:01Z,bob,81\n")
+    bob = fed(started(options=LiveOptions(subject="bob"))[0], two)
+    assert (bob.subject, bob.readings, bob.stats.min, bob.stats.max) == ("bob", 2, 80.0, 81.0)
+    spiky = ["time,bpm\n"] + [line(s, 130 if s == 10 else 70 + s % 3) for s in range(20)]
+    assert [str(a.kind) for a in fed(started()[0], spiky).anomalies] == ["spike"]
+    calm = fed(started(options=LiveOptions(detector=DetectorConfig(delta=80)))[0], spiky)
+    assert calm.anomalies == []
+
+
+def test_a_live_input_every_5_s_is_filled_on_its_own_grid_from_the_start() -> None:
+    times = [0, 5, 10, 25] + [25 + 5 * i for i in range(1, 40)]  # a 15 s hole before the rhythm is learnt
+    s = fed(started(options=LiveOptions(interval=5.0))[0], ["time,bpm\n"] + [line(t, 70 + t % 3) for t in times])
+    assert (s.readings, s.filled) == (45, 2)
+    assert [(str(a.kind), a.start - T0, a.end - T0) for a in s.anomalies] == [("missing", 15.0, 20.0)]
+    assert s.cadence == {
+        "median_s": 5,
+        "segments": [
+            {
+                "start": "2024-05-01T10:00:00Z",
+                "end": "2024-05-01T10:03:40Z",
+                "every_s": 5,
+                "usual_max_s": 5,
+                "notes": [],
+            }
+        ],
+    }
+
+
+def test_two_inputs_are_two_sessions_each_named_by_its_fingerprint() -> None:
+    live_store = MemoryLive(MemoryStore())
+    a = LiveIngest(live_store.store, live_store, "file:/a.csv", "a.csv")
+    fed(a, ["time,bpm\n", line(0, 70)])
+    b = LiveIngest(live_store.store, live_store, "file:/b.csv", "b.csv")
+    assert not b.resumed
+    fed(b, ["time,bpm\n", line(0, 70)])
+    assert sorted(live_store.store.sessions) == sorted([a.session.id, b.session.id])
+    for s in (a.session, b.session):
+        assert len(s.id) == 12 and s.id == s.fingerprint[:12]
+
+
+def test_a_restart_that_reads_nothing_new_still_ends_the_session() -> None:
+    live, live_store = started("file:/a.csv", "a.csv")
+    lines = ["time,bpm\n", line(0, 70), line(1, 71)]
+    fed(live, lines)
+    again = LiveIngest(live_store.store, live_store, "file:/a.csv", "a.csv")
+    assert live_store.live == {live.session.id}  # reopened
+    done = fed(again, lines)  # the same lines: all passed over
+    assert (done.readings, live_store.live) == (2, set())
+
+
+def test_a_restart_keeps_the_offset_the_session_started_with() -> None:
+    live, live_store = started("file:/a.csv", "a.csv")
+    fed(live, ["time,bpm\n", line(0, 70, "+02:00"), line(1, 71, "+02:00")])
+    again = LiveIngest(live_store.store, live_store, "file:/a.csv", "a.csv")
+    done = fed(again, ["time,bpm\n", line(0, 72, "+01:00")])  # an hour later in UTC, written at +01:00
+    assert (done.readings, done.tz_offset_min) == (3, 120)
+    assert live_store.store.sessions[done.id].tz_offset_min == 120

@@ -100,6 +100,10 @@ class CallLog(MemoryStore):
         super().__init__()
         self.calls: list[tuple[object, ...]] = []
 
+    def begin(self, session: Session) -> MemoryWriter:
+        self.calls.append(("begin", session.id))
+        return super().begin(session)
+
     def find(self, fingerprint: str) -> Session | None:
         self.calls.append(("find", fingerprint))
         return super().find(fingerprint)
@@ -138,8 +142,10 @@ class CallLog(MemoryStore):
 
 def test_everything_else_is_the_stores_with_its_arguments_as_given() -> None:
     inner = CallLog()
-    store = StagingStore(inner, RecordingQueue())
+    queue = RecordingQueue(staging=True)
+    store = StagingStore(inner, queue)
     writer = store.begin(session(readings=3))
+    assert queue.stagings[0].session.id == "s1"  # the staging is for the session begun
     writer.add_readings(batch(0, 70.0, 71.0, 72.0))
     writer.commit(session(readings=3))
     found = store.find("f" * 64)
@@ -157,6 +163,7 @@ def test_everything_else_is_the_stores_with_its_arguments_as_given() -> None:
     assert store.delete("s1") is True and store.delete("s1") is False
     store.close()
     assert inner.calls == [
+        ("begin", "s1"),
         ("find", "f" * 64),
         ("get", "s1"),
         ("list_sessions", 7),
@@ -168,3 +175,12 @@ def test_everything_else_is_the_stores_with_its_arguments_as_given() -> None:
         ("delete", "s1"),
         ("close",),
     ]
+
+
+def test_the_defaults_are_the_ports() -> None:
+    inner = CallLog()
+    store = StagingStore(inner, RecordingQueue())
+    store.list_sessions()
+    store.browse()
+    list(store.readings("s1"))
+    assert inner.calls == [("list_sessions", 100), ("browse", 0, 20, "", "uploaded"), ("readings", "s1", 0)]
