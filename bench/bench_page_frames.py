@@ -12,6 +12,8 @@ Then, in the page, for ``--frames`` animation frames each:
 - ``zoomed out``: the main chart shows the whole session and pans a little every frame;
 - ``following``: the default view (the newest ~180 readings);
 - ``overview``: the whole-session strip redrawn every frame;
+- ``busy``: no drawing, but each frame spins the CPU for as long as the zoomed-out draw's median
+  took just before: what the machine's load alone does to the frame interval of that much work;
 - ``naive``: the same zoomed-out view drawn the way the chart did before (one lineTo per reading,
   no per-pixel-column min/max, no bands or markers), in the same run, as the baseline;
 - with ``--before REV``: ``zoomed out`` again on a second server serving ``web/`` as it was at the
@@ -41,7 +43,7 @@ from hrviz.adapters.store.sqlite import SqliteStore  # noqa: E402
 from tests.e2e.browser_fixtures import CHROMIUM, CHROMIUM_ARGS, ServeProcess, clean_env  # noqa: E402
 
 MEASURE = """
-async ([frames, mode]) => {
+async ([frames, mode, busy]) => {
   const c = hrviz.chart, s = hrviz.series, o = hrviz.overview;
   const t0 = s.t[0], t1 = s.t[s.count - 1];
   if (mode === "following") c.follow(); else c.show(t0, t1);
@@ -65,7 +67,10 @@ async ([frames, mode]) => {
       if (mode === "zoomed out" || mode === "naive") c.view = { t0: t0 + (n % 10) * 60, t1: t1 + (n % 10) * 60 };
       if (mode === "naive") c.draw(); // for its layout (the view's index range and scales): not timed
       const a = performance.now();
-      if (mode === "overview") o.draw(); else if (mode === "naive") naive(); else if (mode !== "floor") c.draw();
+      if (mode === "overview") o.draw();
+      else if (mode === "naive") naive();
+      else if (mode.startsWith("busy")) while (performance.now() - a < busy); // the CPU a draw takes, nothing drawn
+      else if (mode !== "floor") c.draw();
       draws.push(performance.now() - a);
       if (++n < frames) requestAnimationFrame(step); else done();
     };
@@ -81,7 +86,7 @@ def pct(values: list[float], p: float) -> float:
     return s[min(len(s) - 1, int(len(s) * p))]
 
 
-MODES = ("floor", "zoomed out", "following", "overview", "naive", "floor")
+MODES = ("floor", "zoomed out", "busy", "following", "overview", "naive", "floor")
 
 
 def session_file(size: int, work: Path) -> tuple[Path, str, int]:
@@ -126,14 +131,16 @@ def measure(
     page.wait_for_timeout(1000)  # let the restore's last paint and garbage settle before the first floor
     out: dict[str, Any] = {"restore_s": restore}
     for mode in modes:
-        r = page.evaluate(MEASURE, [frames, mode])
-        key = mode if mode not in out else f"{mode} (again)"
+        busy = out["zoomed out"]["draw_p50"] if mode == "busy" else 0
+        r = page.evaluate(MEASURE, [frames, mode, busy])
+        key = f"busy (spins {busy:.1f} ms a frame, nothing drawn)" if mode == "busy" else mode
+        key = key if key not in out else f"{key} (again)"
         out[key] = {
             "draw_p50": statistics.median(r["draws"]),
             "draw_p95": pct(r["draws"], 0.95),
             "frame_p50": statistics.median(r["gaps"]),
             "frame_p95": pct(r["gaps"], 0.95),
-            "visible": r["visible"] if mode != "floor" else 0,
+            "visible": r["visible"] if mode not in ("floor", "busy") else 0,
         }
     page.close()
     return out

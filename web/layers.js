@@ -12,9 +12,9 @@ export function coverRuns(events, v, x, width, minW) {
   const diff = new Map(); // kind -> +1 where an event starts covering, -1 past its last column
   for (const ev of events) {
     if (ev.tEnd < v.t0 || ev.tStart > v.t1) continue;
-    const x0 = x(ev.tStart);
-    const c0 = Math.max(0, Math.floor(x0));
-    const c1 = Math.min(width, Math.ceil(Math.max(x0 + minW, x(ev.tEnd))));
+    const c = Math.round(x(ev.tStart)); // edges to the nearest column: a short event is exactly minW wide
+    const c0 = Math.max(0, c);
+    const c1 = Math.min(width, Math.max(c + Math.round(minW), Math.round(x(ev.tEnd))));
     if (c1 <= c0) continue;
     let d = diff.get(ev.kind);
     if (!d) diff.set(ev.kind, (d = new Int32Array(width + 1)));
