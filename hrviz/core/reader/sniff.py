@@ -134,7 +134,8 @@ def _named_header(rows: Sequence[Row]) -> tuple[int, int] | None:
             continue
         col = min(ranked)[1]
         following = rows[i + 1 : i + 4]
-        if all(_value_like(r.cells[col] if col < len(r.cells) else "") for r in following):
+        values = sum(_value_like(r.cells[col] if col < len(r.cells) else "") for r in following)
+        if 2 * values > len(following) or not following:  # most, not all: one typo under "bpm" keeps the header
             return i, col
     return None
 
