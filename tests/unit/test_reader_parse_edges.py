@@ -140,6 +140,7 @@ def test_a_time_of_day_column_before_its_date_column(date: str) -> None:
         ("-0500", "", 18_000),
         ("Z", ".123456", 0),
         ("-0500", ".123", 18_000),
+        ("+01:00:00", "", -3_600),  # an offset written with its seconds
     ],
 )
 def test_every_row_with_the_files_offset_reads_to_the_same_utc_time(suffix: str, fraction: str, shift: int) -> None:
@@ -149,6 +150,14 @@ def test_every_row_with_the_files_offset_reads_to_the_same_utc_time(suffix: str,
     expected = [TEN_AM + shift + i + step for i in range(4)]
     assert list(s.ts) == pytest.approx(expected, abs=1e-7)
     assert (s.rows, s.duplicates, s.skipped) == (5, 1, 0)
+
+
+def test_a_fraction_ending_in_zero_before_a_short_offset_is_not_taken_for_the_offset() -> None:
+    # "…:00.120-0500" also reads as "…:00.12" plus "0-0500": cut that off "…:10-0500" and "…:1" is left
+    cells = ["00.120", "01.500", "10", "20", "30.25"]
+    s = one("time,bpm\n" + "".join(f"2024-01-01T10:00:{c}-0500,70\n" for c in cells))
+    expected = [TEN_AM + 18_000 + x for x in (0.12, 1.5, 10, 20, 30.25)]
+    assert (list(s.ts), s.skipped) == (pytest.approx(expected, abs=1e-7), 0)
 
 
 # --- how many bad rows a file may hold -----------------------------------------------------------------------

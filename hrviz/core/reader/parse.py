@@ -54,6 +54,8 @@ def _offset_suffix(cell: str, dt: datetime) -> tuple[str, float]:
     seconds = offset.total_seconds()
     for size in (1, 6, 5):
         tail = cell[-size:]
+        if tail[0] not in "Z+-":  # a digit of the time: "0-0500" off "…:00.120-0500" would cut "…:10-0500" short
+            continue
         try:
             naive = datetime.fromisoformat(cell[:-size])
         except ValueError:
