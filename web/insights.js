@@ -189,6 +189,9 @@ export class Insights {
       swatch.style.background = ZONE_COLOURS[z.zone - 1];
       legend.append(el("li", { dataset: { zone: String(z.zone) } }, swatch, `Zone ${z.zone} (${z.low_bpm}${high} bpm): ${duration(z.seconds)}`));
     }
+    if (d.zones.length && d.below_zones_seconds !== undefined) {
+      legend.append(el("li", { dataset: { zone: "below" } }, el("span", { class: "swatch swatch-none" }), `Below zone 1 (under ${d.zones[0].low_bpm} bpm): ${duration(d.below_zones_seconds)}`));
+    }
     const maxNote = `max ${d.max_hr.bpm} bpm (${d.max_hr.source}${d.max_hr.estimate ? ", an estimate" : ""})`;
     const zonesNote = el("p", { class: "hint" }, `Zones by % of ${maxNote}; filled readings and gaps never count.`);
     const episodes = el("ol", { class: "episodes" });

@@ -55,7 +55,8 @@ def test_insights_panel_jumps_and_downloads(page: Any, serve: ServeProcess, tmp_
     }
     assert page.text_content("#quality-verdict") == f"Data quality: {expected['quality']['sentence']}"
     legend = page.locator(".zones-legend li").all_text_contents()
-    assert len(legend) == 5 and legend[3].startswith("Zone 4 (152–171 bpm)")
+    assert len(legend) == 6 and legend[3].startswith("Zone 4 (152–171 bpm)")
+    assert legend[5].startswith("Below zone 1 (under 95 bpm): ")
     assert page.locator(".zones-bar .zone").count() == 5
     assert page.evaluate("hrviz.series.count") < 8167 / 2  # there long before the replay's end
 

@@ -50,6 +50,7 @@ def test_json_report_of_a_real_run_on_both_stores(store: list[str]) -> None:
     assert [z["zone"] for z in s["zones"]] == [1, 2, 3, 4, 5]
     assert (s["zones"][3]["low_bpm"], s["zones"][3]["high_bpm"]) == (156.0, 175.5)
     assert sum(z["seconds"] for z in s["zones"]) <= s["covered_seconds"]
+    assert 0 < s["below_zones_seconds"] <= s["covered_seconds"] - sum(z["seconds"] for z in s["zones"])
     assert s["max_bpm"] == 196 and s["quality"]["verdict"] == "good"
     assert [e["kind"] for e in s["episodes"]] == ["high"] * len(s["episodes"]) and s["episodes"]
     assert all(e["seconds"] >= 600 for e in s["episodes"])

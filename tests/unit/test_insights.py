@@ -36,6 +36,7 @@ def test_ten_minutes_each_at_60_130_170_with_max_200() -> None:
     d = figures(series((60, 600), (130, 600), (170, 600)))
     # 60 = 30 % (no zone), 130 = 65 % (zone 2), 170 = 85 % (zone 4)
     assert zone_seconds(d) == [0.0, 600.0, 0.0, 600.0, 0.0]
+    assert d["below_zones_seconds"] == 600.0  # the ten minutes at 60 bpm: measured, in no zone
     assert [(z["low_bpm"], z["high_bpm"]) for z in d["zones"]] == [  # type: ignore[attr-defined]
         (100, 120),
         (120, 140),

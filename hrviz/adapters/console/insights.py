@@ -47,6 +47,7 @@ def print_insights(items: Sequence[Insights], console: Console | None = None) ->
             "filled readings and gaps never count",
             highlight=False,
         )
+        below = ins.below_zones_seconds
         most = max((z.seconds for z in ins.zones), default=0.0) or 1.0
         for z in reversed(ins.zones):
             bar = "█" * round(BAR * z.seconds / most)
@@ -55,6 +56,8 @@ def print_insights(items: Sequence[Insights], console: Console | None = None) ->
                 f"  zone {z.zone} {z.low_bpm:>5g}{ceiling:<6} [{style}]{bar}[/] {duration(z.seconds)}",
                 highlight=False,
             )
+        if ins.zones:
+            console.print(f"  below   <{ins.zones[0].low_bpm:<9g} [dim]{duration(below)} (no zone)[/]", highlight=False)
         if ins.episodes:
             console.print("\n[bold]Sustained episodes[/] (≥ 10 min above 120 or below 40 bpm)")
             for e in ins.episodes:

@@ -23,6 +23,12 @@ class Insights:
     quality: Quality
 
     @property
+    def below_zones_seconds(self) -> float:
+        """Measured seconds under zone 1 (below 50 %): most of a day at rest, said so rather than left out."""
+        floor = self.zones[0].low_bpm if self.zones else 0.0
+        return sum(seconds for bpm, seconds in self.summary.seconds_at.items() if bpm < floor)
+
+    @property
     def episodes(self) -> list[Episode]:
         return self.summary.episodes
 
@@ -53,6 +59,7 @@ class Insights:
                 {"zone": z.zone, "low_bpm": z.low_bpm, "high_bpm": z.high_bpm, "seconds": round(z.seconds, 3)}
                 for z in self.zones
             ],
+            "below_zones_seconds": round(self.below_zones_seconds, 3),
             "episodes": [
                 {
                     "kind": e.kind,
