@@ -25,7 +25,8 @@ from hrviz.core.ingest import ingest
 from hrviz.core.model import Reading, Session
 from hrviz.core.ports import QueuePosition, ReadingQueue
 from tests.integration import test_ws_api as api
-from tests.integration.test_ws_api import DEMO, Running, client, recv, send, until, upload, uploaded_and_replaying
+from tests.integration.test_ws_api import DEMO, client, recv, send, until, upload, uploaded_and_replaying
+from tests.running_server import RunningServer
 
 make_server = api.make_server  # the same fixtures
 server = api.server
@@ -64,7 +65,7 @@ NASTY = [
 ]
 
 
-def test_nasty_messages_get_an_error_and_the_connection_and_its_replay_go_on(server: Running) -> None:
+def test_nasty_messages_get_an_error_and_the_connection_and_its_replay_go_on(server: RunningServer) -> None:
     with client(server) as ws:
         upload(ws, DEMO.read_bytes())
         session = uploaded_and_replaying(ws)
@@ -86,7 +87,7 @@ def test_nasty_messages_get_an_error_and_the_connection_and_its_replay_go_on(ser
     assert session["id"]
 
 
-def test_a_replay_of_an_unknown_session_leaves_the_current_one_playing(server: Running) -> None:
+def test_a_replay_of_an_unknown_session_leaves_the_current_one_playing(server: RunningServer) -> None:
     with client(server) as ws:
         upload(ws, DEMO.read_bytes())
         uploaded_and_replaying(ws)
@@ -99,7 +100,7 @@ def test_a_replay_of_an_unknown_session_leaves_the_current_one_playing(server: R
     assert after == list(range(after[0], after[0] + len(after)))
 
 
-def test_paused_false_as_a_string_is_refused_not_read_as_true(server: Running) -> None:
+def test_paused_false_as_a_string_is_refused_not_read_as_true(server: RunningServer) -> None:
     with client(server) as ws:
         upload(ws, DEMO.read_bytes())
         session = uploaded_and_replaying(ws)
@@ -156,7 +157,7 @@ def test_a_resume_near_the_end_of_a_big_session_reads_from_there(make_server: An
     assert took < 10
 
 
-def test_replaying_again_and_again_reads_the_session_once(server: Running) -> None:
+def test_replaying_again_and_again_reads_the_session_once(server: RunningServer) -> None:
     with client(server) as ws:
         upload(ws, DEMO.read_bytes())
         session = uploaded_and_replaying(ws)

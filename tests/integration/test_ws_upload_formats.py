@@ -9,19 +9,20 @@ from typing import Any
 
 import pytest
 
-from tests.integration.test_ws_api import Running, client, make_server, until, upload  # noqa: F401
+from tests.integration.test_ws_api import client, make_server, until, upload  # noqa: F401
 from tests.real_data import FIT
+from tests.running_server import RunningServer
 
 pytestmark = pytest.mark.skipif(not FIT.is_dir(), reason=f"{FIT} is absent: needs the shared data folder")
 
 
 @pytest.fixture
-def server(make_server: Any) -> Running:  # noqa: F811
+def server(make_server: Any) -> RunningServer:  # noqa: F811
     """Every test server reads uploads like `hrviz ingest` reads a path (wiring.ingest_upload)."""
     return make_server()
 
 
-def test_a_fit_upload_in_binary_chunks_is_stored_and_replayed(server: Running) -> None:
+def test_a_fit_upload_in_binary_chunks_is_stored_and_replayed(server: RunningServer) -> None:
     data = (FIT / "garmin-fenix-5-run.fit").read_bytes()
     with client(server) as ws:
         upload(ws, data, name="morning-run.fit", chunk=1000)
@@ -34,7 +35,7 @@ def test_a_fit_upload_in_binary_chunks_is_stored_and_replayed(server: Running) -
         assert first["seq"] == 0 and first["bpm"] == 61
 
 
-def test_a_zip_upload_gives_a_session_per_file_named_after_it(server: Running) -> None:
+def test_a_zip_upload_gives_a_session_per_file_named_after_it(server: RunningServer) -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as z:
         z.writestr("a.fit.gz", gzip.compress((FIT / "garmin-fenix-5-bike.fit").read_bytes()))
@@ -48,7 +49,7 @@ def test_a_zip_upload_gives_a_session_per_file_named_after_it(server: Running) -
         assert name == "rides.zip/c.fit" and "monitoring_b" in reason
 
 
-def test_a_broken_fit_upload_gets_a_bad_file_error_naming_it(server: Running) -> None:
+def test_a_broken_fit_upload_gets_a_bad_file_error_naming_it(server: RunningServer) -> None:
     with client(server) as ws:
         upload(ws, (FIT / "activity-settings-corruptheader.fit").read_bytes(), name="settings.fit")
         err, _ = until(ws, "error")
@@ -56,7 +57,7 @@ def test_a_broken_fit_upload_gets_a_bad_file_error_naming_it(server: Running) ->
         assert err["message"] == "settings.fit: corrupt FIT header at byte 771 (a chained file)"
 
 
-def test_a_zip_of_thousands_of_unreadable_files_answers_with_counts_not_a_closed_socket(server: Running) -> None:
+def test_a_zip_of_thousands_of_unreadable_files_answers_with_counts_not_a_closed_socket(server: RunningServer) -> None:
     """Before: every skipped file was listed and the answer (6 MB for 100k members) overflowed the
     1 MiB send queue: the uploader's connection was closed 1013 and never saw its result."""
     buffer = io.BytesIO()
