@@ -265,3 +265,12 @@ def test_summaries_are_found_through_a_queues_staging_wrapper() -> None:
     assert summaries_of(plain) is None
     assert summaries_of(keeping) is keeping
     assert summaries_of(StagingStore(keeping, RecordingQueue())) is keeping
+
+
+def test_the_html_report_says_the_time_below_zone_1() -> None:
+    from hrviz.core.insights.html import render
+
+    p = profile(200)
+    ins = insights(Session("s1", "test.csv", None, "fp"), summarize(series((60, 600), (130, 600)), p.max_hr), p)
+    page = render([ins], "2026-11-30")
+    assert "Below zone 1 (under 100 bpm, in no zone): 10 min</p>" in page

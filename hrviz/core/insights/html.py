@@ -194,6 +194,10 @@ def _session_html(ins: Insights) -> str:
         f'<h3>Time in zones</h3><p class="muted">Zones by {model}; maximum {escape(maximum)}. '
         "Filled readings and gaps never count as time in a zone.</p>",
         zones_svg(ins),
+        f'<p class="muted">Below zone 1 (under {ins.zones[0].low_bpm:g} bpm, in no zone): '
+        f"{duration(ins.below_zones_seconds)}</p>"
+        if ins.zones
+        else "",
         "<h3>Sustained episodes</h3>",
     ]
     if ins.episodes:
