@@ -115,7 +115,7 @@ def test_read_none_within_the_head_reads_everything() -> None:
 
 
 def test_read_zero_reads_nothing() -> None:
-    p, data = peeked(100)
+    p, data = peeked(PEEK + 1000)
     assert (p.read(0), p.read(5), p.read(0), p.read()) == (b"", data[:5], b"", data[5:])
 
 

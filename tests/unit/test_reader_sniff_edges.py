@@ -146,6 +146,13 @@ HEADERS: list[tuple[str, str, int, list[str], int]] = [
         1,
     ),
     (
+        "a units row under the names is the header: it names bpm above the numbers",
+        "Time,HR\ns,bpm\n1,60\n2,61\n3,62\n",
+        2,
+        ["s", "bpm"],
+        1,
+    ),
+    (
         "decimal commas under a named header (another column reads as heart rates)",
         "cadence;bpm\n80;72,5\n81;73,5\n82;74,5\n",
         1,
@@ -225,6 +232,13 @@ TIMES: list[tuple[str, str, tuple[int, ...], str | None, int | None]] = [
         (1,),
         "ISO-8601",
         60,
+    ),
+    (
+        "dates and times never on one row: joined, no offset to read",
+        "Date,Time,HR\n2024-01-01,,60\n2024-01-01,,61\n2024-01-01,,62\n2024-01-01,,63\n,10:00:00,64\n",
+        (0, 1),
+        "ISO-8601",
+        None,
     ),
     ("no name: by content", f"{T0},60\n{T1},61\n", (0,), "ISO-8601", None),
     ("unix seconds are UTC", "ts,bpm\n1644227584,60\n", (0,), "unix seconds", 0),
