@@ -4,7 +4,9 @@ message for a file without a usable point, and elements dropped once read (const
 from __future__ import annotations
 
 import io
+import time
 import tracemalloc
+from collections.abc import Iterator
 
 import pytest
 
@@ -68,6 +70,22 @@ def refusal(data: bytes, name: str = "run.tcx") -> str:
 )
 def test_parse_iso_gives_unix_seconds_and_the_offset_in_minutes(text: str, expected: tuple[float, int]) -> None:
     assert parse_iso(text) == expected
+
+
+@pytest.fixture
+def new_york_machine(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process's local zone set to New York for the test."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("new_york_machine")
+def test_a_time_without_a_zone_is_utc_whatever_the_machines_zone() -> None:
+    assert parse_iso("2024-01-01T10:00:00") == (T0, 0)
+    assert read(tcx(tp("2024-01-01T10:00:00", "60"))).tz_offset_min == 0
 
 
 @pytest.mark.parametrize(

@@ -111,4 +111,4 @@ def read_track(stream: BinaryIO, source: str, kind: str) -> list[Series]:
             raise InputError(source, f"none of its {untimed:,} track points with a heart rate has a <{time_tag}>")
         what = f"none of its {points:,} track points has a heart rate" if points else "it has no track points"
         raise InputError(source, f"no heart rate in this {kind.upper()} file ({what})")
-    return [c.finish(tz if tz is not None else 0)]
+    return [c.finish(tz or 0)]  # tz is the first kept point's
