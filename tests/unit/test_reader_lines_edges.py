@@ -135,6 +135,26 @@ def test_the_chosen_subject_only_and_rows_of_others_or_of_nobody_are_skipped() -
     assert reader.rows == 2
 
 
+def test_the_subject_column_may_end_the_line() -> None:
+    lines = ["time,bpm,user\n", "2024-05-01T10:00:00Z,70,ann\n", "2024-05-01T10:00:01Z,71,REX\r\n"]
+    assert flat(feed(lines, subject="REX")[1]) == [(T0 + 1, 71.0)]
+
+
+def test_rows_without_a_subject_cell_are_the_unnamed_subject() -> None:
+    """As in a file: a row too short to name its subject, or naming none, belongs to subject ''."""
+    lines = ["time,user,bpm\n", "2024-05-01T10:00:00Z,ann,70\n", "2024-05-01T10:00:01Z\n", "2024-05-01T10:00:02Z,,72\n"]
+    assert flat(feed(lines, subject="")[1]) == ["nan", (T0 + 2, 72.0)]
+
+
+def test_the_chosen_subject_s_first_row_is_judged_against_the_file_s_first_row() -> None:
+    """The offset comes from the file's first data row, whoever's it is (as in a file)."""
+    lines = ["time,user,bpm\n", "2024-05-01T10:00:00Z,ann,70\n", "2024-05-01T10:00:01,bob,71\n"]
+    assert refused(lines, subject="bob") == (
+        "live.csv, line 3: the time '2024-05-01T10:00:01' in column 'time' of the first data row "
+        "has no UTC offset, unlike the first data row"
+    )
+
+
 def test_a_mixed_metric_log_gives_its_heart_rate_rows_only() -> None:
     lines = [
         "time,type,value\n",
