@@ -83,11 +83,9 @@ def list_sessions(
     mysql: MysqlOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Stored sessions, newest first: id, source, start, span, readings, anomalies, created."""
+    """Stored sessions, newest first: id, file, start, span, readings, anomalies, created."""
     if ctx.invoked_subcommand is not None:
         return
-    from hrviz.core.explain import duration
-
     with friendly_errors():
         after = parse_when(since, "--since")
         store = _store(db, mysql, config)
@@ -98,24 +96,9 @@ def list_sessions(
     if json_out:
         print(json.dumps({"sessions": items}, ensure_ascii=False))
         return
-    from rich.console import Console
-    from rich.table import Table
+    from hrviz.adapters.console.listing import print_listing
 
-    table = Table("id", "source", "start", "span", "readings", "anomalies", "created", box=None)
-    for d in items:
-        name = str(d["source"]) + (f" [{d['subject']}]" if d["subject"] else "")
-        span = d["span_seconds"]
-        table.add_row(
-            str(d["id"]), name, str(d["start"] or "–"), "–" if span is None else duration(float(span)),  # type: ignore[arg-type]
-            f"{d['readings']:,}", str(d["anomalies"]), str(d["created"] or "–"),
-        )  # fmt: skip
-    console = Console()
-    if not console.is_terminal:
-        console.width = max(console.width, 160)
-    if items:
-        console.print(table)
-    else:
-        console.print("No sessions stored (hrviz ingest FILE).")
+    print_listing(items)
 
 
 @app.command("show")
