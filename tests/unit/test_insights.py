@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from hrviz.core.errors import SettingsError
@@ -274,3 +276,38 @@ def test_the_html_report_says_the_time_below_zone_1() -> None:
     ins = insights(Session("s1", "test.csv", None, "fp"), summarize(series((60, 600), (130, 600)), p.max_hr), p)
     page = render([ins], "2026-11-30")
     assert "Below zone 1 (under 100 bpm, in no zone): 10 min</p>" in page
+
+
+def test_backfill_summarises_each_session_once_even_when_live_ones_lose_theirs_again() -> None:
+    """serve's trends backfill: a live session's next small transaction drops the summary just
+    stored, so looping until no session is left unsummarised never ended with 500 live sessions."""
+    import io
+
+    from hrviz.core.insights.report import backfill
+
+    store = MemoryStore()
+    ids = []
+    for k in range(7):
+        csv = "time,bpm\n" + "".join(f"2024-01-0{1 + k % 3}T1{k}:00:{s:02d}Z,{70 + s % 5}\n" for s in range(30))
+        (session,) = ingest(io.BytesIO(csv.encode()), f"run-{k}.csv", store)
+        ids.append(session.id)
+    assert len(set(ids)) == 7
+    live = set(ids[::2])  # 4 of the 7 being recorded: whatever is stored for them is dropped again
+
+    class Summaries:
+        def __init__(self) -> None:
+            self.saved: dict[str, object] = {}
+            self.saves: list[str] = []
+
+        def unsummarised(self, limit: int = 1000) -> list[str]:
+            return sorted(sid for sid in ids if sid not in self.saved)[:limit]
+
+        def save_summary(self, row: Any) -> None:
+            self.saves.append(row.session_id)
+            if row.session_id not in live:
+                self.saved[row.session_id] = row
+
+    summaries = Summaries()
+    assert backfill(store, summaries, 190.0, page=2) == 7  # type: ignore[arg-type]
+    assert sorted(summaries.saves) == sorted(ids)  # each once, paged 2 at a time
+    assert sorted(summaries.saved) == sorted(set(ids) - live)

@@ -124,15 +124,19 @@ def from_store(
     return insights(session, summary, p)
 
 
-def backfill(store: SessionStore, summaries: SummaryStore, max_hr: float) -> int:
-    """Store the summary of every session that has none (older sessions); how many were added."""
-    done = 0
-    while ids := summaries.unsummarised(500):
-        for sid in ids:
+def backfill(store: SessionStore, summaries: SummaryStore, max_hr: float, page: int = 500) -> int:
+    """Store the summary of every session that has none (older sessions, live ones); how many were
+    added. Each session once per call: a live session's next small transaction drops its summary
+    again, so "until none is left" never ended while 500 sessions were live (serve's trends)."""
+    done: set[str] = set()
+    while True:
+        limit = len(done) + page  # the ones done this call may be listed again: room for `page` more
+        listed = summaries.unsummarised(limit)
+        new = [sid for sid in listed if sid not in done]
+        for sid in new:
+            done.add(sid)
             session = store.get(sid)
             if session is not None:
                 summaries.save_summary(stored(session, summarize(store.readings(sid), max_hr), max_hr))
-            done += 1
-        if len(ids) < 500:
-            break
-    return done
+        if len(listed) < limit or not new:
+            return len(done)
