@@ -4,7 +4,7 @@
 // every anomaly visible (a merged band still covers each event's columns; a marker stands for the
 // others of its kind in its cell and says how many).
 
-import { AFTER_GAP, BLOCK, FLAGGED } from "./series.js";
+import { AFTER_GAP, BIG, BLOCK, FLAGGED } from "./series.js";
 
 /** Per kind, the runs of device-pixel columns covered by at least one event (each at least `minW`
  * wide), as a flat [c0, c1, c0, c1, ...] list: one rectangle per run instead of one per event. */
@@ -39,18 +39,19 @@ export function coverRuns(events, v, x, width, minW) {
   return runs;
 }
 
-const KIND_NUMBER = { spike: 0, drop: 1, out_of_range: 2, flatline: 3 };
+const KIND_NUMBER = { spike: 0, drop: 1, out_of_range: 2, flatline: 3 }; // 6: impossibly high, 7: any other
 const EXTREME = { spike: 1, drop: -1 }; // the reading a cell's marker shows: the highest spike, the lowest drop
 
 /** The flagged readings of [i0, i1) that get a marker: one per kind per `cell`-wide strip of pixels
- * (a marker is two cells wide, so more would only overprint), the most extreme of its kind there,
- * with `n`, how many readings of that kind it stands for. */
+ * (a marker is two cells wide, so more would only overprint; impossibly high and impossibly low
+ * values apart), the most extreme of its kind there, with `n`, how many readings it stands for. */
 export function pickMarkers(s, i0, i1, x, cell) {
   const cells = new Map(); // cell * 8 + kind's number -> {seq, kind, n} (a number: no string per reading)
   for (const [seq, kinds] of s.kinds) {
     if (seq < i0 || seq >= i1 || !(s.flags[seq] & FLAGGED)) continue;
     const kind = kinds.find((k) => k !== "missing");
-    const key = Math.floor(x(s.t[seq]) / cell) * 8 + (KIND_NUMBER[kind] ?? 7);
+    const high = kind === "out_of_range" && s.bpm[seq] > 100 ? 4 : 0; // impossibly high and low apart
+    const key = Math.floor(x(s.t[seq]) / cell) * 8 + (KIND_NUMBER[kind] ?? 7) + high;
     const m = cells.get(key);
     if (!m) cells.set(key, { seq, kind, n: 1 });
     else {
@@ -65,8 +66,8 @@ export function pickMarkers(s, i0, i1, x, cell) {
 /** The line of readings [i0, i1) when they outnumber the pixel columns: per column the span of
  * its readings and of the last reading before it (so consecutive columns join), as `bar(c, top,
  * bottom)` in device pixels, never across a gap; columns further apart than one pixel are joined
- * by `join(x0, y0, x1, y1)`. Whole blocks of 64 readings inside one column are read from their
- * summary. Bars, not a stroked path: a rasteriser fills a thousand rectangles faster than it
+ * by `join(x0, y0, x1, y1)`. Whole blocks of 1,024 or 64 readings inside one column are read
+ * from their summary. Bars, not a stroked path: a rasteriser fills a thousand rectangles faster than it
  * strokes a thousand joins. */
 export function columns(s, i0, i1, x, y, bar, join) {
   let col = null; // the column being gathered, its extent in y and the y of its last reading
@@ -82,17 +83,21 @@ export function columns(s, i0, i1, x, y, bar, join) {
     col = c;
   };
   for (let i = i0; i < i1; i++) {
-    const b = i / BLOCK;
     const after = (s.flags[i] & AFTER_GAP) !== 0;
-    if (i % BLOCK === 0 && i + BLOCK <= i1 && !s.blkGap[b] && x(s.t[i + BLOCK - 1]) - x(s.t[i]) < 1) {
+    // a whole big block, else a whole block, inside one column: its summary instead of its readings
+    let size = 0;
+    if (i % BIG === 0 && i + BIG <= i1 && !s.bigGap[i / BIG] && x(s.t[i + BIG - 1]) - x(s.t[i]) < 1) size = BIG;
+    else if (i % BLOCK === 0 && i + BLOCK <= i1 && !s.blkGap[i / BLOCK] && x(s.t[i + BLOCK - 1]) - x(s.t[i]) < 1) size = BLOCK;
+    if (size) {
+      const b = i / size;
       const c = Math.round(x(s.t[i]));
-      const hi = y(s.blkHi[b]);
-      const lo = y(s.blkLo[b]);
+      const hi = y(size === BIG ? s.bigHi[b] : s.blkHi[b]);
+      const lo = y(size === BIG ? s.bigLo[b] : s.blkLo[b]);
       if (c !== col || after) start(c, hi, y(s.bpm[i]), after);
       if (hi < top) top = hi;
       if (lo > bottom) bottom = lo;
-      last = y(s.bpm[i + BLOCK - 1]);
-      i += BLOCK - 1;
+      last = y(s.bpm[i + size - 1]);
+      i += size - 1;
       continue;
     }
     const c = Math.round(x(s.t[i]));

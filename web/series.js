@@ -7,6 +7,7 @@ export const AFTER_GAP = 2;
 export const FLAGGED = 4; // part of an anomaly other than "missing" (drawn as a marker)
 export const OUT_OF_RANGE = 8;
 export const BLOCK = 64; // readings per min/max block: a zoomed-out frame walks blocks, not readings
+export const BIG = 1024; // readings per big block (16 blocks): a million readings are ~1,000 of them
 
 export class Series {
   constructor() {
@@ -25,30 +26,25 @@ export class Series {
   }
 
   allocBlocks() {
-    const n = Math.ceil(this.t.length / BLOCK);
-    const [lo, hi, gap] = [new Float32Array(n), new Float32Array(n), new Uint8Array(n)];
-    if (this.blkLo) {
-      lo.set(this.blkLo.subarray(0, Math.min(n, this.blkLo.length)));
-      hi.set(this.blkHi.subarray(0, Math.min(n, this.blkHi.length)));
-      gap.set(this.blkGap.subarray(0, Math.min(n, this.blkGap.length)));
+    const keep = (old, Type, n) => {
+      const next = new Type(n);
+      if (old) next.set(old.subarray(0, Math.min(n, old.length)));
+      return next;
+    };
+    for (const [size, pre] of [[BLOCK, "blk"], [BIG, "big"]]) {
+      const n = Math.ceil(this.t.length / size);
+      this[`${pre}Lo`] = keep(this[`${pre}Lo`], Float32Array, n);
+      this[`${pre}Hi`] = keep(this[`${pre}Hi`], Float32Array, n);
+      this[`${pre}Gap`] = keep(this[`${pre}Gap`], Uint8Array, n);
     }
-    [this.blkLo, this.blkHi, this.blkGap] = [lo, hi, gap];
   }
 
-  /** Keep the block of `seq` up to date: its min, max, and whether a gap starts inside it. */
+  /** Keep the block and the big block of `seq` up to date: min, max, whether a gap starts inside. */
   block(seq) {
-    const b = (seq / BLOCK) | 0;
     const v = this.bpm[seq];
     const gap = (this.flags[seq] & AFTER_GAP) !== 0;
-    if (seq % BLOCK === 0) {
-      this.blkLo[b] = v;
-      this.blkHi[b] = v;
-      this.blkGap[b] = 0;
-    } else {
-      if (v < this.blkLo[b]) this.blkLo[b] = v;
-      if (v > this.blkHi[b]) this.blkHi[b] = v;
-      if (gap) this.blkGap[b] = 1;
-    }
+    summarise(this.blkLo, this.blkHi, this.blkGap, (seq / BLOCK) | 0, seq % BLOCK === 0, v, gap);
+    summarise(this.bigLo, this.bigHi, this.bigGap, (seq / BIG) | 0, seq % BIG === 0, v, gap);
   }
 
   /** Min and max bpm of readings [i0, i1): whole blocks from their summary. */
@@ -56,6 +52,13 @@ export class Series {
     let lo = Infinity;
     let hi = -Infinity;
     for (let i = i0; i < i1; ) {
+      if (i % BIG === 0 && i + BIG <= i1) {
+        const b = i / BIG;
+        if (this.bigLo[b] < lo) lo = this.bigLo[b];
+        if (this.bigHi[b] > hi) hi = this.bigHi[b];
+        i += BIG;
+        continue;
+      }
       if (i % BLOCK === 0 && i + BLOCK <= i1) {
         const b = i / BLOCK;
         if (this.blkLo[b] < lo) lo = this.blkLo[b];
@@ -139,7 +142,7 @@ export class Series {
     for (const seq of [...this.kinds.keys()]) if (seq >= this.count) this.kinds.delete(seq);
     this.resetStats();
     for (let s = 0; s < this.count; s++) this.count_stat(s);
-    for (let s = this.count - (this.count % BLOCK); s < this.count; s++) this.block(s); // the cut block
+    for (let s = this.count - (this.count % BIG); s < this.count; s++) this.block(s); // the cut (big) block
   }
 
   // the rule of hrviz/core/model.py counts_in_stats: filled and impossible values are no measurements
@@ -179,4 +182,17 @@ export class Series {
       kinds: this.kinds.get(seq) || [],
     };
   }
+}
+
+/** One reading into block b's summary (its first reading starts it afresh). */
+function summarise(lo, hi, gaps, b, first, v, gap) {
+  if (first) {
+    lo[b] = v;
+    hi[b] = v;
+    gaps[b] = 0;
+    return;
+  }
+  if (v < lo[b]) lo[b] = v;
+  if (v > hi[b]) hi[b] = v;
+  if (gap) gaps[b] = 1;
 }
