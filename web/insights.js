@@ -4,6 +4,8 @@
 // soon as a session opens, so the panel is there at once, not at the end of the replay.
 // app.js only hooks in: load(session) when a session opens, handle(msg) for the two replies.
 
+import { fullText, zoneOf } from "./timefmt.js";
+
 const ZONE_COLOURS = ["#9ecae1", "#74c476", "#fdd049", "#fd8d3c", "#e6550d"];
 
 function el(tag, props = {}, ...children) {
@@ -23,7 +25,9 @@ function duration(seconds) {
   const m = Math.round(s / 60);
   if (s < 600) return `${Math.floor(s / 60)} min ${s % 60 ? `${s % 60} s` : ""}`.trim();
   if (m < 60) return `${m} min`;
-  return `${Math.floor(m / 60)} h ${m % 60 ? `${m % 60} min` : ""}`.trim();
+  if (m < 48 * 60) return `${Math.floor(m / 60)} h ${m % 60 ? `${m % 60} min` : ""}`.trim();
+  const h = Math.round(m / 60); // a long export below zone 1: "87 d 11 h", not "2098 h 53 min"
+  return `${Math.floor(h / 24)} d ${h % 24 ? `${h % 24} h` : ""}`.trim();
 }
 
 const num = (v) => (v === null || v === undefined ? "–" : `${Math.round(v * 10) / 10}`);
@@ -161,7 +165,13 @@ export class Insights {
     const head = el("tr", {}, ...["day", "sessions", "resting", "max", "z1–z5 min", "anomalies/h"].map((h) => el("th", { scope: "col" }, h)));
     const rows = days.slice(-7).reverse().map((d) => el("tr", {}, ...[d.day, String(d.sessions), num(d.resting_bpm), num(d.max_bpm), d.zone_minutes.map((m) => Math.round(m)).join(" · "), String(d.anomalies_per_hour)].map((v) => el("td", {}, v))));
     const table = el("table", { class: "trends-table" }, el("caption", { class: "visually-hidden" }, "The last 7 days with sessions"), el("thead", {}, head), el("tbody", {}, ...rows));
-    this.trends.replaceChildren(title, svg, legend, table);
+    // its own scroller: on a phone the six columns are wider than the screen, and the whole page scrolled sideways
+    this.trends.replaceChildren(title, svg, legend, el("div", { class: "trends-scroll" }, table));
+  }
+
+  /** An episode's start as the rest of the page writes times ("6 Sep 2015, 10:01:10"), in the file's zone. */
+  when(e) {
+    return this.session && typeof e.start_ts === "number" ? fullText(e.start_ts, zoneOf(this.session)) : e.start;
   }
 
   show(d) {
@@ -196,7 +206,7 @@ export class Insights {
     const zonesNote = el("p", { class: "hint" }, `Zones by % of ${maxNote}; filled readings and gaps never count.`);
     const episodes = el("ol", { class: "episodes" });
     for (const e of d.episodes) {
-      const button = el("button", { type: "button", class: "episode" }, `${e.kind === "high" ? "Above 120" : "Below 40"} bpm for ${duration(e.seconds)}, peak ${e.peak_bpm} — ${e.start}`);
+      const button = el("button", { type: "button", class: "episode" }, `${e.kind === "high" ? "Above 120" : "Below 40"} bpm for ${duration(e.seconds)}, peak ${e.peak_bpm} — ${this.when(e)}`);
       button.addEventListener("click", () => this.jumpTo(e.start_ts, e.start_ts + e.seconds));
       episodes.append(el("li", {}, button));
     }
