@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hrviz.core.explain import ignored_rows, most_significant, sentence, severity
+from hrviz.core.explain import bpm, ignored_rows, most_significant, sentence, severity
 from hrviz.core.ingest import PublishReport
 from hrviz.core.model import Session
 
@@ -50,11 +50,14 @@ def print_sessions(sessions: list[Session], console: Console | None = None) -> N
         for warning in s.warnings:
             console.print(f"[yellow]warning:[/] {warning}", highlight=False, markup=True)
         stats = s.stats.as_dict()
-        facts = Table.grid(padding=(0, 2))
-        facts.add_row("rows read", f"{s.rows:,}", "readings", f"{s.readings:,}", "filled", f"{s.filled:,}")
-        facts.add_row("from", s.iso(s.start) or "-", "to", s.iso(s.end) or "-", "duplicates", f"{s.duplicates:,}")
-        facts.add_row("min", _num(stats["min"]), "mean", _num(stats["mean"]), "max", _num(stats["max"]))
+        facts = Table.grid(padding=(0, 2))  # the counts and rates; the times on a line of their own,
+        facts.add_row(  # where an 80-column terminal cannot cut them to 2019-10-16T12:09:0…
+            "rows read", f"{s.rows:,}", "readings", f"{s.readings:,}",
+            "filled", f"{s.filled:,}", "duplicates", f"{s.duplicates:,}",
+        )  # fmt: skip
+        facts.add_row("min", _num(stats["min"]), "mean", _num(stats["mean"]), "max", _num(stats["max"]), "", "")
         console.print(facts)
+        console.print(f"from  {s.iso(s.start) or '-'}  to  {s.iso(s.end) or '-'}", highlight=False)
         if s.skipped:
             lines = ", ".join(str(n) for n in s.skipped_lines) + (", …" if s.skipped > len(s.skipped_lines) else "")
             console.print(
@@ -88,6 +91,7 @@ def print_publish_problem(report: PublishReport) -> None:
 
 
 def _num(value: object) -> str:
+    """A heart rate as the events write it: up to two decimals (``73.44``, not ``73.4366``)."""
     if value is None:
         return "-"
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return bpm(value) if isinstance(value, float) else str(value)
