@@ -311,3 +311,22 @@ def test_backfill_summarises_each_session_once_even_when_live_ones_lose_theirs_a
     assert backfill(store, summaries, 190.0, page=2) == 7  # type: ignore[arg-type]
     assert sorted(summaries.saves) == sorted(ids)  # each once, paged 2 at a time
     assert sorted(summaries.saved) == sorted(set(ids) - live)
+
+
+def test_quality_names_a_stuck_sensor_and_impossible_values_apart() -> None:
+    readings = series((70, 7200))
+    flat = Anomaly(Kind.FLATLINE, T0 + 60, T0 + 140, 70, None, None)
+    high = Anomaly(Kind.OUT_OF_RANGE, T0 + 600, T0 + 601, 240, None, None)
+    session = Session("s1", "x", None, "fp", anomalies=[flat])
+    d = insights(session, summarize(readings, 190), profile(190)).as_dict()
+    assert d["quality"]["sentence"] == "good: 0.0 % filled, no gaps, 1 stuck-sensor stretch"  # type: ignore[index]
+    session = Session("s2", "x", None, "fp", anomalies=[flat, high])  # 1 an hour, together: still good
+    d = insights(session, summarize(readings, 190), profile(190)).as_dict()
+    assert d["quality"]["sentence"] == (  # type: ignore[index]
+        "good: 0.0 % filled, no gaps, 1 stretch of impossible values, 1 stuck-sensor stretch"
+    )
+    session = Session("s3", "x", None, "fp", anomalies=[high, flat, flat])  # 1.5 an hour: too many for good
+    d = insights(session, summarize(readings, 190), profile(190)).as_dict()
+    assert d["quality"]["sentence"] == (  # type: ignore[index]
+        "fair: 0.0 % filled, no gaps, 1 stretch of impossible values, 2 stuck-sensor stretches"
+    )

@@ -52,8 +52,13 @@ def quality(s: Summary, anomalies: Sequence[Anomaly]) -> Quality:
         parts.append(", ".join(gap_words))
     else:
         parts.append("no gaps")
-    if impossible:
-        parts.append(f"{impossible} impossible stretch{'es' if impossible != 1 else ''}")
+    # named apart: a flatline is a stuck sensor, not an impossible value (a run said
+    # "1 impossible stretch" for a strap stuck at 166 bpm, while the anomaly list said "Flatline")
+    out, flat = counts.get("out_of_range", 0), counts.get("flatline", 0)
+    if out:
+        parts.append(f"{out} stretch{'es' if out != 1 else ''} of impossible values")
+    if flat:
+        parts.append(f"{flat} stuck-sensor stretch{'es' if flat != 1 else ''}")
     if not s.count_bpm:
         parts = ["no measured readings"]
     return Quality(
