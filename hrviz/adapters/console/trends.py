@@ -3,32 +3,47 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from hrviz.core.explain import duration
+from hrviz.core.explain import bpm, duration
 from hrviz.core.insights import Profile
 from hrviz.core.insights.stored import Day
 
+if TYPE_CHECKING:
+    from rich.console import Console
 
-def print_trends(days: Sequence[Day], p: Profile, chart: bool = True) -> None:
+
+NARROW_BELOW = 110  # columns: under this the headers are abbreviated and explained in a caption
+
+
+def print_trends(days: Sequence[Day], p: Profile, chart: bool = True, console: Console | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
-    if not console.is_terminal:
-        console.width = max(console.width, 120)
+    if console is None:
+        console = Console()
+        if not console.is_terminal:
+            console.width = max(console.width, 120)
     if not days:
         console.print("No sessions stored (hrviz ingest FILE).")
         return
     estimate = ", an estimate" if p.estimated else ""
+    narrow = console.width < NARROW_BELOW  # 80 columns cut days and numbers ("2011-06-…", "118…"): shorter headers
     table = Table(
-        "day", "sessions", "recorded", "resting", "max",
-        "z1 min", "z2 min", "z3 min", "z4 min", "z5 min", "anomalies/h",
-        title=f"Per day; zones by % of max HR {p.max_hr:g} bpm ({p.source}{estimate})", box=None,
+        title=f"Per day; zones by % of max HR {p.max_hr:g} bpm ({p.source}{estimate})",
+        caption="z1–z5: minutes in each zone; anom/h: anomalies per recorded hour" if narrow else None,
+        box=None, pad_edge=not narrow,
     )  # fmt: skip
+    table.add_column("day", no_wrap=True, min_width=10)
+    table.add_column("n" if narrow else "sessions", justify="right", overflow="fold")
+    table.add_column("recorded", no_wrap=True)
+    zones = [f"z{z}" if narrow else f"z{z} min" for z in range(1, 6)]
+    for name in ("rest" if narrow else "resting", "max", *zones, "anom/h" if narrow else "anomalies/h"):
+        table.add_column(name, justify="right", overflow="fold")
     for d in days:
         table.add_row(
             d.day, str(d.sessions), duration(d.recorded_s),
-            "–" if d.resting_bpm is None else f"{d.resting_bpm:g}", "–" if d.max_bpm is None else f"{d.max_bpm:g}",
+            "–" if d.resting_bpm is None else bpm(d.resting_bpm), "–" if d.max_bpm is None else bpm(d.max_bpm),
             *(f"{s / 60:.0f}" for s in d.zone_seconds), f"{d.anomalies_per_hour:g}",
         )  # fmt: skip
     console.print(table)
