@@ -31,6 +31,10 @@ MARKS: dict[str, tuple[str, str, str]] = {
 RICH_COLOURS = {k: v[2] for k, v in MARKS.items()} | {str(Kind.MISSING): "grey62", str(Kind.GAP): "blue"}
 LEGEND_NAMES = {str(Kind.OUT_OF_RANGE): "impossible"}
 KEYS_HELP = "space pause · +/- speed · q quit"
+NARROW_PANEL = 100  # columns: under this the stats, keys and legend are stacked in NARROW_INFO columns
+NARROW_INFO = 24
+WIDE_INFO = 46  # the widest line: the markers' legend
+BIG_WIDTH = 13  # "bpm  07:30:04" under three block digits
 
 DIGITS = {
     "0": ("███", "█ █", "█ █", "█ █", "███"),
@@ -245,24 +249,36 @@ class WatchScreen:
         def num(x: float | None) -> str:
             return "-" if x is None else f"{x:g}"
 
+        narrow = width < NARROW_PANEL
         info = Text()
-        info.append(f"min {num(stats['min'])}  mean {num(stats['mean'])}  max {num(stats['max'])}\n")
-        info.append(f"{KEYS_HELP}\n", style="dim")
-        info.append("⠤⠒ measured  ", style="bright_green")
-        info.append("··· filled  ", style="grey62")
-        info.append("blank = gap\n", style="dim")
-        for kind, (marker, _, colour) in MARKS.items():
-            info.append(f"{marker} {LEGEND_NAMES.get(kind, kind)}  ", style=colour)
+        if narrow:  # 80 columns: the same facts in a column of NARROW_INFO, so the digits and events keep room
+            info.append(f"min {num(stats['min'])}  max {num(stats['max'])}\nmean {num(stats['mean'])}\n")
+            info.append("space pause · q quit\n+/- speed\n", style="dim")
+            for short, name in (("spike", Kind.SPIKE), ("drop", Kind.DROP), ("flat", Kind.FLATLINE)):
+                marker, _, colour = MARKS[str(name)]
+                info.append(f"{marker} {short} ", style=colour)
+            info.append(f"\n{MARKS[str(Kind.OUT_OF_RANGE)][0]} impossible ", style=MARKS[str(Kind.OUT_OF_RANGE)][2])
+            info.append("··· filled", style="grey62")
+        else:
+            info.append(f"min {num(stats['min'])}  mean {num(stats['mean'])}  max {num(stats['max'])}\n")
+            info.append(f"{KEYS_HELP}\n", style="dim")
+            info.append("⠤⠒ measured  ", style="bright_green")
+            info.append("··· filled  ", style="grey62")
+            info.append("blank = gap\n", style="dim")
+            for kind, (marker, _, colour) in MARKS.items():
+                info.append(f"{marker} {LEGEND_NAMES.get(kind, kind)}  ", style=colour)
         events = Text()
         events.append("events (most severe first)\n", style="bold")
         for event in v.most_severe(PANEL_ROWS - 1):
             events.append(describe_event(event, v.tz_offset_min) + "\n", style=RICH_COLOURS.get(str(event.kind), ""))
         if not v.events:
             events.append("none yet", style="dim")
+        # every width fixed: left to rich, long event sentences squeezed the digits' column away at 80 columns
+        info_width = NARROW_INFO if narrow else WIDE_INFO
         grid = Table.grid(padding=(0, 3))
-        grid.add_column(no_wrap=True, min_width=13)
-        grid.add_column(no_wrap=True, overflow="ellipsis")
-        grid.add_column(no_wrap=True, overflow="ellipsis")
+        grid.add_column(no_wrap=True, width=BIG_WIDTH)
+        grid.add_column(no_wrap=True, overflow="ellipsis", width=info_width)
+        grid.add_column(no_wrap=True, overflow="ellipsis", width=max(1, width - BIG_WIDTH - info_width - 6))
         grid.add_row(big, info, events)
         return grid
 
