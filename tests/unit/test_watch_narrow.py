@@ -42,3 +42,28 @@ def test_a_wide_terminal_keeps_one_line_each_and_the_whole_legend() -> None:
     assert "min 150.25  mean 152.25  max 154.25" in text and "space pause · +/- speed · q quit" in text
     assert "✖ impossible  ▲ spike  ▼ drop  ■ flatline" in text
     assert "then came back" in text and "…" not in text
+
+
+def test_a_recording_of_several_days_says_which_day() -> None:
+    day2 = 1_585_401_638.0  # 2020-03-28T13:20:38 (welltory: 107 days of one subject)
+    view = WatchView("welltory_covid19_heart_rate_2020-04-17.csv")
+    view.add(Reading(0, day2, 77.0, False, ()))
+    yesterday = Anomaly(Kind.GAP, day2 - 86_400, day2 - 80_000, None, 300.0, None)
+    today = Anomaly(Kind.SPIKE, day2, day2 + 3, 197.0, 77.0, 120.0)
+    view.add_events([yesterday, today])
+    console = Console(width=200, height=40, record=True, file=io.StringIO(), color_system=None)
+    screen = WatchScreen(view)
+    console.print(screen.header())
+    console.print(screen.panel(200))
+    text = console.export_text()
+    assert text.startswith("2020-03-28 13:20:38  77 bpm")
+    assert "gap 03-27 13:20:38 No readings" in text  # another day: its date
+    assert "spike 13:20:38 Rose" in text  # the day on screen: the time alone
+
+
+def test_a_file_without_dates_shows_no_1970() -> None:
+    view = WatchView("physionet_mit_hr.11839.txt")
+    view.add(Reading(0, 5.0, 84.3, False, ()))
+    console = Console(width=120, record=True, file=io.StringIO(), color_system=None)
+    console.print(WatchScreen(view).header())
+    assert console.export_text().startswith("00:00:05  84.3 bpm")

@@ -230,6 +230,8 @@ class WatchScreen:
             state = f"▶ {v.speed:g}×"
         progress = f"{v.shown}/{v.total}" if v.total is not None else f"{v.shown}"
         text = Text(no_wrap=True, overflow="ellipsis")  # most important first: narrow terminals cut the end
+        day = v.day(current.ts) if current else None  # which day, in a recording of several
+        text.append(f"{day} " if day else "")
         text.append(f"{v.clock(current.ts if current else None)}  ")
         text.append(bpm, style="bold")
         text.append(f"   {state}   readings {progress}   ")
@@ -270,7 +272,8 @@ class WatchScreen:
         events = Text()
         events.append("events (most severe first)\n", style="bold")
         for event in v.most_severe(PANEL_ROWS - 1):
-            events.append(describe_event(event, v.tz_offset_min) + "\n", style=RICH_COLOURS.get(str(event.kind), ""))
+            line = describe_event(event, v.tz_offset_min, v.day(current.ts) if current else None)
+            events.append(line + "\n", style=RICH_COLOURS.get(str(event.kind), ""))
         if not v.events:
             events.append("none yet", style="dim")
         # every width fixed: left to rich, long event sentences squeezed the digits' column away at 80 columns

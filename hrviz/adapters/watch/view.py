@@ -74,6 +74,11 @@ class WatchView:
             return "--:--:--"
         return text[11:19]
 
+    def day(self, ts: float | None) -> str | None:
+        """The date as the file wrote it (YYYY-MM-DD); None for a file without dates (read from 1970-01-01)."""
+        text = format_ts(ts, self.tz_offset_min)
+        return None if text is None or text.startswith("1970-01-01") else text[:10]
+
     def segments(self) -> list[Segment]:
         return split_segments(self.points, self.gap_ends)
 
@@ -98,7 +103,16 @@ def split_segments(readings: Iterable[Reading], gap_ends: Collection[float] = ()
     return out
 
 
-def describe_event(event: Anomaly, tz_offset_min: int | None) -> str:
-    """One event in words, shared by the panel and the plain lines: kind, time, the core's sentence."""
+def describe_event(event: Anomaly, tz_offset_min: int | None, day: str | None = None) -> str:
+    """One event in words, shared by the panel and the plain lines: kind, time, the core's sentence.
+
+    With ``day`` (the date on screen), an event of another day says its date (``03-28 13:20:38``):
+    in a recording of several days a time of day alone does not say which.
+    """
     start = format_ts(event.start, tz_offset_min) or "?"
-    return f"{event.kind} {start[11:19]} {sentence(event)}"
+    when = (
+        start[11:19]
+        if day is None or start[:10] == day or start.startswith("1970-01-01")
+        else f"{start[5:10]} {start[11:19]}"
+    )
+    return f"{event.kind} {when} {sentence(event)}"
