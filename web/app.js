@@ -123,7 +123,7 @@ function handle(msg) {
       events.addPage(msg, state.zone);
       chart.events = events.events;
       overview.events = events.events;
-      $("anomaly-count").textContent = String(msg.total);
+      $("anomaly-count").textContent = msg.total.toLocaleString("en-US"); // "1,012", as the filter and the sessions say
       return changed();
     case "state":
       return applyState(msg);
@@ -188,7 +188,7 @@ function startReplay(msg) {
     overview.clear();
     chart.events = [];
     chart.follow();
-    $("anomaly-count").textContent = String(s.anomaly_count ?? s.anomalies.length);
+    $("anomaly-count").textContent = (s.anomaly_count ?? s.anomalies.length).toLocaleString("en-US");
     setMessage("", "info");
   } else {
     series.truncate(keep);
