@@ -79,6 +79,11 @@ REFUSALS = [
         "t.csv, line 2: the time column 'time' is empty in every row read",
     ),
     (
+        "two rows under 'bpm', one of them a typo: not most, so no named header",
+        f"time,bpm\n{T0},oops\n{T1},60\n",
+        f"t.csv, line 1: no heart-rate column found: columns are 'time', 'bpm' ({EXPECTED})",
+    ),
+    (
         "an unreadable time, under a row cut short before it",
         "bpm,time\n60\n61,soon\n62,later\n",
         "t.csv, line 3: cannot read the time 'soon' in column 'time'",
@@ -144,8 +149,8 @@ HEADERS: list[tuple[str, str, int, list[str], int]] = [
         1,
     ),
     (
-        "the header is judged on the three rows under it ('n.a.' gaps further down)",
-        f"time,bpm\n{T0},60\n{T1},61\n{T2},62\n2024-01-01 00:00:03,n.a.\n2024-01-01 00:00:04,n.a.\n",
+        "the header is judged on the three rows under it: 2 of them values is most ('n.a.' is no value)",
+        f"time,bpm\n{T0},60\n{T1},n.a.\n{T2},62\n2024-01-01 00:00:03,n.a.\n2024-01-01 00:00:04,n.a.\n",
         1,
         ["time", "bpm"],
         1,
