@@ -141,11 +141,16 @@ function handle(msg) {
       return sessions.deleted(msg);
     case "error":
       uploads.failed(msg);
-      return setMessage(msg.code === "bad_file" ? `Could not use ${msg.file}: ${msg.message}` : msg.message, "error");
+      return setMessage(msg.code === "bad_file" ? couldNotUse(msg) : msg.message, "error");
   }
 }
 
 // -- upload ------------------------------------------------------------------------------------
+
+/** The reader's reason already names the file ("x.tcx: no heart rate …"): say it once, not "x.tcx: x.tcx: …". */
+function couldNotUse(msg) {
+  return msg.file && msg.message.startsWith(msg.file) ? `Could not use ${msg.message}` : `Could not use ${msg.file}: ${msg.message}`;
+}
 
 function setMessage(text, kind) {
   const el = $("message");

@@ -1,5 +1,5 @@
-"""Counts on the page read one way: the anomaly badge of a real export with over a thousand events
-says "1,012" as the filter beside it does (it said "1012")."""
+"""What the page says about real files: the anomaly badge of an export with over a thousand events
+says "1,012" as the filter beside it does (it said "1012"); a refused file is named once."""
 
 # ruff: noqa: F811 — pytest fixtures imported from browser_fixtures are parameters here
 
@@ -21,6 +21,7 @@ from tests.real_data import REAL
 
 pytestmark = pytest.mark.browser
 WELLTORY = REAL / "welltory_covid19_heart_rate_2020-04-17.csv"
+NO_HR = REAL.parent / "tcx" / "tcxparser_no_hr.tcx"
 
 
 @pytest.mark.skipif(not WELLTORY.exists(), reason=f"the real recordings are not at {REAL}")
@@ -31,3 +32,13 @@ def test_the_anomaly_badge_writes_thousands_as_the_filter_does(page: Any, serve:
     wait_until(page, lambda: "1,012" in (page.text_content("#kind-filter") or ""), timeout=30, what="every event")
     assert page.text_content("#anomaly-count") == "1,012"
     assert page.hrviz_errors == []
+
+
+@pytest.mark.skipif(not NO_HR.exists(), reason=f"the real recordings are not at {NO_HR.parent}")
+def test_a_refused_file_is_named_once(page: Any, serve: ServeProcess) -> None:
+    open_page(page, serve)
+    upload(page, NO_HR)
+    wait_until(page, lambda: page.get_attribute("#message", "data-kind") == "error", what="the refusal")
+    assert page.text_content("#message") == (
+        "Could not use tcxparser_no_hr.tcx: no heart rate in this TCX file (none of its 384 track points has a heart rate)"
+    )
