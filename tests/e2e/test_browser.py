@@ -223,7 +223,7 @@ def test_bad_file_shows_the_readers_message_as_text(page: Any, serve: ServeProce
     upload(page, {"name": "bad.csv", "mimeType": "text/csv", "buffer": bad})
     wait_until(page, lambda: page.get_attribute("#message", "data-kind") == "error", what="the error message")
     text = page.text_content("#message") or ""
-    assert text.startswith("Could not use bad.csv: bad.csv, line 1: no heart-rate column found")
+    assert text.startswith("Could not use bad.csv, line 1: no heart-rate column found")  # the file named once
     assert "'<img src=x onerror=" in text and "'<b>bold</b>'" in text  # shown literally
     assert page.locator("#message img, #message b").count() == 0
     assert page.title() != "pwned"
