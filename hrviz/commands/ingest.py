@@ -163,10 +163,17 @@ def ingest(
         try:
             sessions: list[Session] = []
             skipped: list[tuple[str, str]] = []
+            refused: list[InputError] = []  # of several files: the others still stored and summarised
             with fewer_gc_passes():
                 for path in files:
-                    with progress_for(path, quiet=json_out) as on_progress:
-                        done = ingest_path(path, backends.store, options, on_progress, parallel=parallel)
+                    try:
+                        with progress_for(path, quiet=json_out) as on_progress:
+                            done = ingest_path(path, backends.store, options, on_progress, parallel=parallel)
+                    except InputError as err:
+                        if len(files) == 1:
+                            raise
+                        refused.append(err)
+                        continue
                     sessions += done.sessions
                     skipped += done.skipped
             report = publish_pending(backends.store, backends.queue)
@@ -176,6 +183,8 @@ def ingest(
         payload: dict[str, object] = {"sessions": [s.as_dict() for s in sessions]}
         if skipped:
             payload["skipped"] = [{"file": name, "reason": why} for name, why in skipped]
+        if refused:
+            payload["refused"] = [{"file": e.source, "line": e.line, "reason": e.message} for e in refused]
         if report.failed:
             payload["error"] = f"stored, but publishing is incomplete: {report.failed}"
         json.dump(payload, sys.stdout, ensure_ascii=False)
@@ -186,11 +195,15 @@ def ingest(
         print_sessions(sessions)
         for name, why in skipped:
             print(f"hrviz: warning: skipped {name}: {why}", file=sys.stderr)
+    for refusal in refused:  # after the summaries: the last lines a person reads are the refusals
+        print(f"hrviz: error: {refusal}", file=sys.stderr)
     if report.failed:
         from hrviz.adapters.console.report import print_publish_problem
 
         print_publish_problem(report)
         raise typer.Exit(ExitStatus.ERROR)
+    if refused:
+        raise typer.Exit(ExitStatus.INPUT)
     if fail_on_anomaly and any(s.anomalies for s in sessions):
         raise typer.Exit(ExitStatus.ANOMALY)
     if not files and resume:
