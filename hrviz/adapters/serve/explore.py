@@ -55,7 +55,10 @@ class Explorer:
 
     async def messages(self, with_store: WithStore[list[str]], session: Session, live: bool = False) -> list[str]:
         """The ``overview`` message, then the ``events`` pages (their count says when the list is whole).
-        A ``live`` session grows (readings, anomalies): built for each viewer, never cached."""
+        A ``live`` session grows (readings, anomalies): built for each viewer, never cached, and
+        what was cached before it went live (a restarted ``ingest --follow``) is dropped."""
+        if live:
+            self.forget(session.id)
         cached = self._cache.get(session.id)
         if cached is None or live:
             cached = await with_store(partial(_encode, session))
