@@ -7,9 +7,11 @@ concurrent live sessions at one reading a second, embedded and on MySQL + Kafka,
 
 Per configuration: a fresh store, ``hrviz serve`` as a subprocess, and a *driver* subprocess that
 runs the N live sessions with hrviz's own live path — ``core.live.LiveIngest`` (line parsing,
-``Detector.feed``, one small transaction per flush) and the outbox publisher thread of
-``adapters/ingest/live.py`` — each session writing one line a second at its own phase within the
-second, and noting the wall time just before each line is handed over. What it does not include
+``Detector.feed``, one small transaction per flush, each session its own) and, on Kafka, a
+:class:`BatchPublisher` per driver thread that publishes like one ``hrviz ingest -`` per session
+(the embedded stack: the outbox publisher thread of ``adapters/ingest/live.py``) — each session
+writing one line a second at its own phase within the second, and noting the wall time just
+before each line is handed over. What it does not include
 is the hop through a pipe or a file (``hrviz ingest -`` reads each line within microseconds of its
 arrival): 500 ``hrviz ingest`` processes do not fit in this machine's memory. The viewers:
 
