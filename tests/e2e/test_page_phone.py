@@ -62,6 +62,10 @@ def test_a_phone_never_scrolls_sideways_and_episodes_read_as_dates(
     shot(phone, "40-phone-insights")
     assert phone.evaluate(WIDER_THAN_THE_SCREEN) == []
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # the page itself never scrolls sideways
+    lines = phone.locator(".trends-table tbody td:first-child").evaluate_all(
+        "els => els.map(e => { const r = document.createRange(); r.selectNodeContents(e); return r.getClientRects().length; })"
+    )
+    assert lines == [1, 1], lines  # each day on one line, not "2015-" over "09-06"
     episode = phone.text_content("button.episode") or ""
     assert episode == "Above 120 bpm for 2 h 16 min, peak 196 — 6 Sep 2015, 10:01:10", episode
     assert phone.hrviz_errors == []
