@@ -69,3 +69,17 @@ def test_a_phone_never_scrolls_sideways_and_episodes_read_as_dates(
     episode = phone.text_content("button.episode") or ""
     assert episode == "Above 120 bpm for 2 h 16 min, peak 196 — 6 Sep 2015, 10:01:10", episode
     assert phone.hrviz_errors == []
+
+
+@pytest.mark.skipif(not POLAR.exists(), reason=f"the real recordings are not at {REAL}")
+def test_the_html_report_fits_a_phone_with_a_long_file_path(phone: Any, tmp_path: Any) -> None:
+    db, out = tmp_path / "h.sqlite3", tmp_path / "report.html"
+    for args in (["ingest", str(POLAR)], ["report", "--html", str(out)]):  # the source: the whole path
+        done = subprocess.run(
+            [sys.executable, "-m", "hrviz", *args, "--db", str(db)],
+            capture_output=True, text=True, timeout=60, env=clean_env(),
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    phone.goto(out.as_uri())
+    assert str(POLAR) in (phone.text_content("h2") or "")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # the path was one 600 px word

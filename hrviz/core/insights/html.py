@@ -21,6 +21,7 @@ CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1d2125}
 body{margin:2rem auto;max-width:920px;padding:0 1rem}
 h1{font-size:1.5rem;margin:0 0 .25rem}h2{font-size:1.15rem;margin:1.8rem 0 .4rem;border-bottom:1px solid #ddd}
+h1,h2{overflow-wrap:anywhere}
 .muted{color:#5b636b}table{border-collapse:collapse;margin:.4rem 0}td,th{padding:.2rem .7rem .2rem 0;text-align:left}
 th{font-weight:600}.num{text-align:right;font-variant-numeric:tabular-nums}
 .facts{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:.5rem;margin:.6rem 0}
