@@ -330,3 +330,13 @@ def test_quality_names_a_stuck_sensor_and_impossible_values_apart() -> None:
     assert d["quality"]["sentence"] == (  # type: ignore[index]
         "fair: 0.0 % filled, no gaps, 1 stretch of impossible values, 2 stuck-sensor stretches"
     )
+
+
+def test_a_rare_kind_is_not_rounded_to_zero_an_hour() -> None:
+    readings = series((70, 2000), step=60.0)  # 33 h 20 min, one reading a minute
+    rare = Anomaly(Kind.DROP, T0 + 600, T0 + 660, 30, 70, -40)
+    d = insights(Session("s1", "x", None, "fp", anomalies=[rare]), summarize(readings, 190), profile(190)).as_dict()
+    assert d["quality"]["anomalies_per_hour"] == {"drop": 0.03}  # type: ignore[index]
+    long = series((70, 30000), step=60.0)  # 500 h: 1 drop is 0.002 an hour, which 2 decimals made 0
+    d = insights(Session("s2", "x", None, "fp", anomalies=[rare]), summarize(long, 190), profile(190)).as_dict()
+    assert d["quality"]["anomalies_per_hour"] == {"drop": 0.002}  # type: ignore[index]

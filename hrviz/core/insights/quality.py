@@ -24,10 +24,15 @@ class Quality:
     sentence: str
 
 
+def _rate(per_hour: float) -> float:
+    """Two decimals; a rare kind keeps two significant digits (11 drops in 107 days: 0.0043/h, not "0/h")."""
+    return round(per_hour, 2) or float(f"{per_hour:.2g}")
+
+
 def quality(s: Summary, anomalies: Sequence[Anomaly]) -> Quality:
     hours = s.recorded_s / 3600 if s.recorded_s else 0.0
     counts = Counter(str(a.kind) for a in anomalies)
-    per_hour = {k: round(n / hours, 2) if hours else 0.0 for k, n in sorted(counts.items())}
+    per_hour = {k: _rate(n / hours) if hours else 0.0 for k, n in sorted(counts.items())}
     filled_pct = 100.0 * s.filled / s.readings if s.readings else 0.0
     coverage_pct = 100.0 * s.covered_s / s.recorded_s if s.recorded_s else 0.0
     longest = max((g for _, g in s.gaps), default=0.0)
