@@ -3,7 +3,7 @@
 Why: with 5 viewers on one session, reading the queue 5 times multiplies broker (or SQLite) load
 for nothing; but keeping every encoded reading of a session in memory makes memory grow with
 the replay position (1M readings ≈ 200 MB). So a hub holds *windows*: a window is a contiguous
-run of encoded messages [base, end), filled ahead of its furthest viewer by one reader (a queue
+run of readings [base, end) (as columns: serve/columns.py), filled ahead of its furthest viewer by one reader (a queue
 iterator opened at the window's first seq: a seek, never a read from the start) and trimmed
 behind its slowest one. A viewer starting or resuming far from every window gets a window of its
 own; one that runs more than SPAN readings ahead of the others moves to its own too. A window
@@ -17,12 +17,11 @@ import contextlib
 import logging
 import time
 import zlib
-from array import array
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
 
+from hrviz.adapters.serve.columns import Columns
 from hrviz.adapters.serve.live import LiveFollower
-from hrviz.core import protocol
 from hrviz.core.errors import BackendUnavailable
 from hrviz.core.model import Kind, Reading, Session
 from hrviz.core.ports import QueuePosition, ReadingQueue, SessionStore
@@ -32,7 +31,7 @@ log = logging.getLogger("hrviz.serve")
 PER_CALL = 256  # readings fetched per worker-thread call (and the granularity of trimming)
 AHEAD = 600  # readings kept ready beyond a window's furthest viewer: 10 s at 60x (refilled at half)
 BEHIND = 256  # readings kept behind its slowest viewer: a viewer arriving a moment later shares the read
-SPAN = 20_000  # most readings one window holds (~3.5 MB); a viewer further ahead moves to its own
+SPAN = 20_000  # most readings one window holds (~340 KB); a viewer further ahead moves to its own
 IDLE_WINDOWS = 1  # windows without viewers kept per hub (until the hub goes)
 # a live read never blocks its lane: a reading stored but not yet arrived is looked for again after
 # 10 ms, then 20, 40, 80, then every 100 ms (a queue that is down: ten cheap looks a second per live window)
@@ -41,14 +40,15 @@ FOLLOW_POLL_MAX = 0.1
 IDLE_SECONDS = 60.0  # how long a hub without viewers is kept for reconnects
 
 
+Page = list[tuple[Reading, bool]]  # readings read by the lane thread, each with "after a gap"
+
+
 class Window:
-    """Encoded messages for seqs [base, end) of one session, filled on demand by a single reader."""
+    """Readings [base, end) of one session, filled on demand by a single reader."""
 
     def __init__(self, hub: SessionHub, start: int) -> None:
         self.hub = hub
-        self.base = start
-        self.messages: list[str] = []  # seq - base -> encoded "reading" message
-        self.ts = array("d")  # seq - base -> epoch seconds, for the event cursor
+        self.readings = Columns(start)
         self.viewers: dict[object, int] = {}  # viewer -> the next seq it will send
         self._iter: Iterator[Reading] | None = None
         self._following = False  # _iter is a live read: it never ends, only stored readings are taken
@@ -61,8 +61,12 @@ class Window:
         self.idle_since: float | None = None  # when its last viewer left (kept for the next one)
 
     @property
+    def base(self) -> int:
+        return self.readings.base
+
+    @property
     def end(self) -> int:
-        return self.base + len(self.messages)
+        return self.readings.base + len(self.readings)
 
     @property
     def complete(self) -> bool:
@@ -70,13 +74,13 @@ class Window:
 
     @property
     def full(self) -> bool:
-        return len(self.messages) >= SPAN
+        return len(self.readings) >= SPAN
 
     def message(self, seq: int) -> str:
-        return self.messages[seq - self.base]
+        return self.readings.message(seq, self.hub.session.tz_offset_min)
 
     def ts_at(self, seq: int) -> float:
-        return self.ts[seq - self.base]
+        return self.readings.ts_at(seq)
 
     async def wait_for(self, seq: int) -> bool:
         """Wait until reading ``seq`` is buffered; False when it never will be here (end, error, full)."""
@@ -131,9 +135,8 @@ class Window:
             if it is not None and hasattr(it, "close"):
                 await loop.run_in_executor(self.hub.pool, it.close)
 
-    def _next_page(self) -> list[tuple[int, float, str]]:
-        """Runs in the hub's lane thread: the queue's iterator may block (Kafka), and encoding
-        hundreds of messages would stall the event loop."""
+    def _next_page(self) -> Page:
+        """Runs in the hub's lane thread: the queue's iterator may block (Kafka)."""
         hub = self.hub
         if self.closed:  # closed while this call waited for the lane: no work for nobody
             return []
@@ -146,11 +149,10 @@ class Window:
             self._iter = iter(
                 hub.queue().replay(hub.session.id, hub.position, self.end, count=hub.total, follow=self._following)
             )
-        tz = hub.session.tz_offset_min
         gaps = hub.gap_ends
-        page: list[tuple[int, float, str]] = []
+        page: Page = []
         for r in self._iter:
-            page.append((r.seq, r.ts, protocol.reading(r, tz, r.ts in gaps)))
+            page.append((r, r.ts in gaps))
             if len(page) >= PER_CALL or (self._following and r.seq + 1 >= hub.total):
                 break
         else:
@@ -161,16 +163,15 @@ class Window:
         hub.pages_read += 1
         return page
 
-    def _append(self, page: list[tuple[int, float, str]]) -> None:
+    def _append(self, page: Page) -> None:
         if self.closed:
             return
-        for seq, ts, message in page:
-            if seq < self.end:
+        for r, after_gap in page:
+            if r.seq < self.end:
                 continue  # a redelivered record: the queue is at-least-once
-            if seq > self.end:
-                raise BackendUnavailable(f"the queue skipped readings {self.end}..{seq - 1}")
-            self.messages.append(message)
-            self.ts.append(ts)
+            if r.seq > self.end:
+                raise BackendUnavailable(f"the queue skipped readings {self.end}..{r.seq - 1}")
+            self.readings.append(r, after_gap)
         if not page and self.end < self.hub.total and not self.hub.live and not self._following:
             raise BackendUnavailable(f"the queue holds {self.end} of the session's {self.hub.total} readings")
         self._trim()
@@ -179,21 +180,18 @@ class Window:
     def _trim(self) -> None:
         """Drop what every viewer has passed, but BEHIND readings; in pages, so deletes stay rare."""
         low = min(self.viewers.values(), default=self.end) - BEHIND
-        drop = min(low - self.base, len(self.messages))
+        drop = min(low - self.base, len(self.readings))
         if drop >= PER_CALL:
-            del self.messages[:drop]
-            del self.ts[:drop]
-            self.base += drop
+            self.readings.drop(drop)
 
     def _wake(self) -> None:
         grown, self._grown = self._grown, asyncio.Event()
         grown.set()
 
     def close(self) -> asyncio.Task[None] | None:
-        """Stop reading (the reader's iterator is closed in its thread) and free the messages."""
+        """Stop reading (the reader's iterator is closed in its thread) and free the readings."""
         self.closed = True
-        self.messages = []
-        self.ts = array("d")
+        self.readings = Columns(self.readings.base)
         self._wanted.set()
         self._wake()
         return self._task
@@ -281,7 +279,7 @@ class SessionHub:
 
     def buffered(self) -> int:
         """Readings held in memory by this hub's windows (for tests and logs)."""
-        return sum(len(w.messages) for w in self.windows)
+        return sum(len(w.readings) for w in self.windows)
 
     async def close(self) -> None:
         for w in list(self.windows):
