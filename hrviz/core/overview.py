@@ -30,7 +30,8 @@ class Overview:
     lo: list[float | None] = field(default_factory=list)
     hi: list[float | None] = field(default_factory=list)
     event_seqs: list[int] = field(default_factory=list)  # per event, in the order of ``ordered``
-    ordered: list[Anomaly] = field(default_factory=list)
+    ordered: list[Anomaly] = field(default_factory=list)  # the events by (start, end)
+    order: list[int] = field(default_factory=list)  # ordered[i] is events[order[i]]
     _next_event: int = 0
     _last_seq: int = -1
 
@@ -38,7 +39,9 @@ class Overview:
         n = self.buckets
         self.first, self.count = [-1] * n, [0] * n
         self.lo, self.hi = [None] * n, [None] * n
-        self.ordered = sorted(self.events, key=lambda a: (a.start, a.end))
+        events = self.events
+        self.order = sorted(range(len(events)), key=lambda i: (events[i].start, events[i].end))
+        self.ordered = [events[i] for i in self.order]
         self.event_seqs = [-1] * len(self.ordered)
 
     def _bucket(self, ts: float) -> int:
