@@ -3,7 +3,7 @@
     python bench/bench_serve_memory.py resume --rows 1000000 [--rows 10000000] [--backend embedded|kafka]
                                               [--before REF] [--runs 3]
     python bench/bench_serve_memory.py soak [--sessions 200] [--viewers 5] [--speed 1] [--minutes 8]
-                                            [--before REF]
+                                            [--readings N] [--before REF]
 
 Resume: a session of ``--rows`` readings (bench/generate.py) is ingested once; then, per run, a
 fresh ``hrviz serve`` (a subprocess) gets one client that sends ``resume_from`` ten readings
@@ -13,7 +13,10 @@ server's extra RSS (its peak until ``end`` minus its RSS before the request).
 Soak: ``--sessions`` sessions, ``--viewers`` viewers each replaying at ``--speed`` for
 ``--minutes``; the server's RSS is sampled every 5 s. Reported: RSS at 1 minute and at the end,
 the least-squares slope over the run after the first minute (MB per minute), min/max, and the
-viewers' reading counts (a viewer that got fewer than expected is counted "short").
+viewers' reading counts (a viewer that got fewer than expected is counted "short"). Sessions
+have ``--readings`` readings (default: what the run replays, plus 120); at 1x a window refills
+its read-ahead about 8 minutes in, so a 10-minute soak shows that step only with sessions longer
+than ~770 readings (``--readings 2000``).
 
 ``--before REF`` runs the same measurement, on the same data in the same invocation, with the
 tree of git commit REF (checked out in a temporary worktree), alternating runs: before/after
@@ -189,10 +192,12 @@ async def soak_clients(url: str, sids: list[str], speed: float, seconds: float) 
     return out
 
 
-def soak(sessions: int, per: int, speed: float, minutes: float, trees: list[Tree], tmp: Path) -> dict[str, Any]:
+def soak(
+    sessions: int, per: int, speed: float, minutes: float, trees: list[Tree], tmp: Path, readings: int | None = None
+) -> dict[str, Any]:
     backend = Backend("embedded", tmp)
     seconds = minutes * 60
-    files = make_sessions(sessions, int(seconds * speed) + 120, tmp)
+    files = make_sessions(sessions, readings or int(seconds * speed) + 120, tmp)
     sids = [s["id"] for s in json.loads(trees[0].run(["ingest", *map(str, files), "--json"], backend))["sessions"]]
     result: dict[str, Any] = {"sessions": sessions, "viewers": sessions * per, "speed": speed, "minutes": minutes}
     for tree in trees:
@@ -241,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--viewers", type=int, default=5)
     p.add_argument("--speed", type=float, default=1.0)
     p.add_argument("--minutes", type=float, default=8.0)
+    p.add_argument("--readings", type=int, help="soak: readings per session (default: minutes x speed + 120)")
     p.add_argument("--before", help="also measure this git commit's tree, side by side")
     p.add_argument("--before-max-rows", type=int, default=2_000_000, help="skip 'before' above this (minutes, GBs)")
     p.add_argument("--json-out", type=Path)
@@ -257,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
                     use = trees if rows <= args.before_max_rows else trees[:1]
                     results.append(resume(rows, args.backend, use, args.runs, tmp))
             else:
-                results.append(soak(args.sessions, args.viewers, args.speed, args.minutes, trees, tmp))
+                results.append(soak(args.sessions, args.viewers, args.speed, args.minutes, trees, tmp, args.readings))
     text = json.dumps(results, indent=1)
     if args.json_out:
         args.json_out.write_text(text)
