@@ -67,3 +67,18 @@ def test_a_file_without_dates_shows_no_1970() -> None:
     console = Console(width=120, record=True, file=io.StringIO(), color_system=None)
     console.print(WatchScreen(view).header())
     assert console.export_text().startswith("00:00:05  84.3 bpm")
+
+
+def test_heart_rates_have_two_decimals_at_most_and_a_finished_replay_has_no_events_yet_to_come() -> None:
+    view = WatchView("physionet_mit_hr.237.txt")  # ECG-derived: four decimals in the file
+    for i, value in enumerate((52.9153, 77.4244, 56.5546)):
+        view.add(Reading(i, float(i), value, False, ()))
+    view.finished = True
+    console = Console(width=80, height=24, record=True, file=io.StringIO(), color_system=None)
+    screen = WatchScreen(view)
+    console.print(screen.header())
+    console.print(screen.panel(80))
+    text = console.export_text()
+    assert text.startswith("00:00:02  56.55 bpm")
+    assert "min 52.92  max 77.42" in text and "52.9153" not in text
+    assert "none yet" not in text and "none" in text

@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from hrviz.adapters.watch.view import Segment, WatchView, describe_event
+from hrviz.core.explain import bpm as as_bpm
 from hrviz.core.model import Kind, Reading, counts_in_stats
 
 PANEL_ROWS = 6  # big bpm digits (5) + their label row; the events column shows 5
@@ -221,7 +222,7 @@ class WatchScreen:
     def header(self) -> Text:
         v = self.view
         current = v.current
-        bpm = f"{current.bpm:g} bpm" if current is not None else "-- bpm"
+        bpm = f"{as_bpm(current.bpm)} bpm" if current is not None else "-- bpm"
         if v.finished:
             state = "■ end of session (q to quit)"
         elif v.paused:
@@ -249,7 +250,7 @@ class WatchScreen:
         stats = v.stats.as_dict()
 
         def num(x: float | None) -> str:
-            return "-" if x is None else f"{x:g}"
+            return "-" if x is None else as_bpm(x)  # two decimals at most: ECG-derived files have four
 
         narrow = width < NARROW_PANEL
         info = Text()
@@ -275,7 +276,7 @@ class WatchScreen:
             line = describe_event(event, v.tz_offset_min, v.day(current.ts) if current else None)
             events.append(line + "\n", style=RICH_COLOURS.get(str(event.kind), ""))
         if not v.events:
-            events.append("none yet", style="dim")
+            events.append("none" if v.finished else "none yet", style="dim")
         # every width fixed: left to rich, long event sentences squeezed the digits' column away at 80 columns
         info_width = NARROW_INFO if narrow else WIDE_INFO
         grid = Table.grid(padding=(0, 3))
