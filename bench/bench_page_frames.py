@@ -9,7 +9,8 @@ Then, in the page, for ``--frames`` animation frames each:
 
 - ``floor``: nothing drawn at all, the interval between frames the machine gives an idle page
   (measured first and last: on a shared machine it is the floor every other row stands on);
-- ``zoomed out``: the main chart shows the whole session and pans a little every frame;
+- ``zoomed out``: the main chart shows the whole session and pans a little every frame (measured
+  right after the restore and again after the other views);
 - ``following``: the default view (the newest ~180 readings);
 - ``overview``: the whole-session strip redrawn every frame;
 - ``busy``: no drawing, but each frame spins the CPU for as long as the zoomed-out draw's median
@@ -86,7 +87,8 @@ def pct(values: list[float], p: float) -> float:
     return s[min(len(s) - 1, int(len(s) * p))]
 
 
-MODES = ("floor", "zoomed out", "busy", "following", "overview", "naive", "floor")
+# zoomed out twice, right after the restore and last: the first can meet the restore's garbage collection
+MODES = ("floor", "zoomed out", "busy", "following", "overview", "naive", "zoomed out", "floor")
 
 
 def session_file(size: int, work: Path) -> tuple[Path, str, int]:
@@ -170,7 +172,7 @@ def run(size: int, frames: int, work: Path, browser: Any, before: Path | None, r
             ["--db", str(db)], clean_env(HRVIZ_WEB_DIR=str(before)), work / f"serve_{size}_before.log"
         )
         try:
-            r = measure(server, sid, total, frames, browser, ("floor", "zoomed out"))
+            r = measure(server, sid, total, frames, browser, ("floor", "zoomed out", "zoomed out"))
             rows += [(f"{mode}, web/ at {rev}", m, r["restore_s"]) for mode, m in r.items() if mode != "restore_s"]
         finally:
             server.stop()
