@@ -125,6 +125,46 @@ def _dated(sep: str, day_first: bool) -> Callable[[str], float]:
     return parse
 
 
+# --- `date` / Java Date.toString(): "Sun Jun 11 07:34:09 PDT 2017" (fitparse's CSV dumps) -------
+
+_MONTHS = {
+    m: i
+    for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)
+}
+_WEEKDAYS = frozenset(["mon", "tue", "wed", "thu", "fri", "sat", "sun"])
+# the abbreviations such files carry, each one fixed offset; any other name is not guessed at
+_ZONES = {
+    "UTC": 0, "GMT": 0, "Z": 0, "WET": 0, "WEST": 60, "BST": 60, "CET": 60, "CEST": 120, "EET": 120, "EEST": 180,
+    "EST": -300, "EDT": -240, "CST": -360, "CDT": -300, "MST": -420, "MDT": -360, "PST": -480, "PDT": -420,
+    "AKST": -540, "AKDT": -480, "HST": -600,
+}  # fmt: skip
+
+
+def _weekday_parts(cell: str) -> tuple[float, int | None]:
+    """``Www Mmm D hh:mm:ss [ZONE] YYYY`` → (seconds of the wall clock since the epoch, offset)."""
+    parts = cell.split()
+    if len(parts) not in (5, 6) or parts[0][:3].lower() not in _WEEKDAYS:
+        raise ValueError(cell)
+    month = _MONTHS.get(parts[1][:3].lower())
+    zone = _ZONES.get(parts[4].upper()) if len(parts) == 6 else None
+    if month is None or (len(parts) == 6 and zone is None):
+        raise ValueError(cell)
+    day = (datetime(int(parts[-1]), month, int(parts[2])) - _EPOCH).total_seconds()
+    return day + _clock(parts[3]), zone
+
+
+def _weekday(cell: str) -> float:
+    wall, zone = _weekday_parts(cell)
+    return wall - (zone or 0) * 60
+
+
+def _weekday_offset(cell: str) -> int | None:
+    try:
+        return _weekday_parts(cell)[1]
+    except ValueError:
+        return None
+
+
 def _elapsed(cell: str) -> float:
     """Elapsed ``[H]H:MM:SS[.f]`` or ``MM:SS`` → seconds."""
     parts = cell.strip().split(":")
@@ -193,6 +233,7 @@ def _text_formats() -> list[TimeFormat]:
         TimeFormat("D/M/YYYY hh:mm:ss", _dated("/", day_first=True), _no_offset),
         TimeFormat("DD.MM.YYYY hh:mm:ss", _dated(".", day_first=True), _no_offset),
         TimeFormat("D-M-YYYY hh:mm:ss", _dated("-", day_first=True), _no_offset),
+        TimeFormat("Www Mmm D hh:mm:ss [ZONE] YYYY", _weekday, _weekday_offset),
         ELAPSED_CLOCK,
     ]
 
