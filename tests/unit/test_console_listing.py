@@ -61,6 +61,7 @@ def test_a_wide_terminal_adds_the_upload_minute() -> None:
 
 def test_the_helpers() -> None:
     assert minute("2019-10-16T12:09:00.511+02:00") == "2019-10-16 12:09" and minute(None) == "–"
+    assert minute("1970-01-01T00:00:00") == "no date 00:00"  # a file without dates: no 1970
     assert file_name("export_1.zip/activities/123.fit.gz") == "123.fit.gz" and file_name("run.csv") == "run.csv"
     assert file_name("-") == "-"
 

@@ -39,3 +39,8 @@ def test_min_and_max_have_at_most_two_decimals() -> None:
     text = shown(PHYSIONET)
     assert "73.44" in text and "106.76" in text and "73.4366" not in text and "106.756" not in text
     assert re.search(r"mean +90.1 ", text)  # the mean as before: rounded to two decimals by the stats
+
+
+def test_a_file_without_dates_says_so_instead_of_1970() -> None:
+    text = shown(PHYSIONET)
+    assert "no date in the file: 00:00:00 to 00:29:59 (30 min)" in text and "1970" not in text

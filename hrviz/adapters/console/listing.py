@@ -20,8 +20,12 @@ CREATED_FROM_WIDTH = 100  # under this the upload time is left out: the rest mus
 
 
 def minute(iso: object) -> str:
-    """``2019-10-16T12:09:00.511+02:00`` → ``2019-10-16 12:09`` (the file's own clock)."""
-    return "–" if not iso else str(iso)[:16].replace("T", " ")
+    """``2019-10-16T12:09:00.511+02:00`` → ``2019-10-16 12:09`` (the file's own clock); a file
+    without dates (read from 1970-01-01) → ``no date 00:00``."""
+    if not iso:
+        return "–"
+    text = str(iso)
+    return f"no date {text[11:16]}" if text.startswith("1970-01-01T") else text[:16].replace("T", " ")
 
 
 def file_name(source: object) -> str:

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hrviz.core.explain import bpm, ignored_rows, most_significant, sentence, severity
+from hrviz.core.explain import bpm, duration, ignored_rows, most_significant, sentence, severity
 from hrviz.core.ingest import PublishReport
 from hrviz.core.model import Session
 
@@ -57,7 +57,7 @@ def print_sessions(sessions: list[Session], console: Console | None = None) -> N
         )  # fmt: skip
         facts.add_row("min", _num(stats["min"]), "mean", _num(stats["mean"]), "max", _num(stats["max"]), "", "")
         console.print(facts)
-        console.print(f"from  {s.iso(s.start) or '-'}  to  {s.iso(s.end) or '-'}", highlight=False)
+        console.print(_span(s), highlight=False)
         if s.skipped:
             lines = ", ".join(str(n) for n in s.skipped_lines) + (", …" if s.skipped > len(s.skipped_lines) else "")
             console.print(
@@ -88,6 +88,15 @@ def print_publish_problem(report: PublishReport) -> None:
         "run `hrviz ingest --resume` (or `hrviz serve`) when the queue is back.",
         file=sys.stderr,
     )
+
+
+def _span(s: Session) -> str:
+    """``from … to …``; a file without dates is read from 1970-01-01 (docs/formats.md), which is no
+    date of the recording: its times of day and its length instead, as the page says it."""
+    first, last = s.iso(s.start), s.iso(s.end)
+    if first and last and s.start is not None and s.end is not None and first.startswith("1970-01-01T"):
+        return f"no date in the file: {first[11:]} to {last[11:]} ({duration(s.end - s.start)})"
+    return f"from  {first or '-'}  to  {last or '-'}"
 
 
 def _num(value: object) -> str:
