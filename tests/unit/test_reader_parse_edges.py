@@ -7,12 +7,13 @@ from __future__ import annotations
 import io
 import math
 from array import array
+from datetime import datetime
 
 import pytest
 
 from hrviz.core.errors import InputError
 from hrviz.core.reader import Unstreamable, read_series
-from hrviz.core.reader.parse import parse_rows
+from hrviz.core.reader.parse import _offset_suffix, parse_rows
 from hrviz.core.reader.sniff import sniff
 from hrviz.core.series import Series
 
@@ -150,6 +151,22 @@ def test_every_row_with_the_files_offset_reads_to_the_same_utc_time(suffix: str,
     expected = [TEN_AM + shift + i + step for i in range(4)]
     assert list(s.ts) == pytest.approx(expected, abs=1e-7)
     assert (s.rows, s.duplicates, s.skipped) == (5, 1, 0)
+
+
+@pytest.mark.parametrize(
+    ("cell", "suffix"),
+    [
+        ("2024-01-01T10:00:00Z", ("Z", 0.0)),
+        ("2024-01-01T10:00:00+01:00", ("+01:00", 3_600.0)),
+        ("2024-01-01T10:00:00-0500", ("-0500", -18_000.0)),
+        ("2024-01-01T10:00:00.120-0500", ("-0500", -18_000.0)),  # not "0-0500"
+        ("2024-01-01T10:00:00+01:00:00", ("", 0.0)),  # unusual: every row takes the full parse
+        ("2024/01/01T10:00:00+01:00", ("", 0.0)),  # slashes: the text before the offset is no ISO time
+        ("2024-01-01T10:00:00", ("", 0.0)),  # naive: no offset
+    ],
+)
+def test_the_offset_text_cut_off_later_rows_without_a_full_parse(cell: str, suffix: tuple[str, float]) -> None:
+    assert _offset_suffix(cell, datetime.fromisoformat(cell.replace("/", "-"))) == suffix
 
 
 def test_a_fraction_ending_in_zero_before_a_short_offset_is_not_taken_for_the_offset() -> None:
