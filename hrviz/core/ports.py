@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from hrviz.core.model import Anomaly, Reading, ReadingBatch, Session
 
@@ -217,6 +217,13 @@ class LiveStore(Protocol):
         ...
 
 
+class LiveMark(NamedTuple):
+    """How far a live session is stored: a follower asks the store more only when one grew."""
+
+    readings: int
+    anomalies: int
+
+
 @dataclass
 class Backends:
     """The store and the queue a command works with, as chosen by :mod:`hrviz.wiring`."""
@@ -225,8 +232,8 @@ class Backends:
     queue: ReadingQueue
     description: str
     replay_needs_position: bool = False  # the queue replays from the recorded position (Kafka), not the store
-    # the sessions being recorded now, and how many readings each has stored (docs/live.md)
-    live_ids: Callable[[], dict[str, int]] | None = None
+    # the sessions being recorded now, and how many readings and anomalies each has stored (docs/live.md)
+    live_ids: Callable[[], dict[str, LiveMark]] | None = None
 
     def close(self) -> None:
         self.queue.close()

@@ -169,3 +169,78 @@ def test_a_viewer_opening_a_live_session_mid_way_gets_the_anomalies_found_so_far
         if ingest.poll() is None:
             ingest.kill()
         server.stop()
+
+
+def test_a_viewer_watching_a_live_session_gets_each_anomaly_found_meanwhile_once(
+    stack: tuple[list[str], dict[str, str], Any],
+) -> None:
+    """A viewer opens the live session before the spike is written: the spike's ``anomaly`` comes while
+    it watches (the session still live), once, with the seq of the reading that reached it; its end
+    brings no second one, and the finalized session lists it once."""
+    flags, env, settings = stack
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("HRVIZ_")} | env
+    ingest = subprocess.Popen(
+        [sys.executable, "-m", "hrviz", "ingest", "-", *flags],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env,
+    )  # fmt: skip
+    assert ingest.stdin is not None
+    servers = [RunningServer(lambda: open_backends(settings)) for _ in range(2 if settings.kafka else 1)]
+    values = [70, 71, 70, 69, 70, 71, 70, 69, 70, 71, 150, 70, 71, 70, 69, 70]  # a spike at 10
+    try:
+        ingest.stdin.write("ts,bpm\n" + "".join(f"{T0 + i},{values[i]}\n" for i in range(5)))
+        ingest.stdin.flush()
+        with contextlib.ExitStack() as opened:
+            clients = [opened.enter_context(connect(f"ws://127.0.0.1:{s.server.port}/ws")) for s in servers]
+            for ws in clients:
+                assert recv(ws)["type"] == "hello"
+            deadline = time.monotonic() + 15
+            while True:
+                clients[0].send(json.dumps({"type": "sessions"}))
+                listing, _ = until(clients[0], "sessions")
+                if listing["sessions"] and listing["sessions"][0]["readings"] >= 5:
+                    break
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+            sid = listing["sessions"][0]["id"]
+            for ws in clients:  # one viewer on each server (MySQL + Kafka: two servers)
+                ws.send(json.dumps({"type": "replay", "session_id": sid}))
+                started, _ = until(ws, "replay")
+                assert started["session"]["live"] is True and started["session"]["anomaly_count"] == 0
+                events, _ = until(ws, "events")
+                assert events["total"] == 0
+            for i in range(5, len(values)):  # as a logger writes them
+                ingest.stdin.write(f"{T0 + i},{values[i]}\n")
+                ingest.stdin.flush()
+                time.sleep(0.05)
+            seen: list[list[dict[str, Any]]] = []
+            for ws in clients:
+                anomaly, before = until(ws, "anomaly", timeout=15)
+                assert anomaly["kind"] == "spike" and anomaly["seq"] == 10, anomaly
+                assert anomaly["t_start"] == T0 + 10
+                readings = [m["seq"] for m in before if m["type"] == "reading"]
+                assert readings == list(range(5, readings[-1] + 1))  # it came while the viewer watched
+                if readings[-1] < 10:  # before the reading that reaches it, as in a replay
+                    assert until(ws, "reading")[0]["seq"] == 10
+                else:  # found after that reading went (the detector can tell only later): at once
+                    assert readings[-1] - 10 < 5
+                seen.append([anomaly])
+            clients[0].send(json.dumps({"type": "sessions"}))
+            listed_live, _ = until(clients[0], "sessions")
+            ingest.stdin.close()
+            assert ingest.wait(30) == 0
+            for ws, got in zip(clients, seen, strict=True):
+                end, before = until(ws, "end", timeout=15)
+                assert end["seq"] == len(values) - 1
+                got += [m for m in before if m["type"] == "anomaly"]
+                assert [a["kind"] for a in got] == ["spike"], got  # once, not again at the end
+            assert listed_live["sessions"][0]["live"] is True  # it came while the session was live
+            with connect(f"ws://127.0.0.1:{servers[-1].server.port}/ws") as again:  # the finalized session
+                assert recv(again)["type"] == "hello"
+                again.send(json.dumps({"type": "replay", "session_id": sid}))
+                events, _ = until(again, "events")
+                assert [e["kind"] for e in events["events"]] == ["spike"] and events["total"] == 1
+    finally:
+        if ingest.poll() is None:
+            ingest.kill()
+        for s in servers:
+            s.stop()

@@ -6,6 +6,7 @@ import pytest
 
 from hrviz.adapters.serve import live as serve_live
 from hrviz.adapters.serve.live import LiveFollower
+from hrviz.core.ports import LiveMark
 from tests.unit.fakes import MemoryStore
 
 
@@ -13,10 +14,10 @@ class _Answers:
     """``live_ids`` as the store answers it, counting the queries."""
 
     def __init__(self) -> None:
-        self.live = {"a": 3, "b": 5}
+        self.live = {"a": LiveMark(3, 0), "b": LiveMark(5, 1)}
         self.asked = 0
 
-    def __call__(self) -> dict[str, int]:
+    def __call__(self) -> dict[str, LiveMark]:
         self.asked += 1
         return dict(self.live)
 
@@ -29,7 +30,7 @@ def test_hubs_opening_within_a_look_of_a_live_session_do_not_ask_again(monkeypat
     try:
         assert follower.is_live("a") and answers.asked == 1
         assert follower.is_live("b") and answers.asked == 1  # the same answer, fresh: no query
-        answers.live["c"] = 1  # began since the last answer: not in it, so asked about
+        answers.live["c"] = LiveMark(1, 0)  # began since the last answer: not in it, so asked about
         assert follower.is_live("c") and answers.asked == 2
         assert not follower.is_live("done") and answers.asked == 3  # never trusted for "not live"
         del answers.live["a"]  # finalized since

@@ -27,7 +27,7 @@ from hrviz.core import protocol
 from hrviz.core.errors import BackendUnavailable, InputError
 from hrviz.core.ingest import Ingested, PublishReport
 from hrviz.core.model import Session
-from hrviz.core.ports import SessionStore
+from hrviz.core.ports import LiveMark, SessionStore
 from hrviz.core.protocol import (
     Browse,
     Chunk,
@@ -79,7 +79,7 @@ class Shared(Protocol):
 
     async def with_store(self, fn: Callable[[SessionStore], T]) -> T: ...
 
-    def live_ids(self) -> dict[str, int]: ...
+    def live_ids(self) -> dict[str, LiveMark]: ...
 
     async def ingest_file(self, path: str, name: str, progress: Callable[[int], None]) -> Ingested: ...
 

@@ -21,10 +21,10 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
 
 from hrviz.adapters.serve.columns import Columns
-from hrviz.adapters.serve.live import LiveFollower
+from hrviz.adapters.serve.live import EventKey, LiveFollower, event_key, take_summary
 from hrviz.core.errors import BackendUnavailable
-from hrviz.core.model import Kind, Reading, Session
-from hrviz.core.ports import QueuePosition, ReadingQueue, SessionStore
+from hrviz.core.model import Anomaly, Kind, Reading, Session
+from hrviz.core.ports import LiveMark, QueuePosition, ReadingQueue, SessionStore
 
 log = logging.getLogger("hrviz.serve")
 
@@ -216,16 +216,19 @@ class SessionHub:
         self.pages_read = 0  # for tests and the bench: a window reads each page once
         self.live = False  # being recorded: total grows (serve/live.py follows it), windows wait at the end
         self.listeners: set[Callable[[], None]] = set()  # players to wake when a live session grows or ends
+        self.learners: set[Callable[[list[Anomaly]], None]] = set()  # players told of new live anomalies
+        self.events_stored, self.event_seqs = len(session.anomalies), dict[EventKey, int]()  # serve/live.py
+        self.known: set[EventKey] = {event_key(a) for a in session.anomalies}
 
-    def grown(self, session: Session, position: QueuePosition | None, live: bool) -> None:
-        """The session as the store has it now: more readings, a position, or finalized."""
-        if session.readings == self.total and live == self.live and position == self.position:
+    def grown(
+        self, session: Session, position: QueuePosition | None, live: bool, seqs: dict[EventKey, int] | None = None
+    ) -> None:
+        """The store's session now: more readings, a position, new anomalies (with ``seqs``), or finalized."""
+        if session.readings == self.total and live == self.live and position == self.position and seqs is None:
             return
-        if not live:  # finalized: the summary with its anomalies
-            self.session = session
-            self.gap_ends = {a.end for a in session.anomalies if a.kind is Kind.GAP}
-        else:
-            self.session.readings = max(self.session.readings, session.readings)
+        stub = seqs is None and live  # only the count: the summary and anomalies as they were
+        new = [] if stub else take_summary(self, session, seqs)
+        self.session.readings = max(self.session.readings, session.readings)
         self.total = max(self.total, session.readings)
         self.position = self.position or position
         self.live = live
@@ -234,6 +237,8 @@ class SessionHub:
                 w.want(max(w.viewers.values()))
                 w._wanted.set()
             w._wake()
+        for learn in list(self.learners) if new else ():  # before the pokes: these go before ``end``
+            learn(new)
         for poke in list(self.listeners):
             poke()
 
@@ -309,7 +314,7 @@ class HubRegistry:
         self._hubs: dict[str, SessionHub] = {}
         self._opening: dict[str, asyncio.Future[SessionHub | None]] = {}
         self.position_of: Callable[[str], QueuePosition | None] = lambda sid: None
-        self.live_ids: Callable[[], dict[str, int]] = dict  # the sessions being recorded now (serve/live.py)
+        self.live_ids: Callable[[], dict[str, LiveMark]] = dict  # the sessions being recorded now (serve/live.py)
         self._follower: LiveFollower | None = None
 
     def __len__(self) -> int:

@@ -4,8 +4,11 @@ One loop per server, not one per session: every :data:`POLL` seconds, while any 
 one query (``Backends.live_ids``) gives every live session with its count of stored readings; a
 hub whose count grew learns it (and its queue position, once), wakes its windows (which read the
 new readings from the queue: the store, or Kafka from the recorded position) and its players
-(which send them at once when they are at the live edge). A session no longer listed was
-finalized: its summary and anomalies are read once and the hub stops being live. The store is the
+(which send them at once when they are at the live edge). The same query gives each session's
+count of stored anomalies: only when it moved is the session read again, and the hub learns the
+new anomalies with the seq of the reading that reaches each (its viewers get them as ``anomaly``
+messages). A session no longer listed was finalized: its summary and anomalies are read once and
+the hub stops being live. The store is the
 one truth shared by every ``serve`` process, so several servers on one database and one Kafka all
 follow the same session.
 """
@@ -13,19 +16,28 @@ follow the same session.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
+from bisect import bisect_left
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Protocol
 
-from hrviz.core.model import Kind, Session
-from hrviz.core.ports import QueuePosition, SessionStore
+from hrviz.core.model import Anomaly, Kind, Session
+from hrviz.core.ports import LiveMark, QueuePosition, SessionStore
 
 log = logging.getLogger("hrviz.serve")
 
 POLL = 0.05  # seconds between two looks at the live sessions
 FRESH = 0.5  # seconds the last look's live sessions are trusted by a hub opening
+BACK = 64  # readings read back from a live session's end to find the seq reaching a new anomaly (then x8)
+
+EventKey = tuple[str, float, float]  # an anomaly's kind, start and end: how a client tells events apart
+
+
+def event_key(a: Anomaly) -> EventKey:
+    return (a.kind.value, a.start, a.end)
 
 
 class LiveHub(Protocol):
@@ -34,8 +46,25 @@ class LiveHub(Protocol):
     live: bool
     position: QueuePosition | None
     gap_ends: set[float]
+    events_stored: int  # the store's count of the session's anomalies when the hub last read them
+    known: set[EventKey]  # the anomalies the hub's viewers have been given (or will be, by their cursor)
+    event_seqs: dict[EventKey, int]  # a new anomaly -> the seq of the reading that reaches it
 
-    def grown(self, session: Session, position: QueuePosition | None, live: bool) -> None: ...
+    def grown(
+        self, session: Session, position: QueuePosition | None, live: bool, seqs: dict[EventKey, int] | None = None
+    ) -> None: ...
+
+
+def take_summary(hub: LiveHub, session: Session, seqs: dict[EventKey, int] | None) -> list[Anomaly]:
+    """``hub`` takes the summary the store has (with every anomaly so far); the anomalies its viewers
+    have not been given are returned, their reaching seqs (``seqs``) kept for the viewers."""
+    new = [a for a in session.anomalies if event_key(a) not in hub.known]
+    hub.session = session
+    hub.gap_ends = {a.end for a in session.anomalies if a.kind is Kind.GAP}
+    hub.events_stored = len(session.anomalies)
+    hub.known.update(map(event_key, new))
+    hub.event_seqs.update(seqs or {})
+    return new
 
 
 class LiveFollower:
@@ -45,7 +74,7 @@ class LiveFollower:
         self,
         store: Callable[[], SessionStore],
         position_of: Callable[[str], QueuePosition | None],
-        live_ids: Callable[[], dict[str, int]],
+        live_ids: Callable[[], dict[str, LiveMark]],
     ) -> None:
         self._store = store
         self._position_of = position_of
@@ -53,7 +82,7 @@ class LiveFollower:
         self._hubs: dict[str, LiveHub] = {}
         self._task: asyncio.Task[None] | None = None
         self._pool: Executor = ThreadPoolExecutor(1, thread_name_prefix="hrviz-live")
-        self._seen: tuple[dict[str, int], float] = ({}, 0.0)  # the last answer of live_ids, and when
+        self._seen: tuple[dict[str, LiveMark], float] = ({}, 0.0)  # the last answer of live_ids, and when
 
     def is_live(self, session_id: str) -> bool:
         """Whether the session is being recorded (call in a worker thread). A session in the last
@@ -65,7 +94,7 @@ class LiveFollower:
             return True
         return session_id in self._remember(self._live_ids())
 
-    def _remember(self, live: dict[str, int]) -> dict[str, int]:
+    def _remember(self, live: dict[str, LiveMark]) -> dict[str, LiveMark]:
         self._seen = (live, time.monotonic())
         return live
 
@@ -98,32 +127,60 @@ class LiveFollower:
             except Exception:  # noqa: BLE001 — a store hiccup: look again next time
                 log.exception("following the live sessions failed")
                 continue
-            for sid, (session, position, live) in changes.items():
+            for sid, (session, position, live, seqs) in changes.items():
                 hub = self._hubs.get(sid)
                 if hub is None:
                     continue
-                hub.grown(session, position, live)
+                hub.grown(session, position, live, seqs)
                 if not live:
                     self.remove(sid)
 
-    def _look(self, hubs: dict[str, LiveHub]) -> dict[str, tuple[Session, QueuePosition | None, bool]]:
-        """What changed: hubs whose count grew (their new summary) and hubs finalized (in full)."""
+    def _look(
+        self, hubs: dict[str, LiveHub]
+    ) -> dict[str, tuple[Session, QueuePosition | None, bool, dict[EventKey, int] | None]]:
+        """What changed: hubs whose count grew (their new count; the whole summary when anomalies were
+        stored since, with the seq reaching each new one) and hubs finalized (in full)."""
         live = self._remember(self._live_ids())
-        changes: dict[str, tuple[Session, QueuePosition | None, bool]] = {}
+        changes: dict[str, tuple[Session, QueuePosition | None, bool, dict[EventKey, int] | None]] = {}
         for sid, hub in hubs.items():
-            count = live.get(sid)
-            if count is not None and count == hub.total:
+            mark = live.get(sid)
+            if mark is not None and mark.readings == hub.total and mark.anomalies == hub.events_stored:
                 continue
             position = hub.position or self._position_of(sid)
-            if count is not None:
+            if mark is not None and mark.anomalies == hub.events_stored:
                 grown = Session(id=sid, source=hub.session.source, subject=hub.session.subject, fingerprint="")
-                grown.readings = count
-                changes[sid] = (grown, position, True)
+                grown.readings = mark.readings
+                changes[sid] = (grown, position, True, None)
                 continue
-            session = self._store().get(sid)  # finalized: the summary with its anomalies
-            if session is not None:
-                changes[sid] = (session, position, False)
+            session = self._store().get(sid)  # new anomalies, or finalized: the summary with its anomalies
+            if session is None:
+                continue
+            if mark is not None:
+                session.readings = max(mark.readings, hub.total)  # the count the windows read up to
+            new = [a for a in session.anomalies if event_key(a) not in hub.known]
+            reaching = self._reaching(sid, [a.start for a in new], session.readings)
+            seqs = dict(zip(map(event_key, new), reaching, strict=True))
+            changes[sid] = (session, position, mark is not None, seqs)
         return changes
+
+    def _reaching(self, sid: str, starts: list[float], total: int) -> list[int]:
+        """The seq of the first reading at or after each start (``total`` when none is stored yet),
+        read back from the session's end: a live anomaly is found a few readings after its start."""
+        if not starts:
+            return []
+        back = BACK
+        while True:
+            first = max(0, total - back)
+            readings = self._store().readings(sid, first)
+            try:
+                got = [(r.ts, r.seq) for r in itertools.islice(readings, total - first)]
+            finally:
+                getattr(readings, "close", lambda: None)()  # a generator holding a cursor
+            if first == 0 or not got or got[0][0] <= min(starts):
+                ts = [t for t, _ in got]
+                at = [bisect_left(ts, start) for start in starts]
+                return [got[i][1] if i < len(got) else total for i in at]
+            back *= 8
 
     def close(self) -> None:
         if self._task is not None:

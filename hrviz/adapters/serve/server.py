@@ -36,7 +36,7 @@ from hrviz.adapters.serve.hub import HubRegistry
 from hrviz.adapters.serve.static import allowed_origins, load_files, static_handler, web_dir
 from hrviz.adapters.serve.viewer import PacingStats
 from hrviz.core.ingest import Ingested, IngestOptions, PublishReport, publish_pending
-from hrviz.core.ports import Backends, QueuePosition, SessionStore
+from hrviz.core.ports import Backends, LiveMark, QueuePosition, SessionStore
 
 log = logging.getLogger("hrviz.serve")
 T = TypeVar("T")
@@ -106,7 +106,7 @@ class App:
         self.upload_dir, self._upload_lock = upload_dir(config.temp_dir)
         self.explorer = Explorer()
 
-    def live_ids(self) -> dict[str, int]:
+    def live_ids(self) -> dict[str, LiveMark]:
         """The sessions being recorded now (docs/live.md), on this thread's store."""
         live = self.backends().live_ids
         return live() if live is not None else {}

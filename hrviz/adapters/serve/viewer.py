@@ -19,7 +19,9 @@ from collections.abc import Awaitable, Callable
 from websockets.exceptions import ConnectionClosed
 
 from hrviz.adapters.serve.hub import SessionHub, Window
+from hrviz.adapters.serve.live import event_key
 from hrviz.core import protocol
+from hrviz.core.model import Anomaly
 from hrviz.core.replay import EventCursor, ReplayClock
 
 log = logging.getLogger("hrviz.serve")
@@ -134,6 +136,7 @@ class Player:
         self.clock = ReplayClock(speed=speed, paused=paused)
         self.next_seq = min(from_seq, hub.total)
         self._cursor = EventCursor(hub.session.anomalies)
+        self._reached: float | None = None  # the time of the last reading sent: events up to it are sent
         # the window holds the reading before the first one sent: the event cursor seeks by its time
         self.window: Window = hub.attach(self, max(0, self.next_seq - 1))
         self._wake: asyncio.Future[None] | None = None
@@ -144,12 +147,14 @@ class Player:
         self._edge = live_edge
         self._task: asyncio.Task[None] | None = None
         hub.listeners.add(self._poke)
+        hub.learners.add(self._learn)
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
         self.hub.listeners.discard(self._poke)
+        self.hub.learners.discard(self._learn)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -173,6 +178,25 @@ class Player:
     def state(self) -> dict[str, object]:
         return {"type": "state", "paused": self.clock.paused, "speed": self.clock.speed, "seq": self.next_seq - 1}
 
+    def _learn(self, new: list[Anomaly]) -> None:
+        """Anomalies of a live session found while this viewer watches (docs/live.md): one whose start
+        it has passed is sent now, with the seq of the reading that reached it (sent already, since
+        the detector tells a spike only once it is over); the others when the replay reaches them."""
+        known = {event_key(a) for a in self._cursor.events}
+        new = [a for a in new if event_key(a) not in known]  # a viewer opened after the store had it
+        if not new:
+            return
+        hub = self.hub
+        if self._reached is not None:
+            last = self.next_seq - 1
+            for a in sorted(new, key=lambda a: (a.start, a.end)):
+                if a.start <= self._reached:
+                    seq = min(hub.event_seqs.get(event_key(a), last), last)
+                    self._out.put(protocol.anomaly(a, hub.session.tz_offset_min, seq))
+        self._cursor = EventCursor([*self._cursor.events, *new])
+        if self._reached is not None:
+            self._cursor.seek(self._reached)
+
     def _poke(self) -> None:
         if self._wake is not None and not self._wake.done():
             self._wake.set_result(None)
@@ -191,7 +215,8 @@ class Player:
     async def _run(self) -> None:
         hub = self.hub
         if self.next_seq > 0 and await self._ready(self.next_seq - 1):
-            self._cursor.seek(self.window.ts_at(self.next_seq - 1))  # events up to here were sent before the drop
+            self._reached = self.window.ts_at(self.next_seq - 1)
+            self._cursor.seek(self._reached)  # events up to here were sent before the drop
         if self.next_seq < hub.total and not await self._ready(self.next_seq):
             self._fail()
             return
@@ -251,7 +276,8 @@ class Player:
         # events first: a viewer holding reading ``seq`` holds every event reached by then
         w = self.window
         tz = hub.session.tz_offset_min
-        for a in self._cursor.reached(w.ts_at(seq)):
+        self._reached = w.ts_at(seq)
+        for a in self._cursor.reached(self._reached):
             self._out.put(protocol.anomaly(a, tz, seq))
         self._out.put(w.message(seq))
         self.next_seq = seq + 1
