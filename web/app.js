@@ -12,6 +12,7 @@ import { Sessions, sourceName } from "./sessions.js";
 import { dateText, durationText, fullText, zoneOf } from "./timefmt.js";
 import { Uploads } from "./uploads.js";
 import { describeChart } from "./textview.js";
+import { followReading } from "./live.js";
 
 const $ = (id) => document.getElementById(id);
 const SAVED = "hrviz.position";
@@ -121,10 +122,10 @@ function handle(msg) {
     case "events":
       if (!state.session || msg.session_id !== state.session.id) return;
       events.addPage(msg, state.zone);
-      chart.events = events.events;
-      overview.events = events.events;
-      $("anomaly-count").textContent = msg.total.toLocaleString("en-US"); // "1,012", as the filter and the sessions say
-      return changed();
+      return eventsChanged(Math.max(msg.total, events.events.length));
+    case "anomaly": // a live session's found while it plays fills the panel (docs/live.md)
+      if (!state.session || !events.addOne(msg, state.zone) || !state.session.live) return;
+      return eventsChanged(Math.max((state.session.anomaly_count ?? 0) + 1, events.events.length));
     case "state":
       return applyState(msg);
     case "end":
@@ -143,6 +144,14 @@ function handle(msg) {
       uploads.failed(msg);
       return setMessage(msg.code === "bad_file" ? couldNotUse(msg) : msg.message, "error");
   }
+}
+
+function eventsChanged(count) {
+  chart.events = events.events;
+  overview.events = events.events;
+  state.session.anomaly_count = count;
+  $("anomaly-count").textContent = count.toLocaleString("en-US"); // "1,012", as the filter and the sessions say
+  changed();
 }
 
 // -- upload ------------------------------------------------------------------------------------
@@ -256,7 +265,7 @@ function addReading(r) {
     state.seqErrors += 1; // the server promises none; counted so a test (or a person) can tell
     console.warn(`reading ${r.seq} while holding ${series.count}`);
   }
-  if (state.session && state.session.live && r.seq >= state.session.readings) state.session.readings = r.seq + 1; // it grows
+  followReading(state.session, r);
   changed();
 }
 
@@ -279,6 +288,7 @@ function refresh() {
   counter.dataset.seqErrors = String(state.seqErrors);
   const total = state.session ? state.session.readings : 0;
   $("position").textContent = state.session ? `${s.count.toLocaleString("en-US")} / ${total.toLocaleString("en-US")}` : "–";
+  if (state.session && state.session.live) $("session-meta").textContent = sessionMeta(state.session, state.zone); // it grows
   const st = s.stats;
   $("stat-min").textContent = st.n ? fmt(st.min) : "–";
   $("stat-mean").textContent = st.n ? (st.sum / st.n).toFixed(1) : "–";

@@ -25,10 +25,20 @@ export function countOf(kind, n) {
   return plural(n, ONE[kind] || kind, PLURAL[kind] || kind);
 }
 
+function entry(e) {
+  return { ...e, tStart: e.t_start, tEnd: e.t_end, key: `${e.kind}|${e.t_start}|${e.t_end}` };
+}
+
+function byTime(a, b) {
+  return a.tStart - b.tStart || a.tEnd - b.tEnd;
+}
+
 export class EventList {
   constructor({ list, filter, sort, counts, more, onPick }) {
     Object.assign(this, { list, filter, sort, counts, more, onPick });
-    this.events = []; // sorted by seq
+    this.events = []; // sorted by time (and so by seq)
+    this.keys = new Set();
+    this.extra = new Map();
     this.position = -1;
     this.zone = null;
     this.limit = SHOWN;
@@ -44,6 +54,8 @@ export class EventList {
 
   clear() {
     this.events = [];
+    this.keys = new Set();
+    this.extra = new Map(); // events that came as "anomaly" messages: kept when the list comes anew
     this.selected = null;
     this.render(true);
   }
@@ -51,11 +63,32 @@ export class EventList {
   /** A page of the server's "events": pages arrive in order; the list is whole at `total`. */
   addPage(msg, zone) {
     this.zone = zone;
-    if (msg.offset === 0) this.events = [];
-    for (const e of msg.events) {
-      this.events.push({ ...e, tStart: e.t_start, tEnd: e.t_end, key: `${e.kind}|${e.t_start}|${e.t_end}` });
+    if (msg.offset === 0) [this.events, this.keys] = [[], new Set()];
+    for (const e of msg.events) this.push(entry(e));
+    if (msg.offset + msg.events.length >= msg.total) {
+      // a live session's anomaly found after the server read this list came before it (docs/api.md)
+      for (const ev of this.extra.values()) this.push(ev);
+      this.events.sort(byTime);
     }
     this.render(msg.offset === 0);
+  }
+
+  /** An "anomaly" message: added when the list lacks it (a live session's, found while it plays). */
+  addOne(msg, zone) {
+    const ev = entry(msg);
+    if (this.keys.has(ev.key)) return false;
+    this.zone = this.zone || zone;
+    this.extra.set(ev.key, ev);
+    this.push(ev);
+    this.events = [...this.events].sort(byTime); // a new array: the chart and the overview redraw their marks
+    this.render(false);
+    return true;
+  }
+
+  push(ev) {
+    if (this.keys.has(ev.key)) return;
+    this.keys.add(ev.key);
+    this.events.push(ev);
   }
 
   reached(ev) {

@@ -10,3 +10,11 @@ export function liveBadge(session) {
   badge.title = "Being recorded now: opens at its latest reading and follows it";
   return badge;
 }
+
+/** A live session grows with each reading: its count and its end (the page's header line follows them). */
+export function followReading(session, r) {
+  if (!session || !session.live || r.seq < session.readings - 1) return;
+  session.readings = r.seq + 1;
+  session.end = r.ts;
+  session.start = session.start || r.ts;
+}

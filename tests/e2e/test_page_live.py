@@ -31,6 +31,7 @@ pytestmark = pytest.mark.browser
 T0 = 1714557600  # 2024-05-01T10:00:00Z
 BEFORE = [70, 71, 70, 69, 70, 71, 70, 69, 70, 71, 150, 70, 71, 70, 69, 70, 71, 70]  # a spike at 10
 LIVE = 6  # readings written one by one once the page follows the session
+SPIKE_LATER = [71, 70, 152, 70, 71, 70, 69, 70]  # then a spike, written after the page opened
 
 
 def line(i: int, bpm: int) -> str:
@@ -85,13 +86,30 @@ def test_a_live_session_is_badged_followed_as_written_and_unbadged_when_it_ends(
         assert live_badges(page) == 1
         assert page.text_content("#position") == f"{n + LIVE} / {n + LIVE}"  # the session grows, not 24 / 18
         shot(page, "live-03-following")
+        # a spike written after the page opened: the panel, its count and the header line fill while it watches
+        meta_before = page.text_content("#session-meta") or ""
+        for i, bpm in enumerate(SPIKE_LATER, start=n + LIVE):
+            ingest.stdin.write(line(i, bpm))
+            ingest.stdin.flush()
+            page.wait_for_timeout(150)
+        total = n + LIVE + len(SPIKE_LATER)
+        spikes = page.locator("#anomalies li[data-kind='spike']")
+        wait_until(page, lambda: spikes.count() == 2, timeout=15, what="the spike found while the page watched")
+        wait_until(page, lambda: number(page, "#readings-shown") == total, timeout=10, what="every reading drawn")
+        assert page.text_content("#anomaly-count") == "2"
+        meta = page.text_content("#session-meta") or ""
+        assert f"{total} readings" in meta and "2 anomalies" in meta, (meta_before, meta)
+        assert f"{n + LIVE} readings" in meta_before and "1 anomaly" in meta_before  # not the opening's 18
+        assert "10:00:00" in meta and f"10:00:{total - 1:02d}" in meta, meta  # the span follows the live edge
+        shot(page, "live-04-spike-while-watching")
         ingest.stdin.close()  # the end of the input: the session is finalized
         assert ingest.wait(30) == 0, ingest.stderr.read() if ingest.stderr else ""
         wait_until(page, lambda: any(m["type"] == "end" for m in list(wire)), timeout=10, what="end")
         wait_until(page, lambda: live_badges(page) == 0, timeout=10, what="the badge gone")
         assert page.locator("#sessions li[data-session-id]").count() == 1
-        assert number(page, "#readings-shown") == n + LIVE
-        shot(page, "live-04-ended-no-badge")
+        assert number(page, "#readings-shown") == total
+        assert spikes.count() == 2 and page.text_content("#anomaly-count") == "2"  # each listed once
+        shot(page, "live-05-ended-no-badge")
         assert page.hrviz_errors == []
     finally:
         if ingest.poll() is None:
