@@ -135,7 +135,11 @@ def _named_header(rows: Sequence[Row]) -> tuple[int, int] | None:
         col = min(ranked)[1]
         following = rows[i + 1 : i + 4]
         values = sum(_value_like(r.cells[col] if col < len(r.cells) else "") for r in following)
-        if 2 * values > len(following) or not following:  # most, not all: one typo under "bpm" keeps the header
+        if values == len(following):
+            return i, col
+        if any(hr_rank(c) is not None for c in following[0].cells):
+            continue  # a second row of names (units: "s,bpm") right below: that one is the header
+        if 2 * values > len(following):  # most, not all: one typo ("abc") under "bpm" keeps the header
             return i, col
     return None
 
