@@ -148,6 +148,23 @@ export class Overview {
       const y0 = y(d.max[i]);
       ctx.fillRect(i * bw, y0, Math.max(1, bw), Math.max(this.dpr, y(d.min[i]) - y0));
     }
+    // a short session has a reading every few dozen buckets: 1-pixel dots, no line. Join neighbours
+    // as the chart does, but not across a recorded gap
+    const gaps = events.filter((e) => e.kind === "gap");
+    const tOf = (i) => d.t0 + ((i + 0.5) / n) * span;
+    ctx.strokeStyle = c("--line");
+    ctx.lineWidth = this.dpr;
+    ctx.beginPath();
+    for (let i = 0, prev = -1; i < n; i++) {
+      if (d.min[i] == null) continue;
+      const [t0, t1] = [tOf(prev), tOf(i)];
+      if (prev >= 0 && i - prev > 1 && !gaps.some((g) => g.tEnd > t0 && g.tStart < t1)) {
+        ctx.moveTo((prev + 0.5) * bw, y((d.min[prev] + d.max[prev]) / 2));
+        ctx.lineTo((i + 0.5) * bw, y((d.min[i] + d.max[i]) / 2));
+      }
+      prev = i;
+    }
+    ctx.stroke();
     // events by kind along the bottom
     const colors = Object.fromEntries(KINDS.map((k) => [k, c(`--k-${k}`)]));
     for (const ev of events) {

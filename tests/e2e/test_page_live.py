@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.browser_fixtures import (  # noqa: F401 — fixtures
+    ARTIFACTS,
     ServeProcess,
     browser_fixture,
     clean_env,
@@ -36,6 +37,21 @@ SPIKE_LATER = [71, 70, 152, 70, 71, 70, 69, 70]  # then a spike, written after t
 
 def line(i: int, bpm: int) -> str:
     return f"{T0 + i},{bpm}\n"
+
+
+def inked_share(page: Any) -> float:
+    """The share of the overview strip's pixel columns the session's line or band draws in (above the event marks)."""
+    return float(
+        page.evaluate(
+            """(() => {
+              const o = hrviz.overview, layer = o.still().layer, h = layer.height - 7 * o.dpr;
+              const px = layer.getContext("2d").getImageData(0, 0, layer.width, h).data;
+              const cols = new Set();
+              for (let i = 3; i < px.length; i += 4) if (px[i] > 0) cols.add(((i - 3) / 4) % layer.width);
+              return cols.size / layer.width;
+            })()"""
+        )
+    )
 
 
 def live_badges(page: Any) -> int:
@@ -67,6 +83,10 @@ def test_a_live_session_is_badged_followed_as_written_and_unbadged_when_it_ends(
         wait_until(page, lambda: number(page, "#readings-shown") == len(BEFORE), what="the history so far drawn")
         wait_until(page, lambda: page.locator("#anomalies li[data-kind='spike']").count() == 1, what="the spike so far")
         shot(page, "live-02-opened-mid-way")
+        # the overview strip of 18 readings in 1,200 buckets draws a line across, not 18 dots of a pixel
+        wait_until(page, lambda: page.evaluate("hrviz.overview.data !== null"), what="the overview")
+        assert inked_share(page) > 0.8
+        page.locator("#overview").screenshot(path=str(ARTIFACTS / "live-02b-overview-strip.png"))
         wire = page.hrviz_wire
         n = len(BEFORE)
         for i in range(n, n + LIVE):
