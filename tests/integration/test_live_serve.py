@@ -244,3 +244,52 @@ def test_a_viewer_watching_a_live_session_gets_each_anomaly_found_meanwhile_once
             ingest.kill()
         for s in servers:
             s.stop()
+
+
+def test_an_anomaly_found_after_its_readings_went_comes_at_once_with_their_seq(
+    stack: tuple[list[str], dict[str, str], Any],
+) -> None:
+    """A flatline running at the end is found when the session is finalized, long after the viewer got
+    its first reading: its ``anomaly`` comes then (before ``end``), once, with the seq of that reading
+    (read back from the store: the viewer's own window no longer decides it)."""
+    flags, env, settings = stack
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("HRVIZ_")} | env
+    ingest = subprocess.Popen(
+        [sys.executable, "-m", "hrviz", "ingest", "-", *flags],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env,
+    )  # fmt: skip
+    assert ingest.stdin is not None
+    server = RunningServer(lambda: open_backends(settings))
+    values = [70 + i % 4 for i in range(300)] + [83] * 80  # stuck at 83 from seq 300 to the end
+    try:
+        ingest.stdin.write("ts,bpm\n" + "".join(f"{T0 + i},{values[i]}\n" for i in range(5)))
+        ingest.stdin.flush()
+        with connect(f"ws://127.0.0.1:{server.server.port}/ws") as ws:
+            assert recv(ws)["type"] == "hello"
+            deadline = time.monotonic() + 15
+            while True:
+                ws.send(json.dumps({"type": "sessions"}))
+                listing, _ = until(ws, "sessions")
+                if listing["sessions"]:
+                    break
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+            ws.send(json.dumps({"type": "replay", "session_id": listing["sessions"][0]["id"]}))
+            until(ws, "replay")
+            ingest.stdin.write("".join(f"{T0 + i},{values[i]}\n" for i in range(5, len(values))))
+            ingest.stdin.flush()
+            got: list[dict[str, Any]] = []
+            while not got or got[-1].get("seq") != len(values) - 1:  # every reading, while live
+                reading, before = until(ws, "reading")
+                got += [*before, reading]
+            ingest.stdin.close()
+            assert ingest.wait(30) == 0
+            end, before = until(ws, "end")
+            got += before
+            flat = [m for m in got if m["type"] == "anomaly" and m["kind"] == "flatline"]
+            assert len(flat) == 1 and flat[0]["seq"] == 300 and flat[0]["t_start"] == T0 + 300, flat
+            assert flat[0] in before  # found at the end, after its readings went: at once, before ``end``
+    finally:
+        if ingest.poll() is None:
+            ingest.kill()
+        server.stop()
