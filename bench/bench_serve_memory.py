@@ -8,7 +8,10 @@
 Resume: a session of ``--rows`` readings (bench/generate.py) is ingested once; then, per run, a
 fresh ``hrviz serve`` (a subprocess) gets one client that sends ``resume_from`` ten readings
 before the end, at 60x. Reported: the time from the request to the first reading, and the
-server's extra RSS (its peak until ``end`` minus its RSS before the request).
+server's extra RSS (its peak until ``end`` minus its RSS before the request). With
+``--overview-wait S`` the client also waits (up to S seconds) for the session's overview and its
+last events page, which the first replay of a session builds by scanning all its readings
+alongside the replay, and reports that time and the peak RSS until then (``scan_extra_mb``).
 
 Soak: ``--sessions`` sessions, ``--viewers`` viewers each replaying at ``--speed`` for
 ``--minutes``; the server's RSS is sampled every 5 s. Reported: RSS at 1 minute and at the end,
@@ -30,6 +33,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import os
 import re
 import statistics
@@ -108,32 +112,47 @@ class Server:
 # -- resume ----------------------------------------------------------------------------------------
 
 
-async def resume_once(server: Server, sid: str, seq: int) -> dict[str, float]:
+async def resume_once(server: Server, sid: str, seq: int, overview_wait: float = 0.0) -> dict[str, float]:
+    """``extra_mb``: peak RSS until ``end``. With ``overview_wait`` > 0 the client then waits (at most
+    that long) for the overview and the last events page, which the server builds by scanning the
+    whole session alongside the replay: ``scan_extra_mb`` is the peak RSS until then."""
     from websockets.asyncio.client import connect
 
     peak = base = server.rss()
+    ended = overview_s = float("nan")
+    peak_end = base
     async with connect(server.url, max_size=None, compression=None) as ws:
         await ws.recv()  # hello
         asked = time.monotonic()
         await ws.send(json.dumps({"type": "resume_from", "session_id": sid, "seq": seq, "speed": 60}))
         first = None
         while True:
-            try:
+            raw: str | bytes | None = None
+            with contextlib.suppress(TimeoutError):
                 raw = await asyncio.wait_for(ws.recv(), 0.05)
-            except TimeoutError:
-                peak = max(peak, server.rss())
-                continue
             peak = max(peak, server.rss())
             if first is None and isinstance(raw, str) and raw.startswith('{"type":"reading"'):
                 first = time.monotonic() - asked
             if isinstance(raw, str) and raw.startswith('{"type":"end"'):
+                ended, peak_end = time.monotonic() - asked, peak
+            if isinstance(raw, str) and raw.startswith('{"type":"events"'):
+                page = json.loads(raw)
+                if page["offset"] + len(page["events"]) >= page["total"]:
+                    overview_s = time.monotonic() - asked
+            done = not math.isnan(overview_s) or time.monotonic() - asked > ended + overview_wait
+            if not math.isnan(ended) and done:
                 break
             if isinstance(raw, str) and raw.startswith('{"type":"error"'):
                 raise RuntimeError(raw)
-    return {"first_s": first if first is not None else float("nan"), "extra_mb": peak - base, "rss_mb": base}
+    result = {"first_s": first if first is not None else float("nan"), "extra_mb": peak_end - base, "rss_mb": base}
+    if overview_wait > 0:
+        result |= {"overview_s": overview_s, "scan_extra_mb": peak - base}
+    return result
 
 
-def resume(rows: int, backend_kind: str, trees: list[Tree], runs: int, tmp: Path) -> dict[str, Any]:
+def resume(
+    rows: int, backend_kind: str, trees: list[Tree], runs: int, tmp: Path, overview_wait: float = 0.0
+) -> dict[str, Any]:
     backend = Backend(backend_kind, tmp)
     try:
         (path,) = make_sessions(1, rows, tmp)
@@ -147,7 +166,7 @@ def resume(rows: int, backend_kind: str, trees: list[Tree], runs: int, tmp: Path
                 server = Server(tree, backend, tmp / "serve.log")
                 try:
                     time.sleep(1.0)  # let start-up settle before the baseline RSS
-                    got = asyncio.run(resume_once(server, sid, rows - 11))
+                    got = asyncio.run(resume_once(server, sid, rows - 11, overview_wait))
                 finally:
                     server.stop()
                 result.setdefault(tree.label, []).append(got)
@@ -246,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--viewers", type=int, default=5)
     p.add_argument("--speed", type=float, default=1.0)
     p.add_argument("--minutes", type=float, default=8.0)
+    p.add_argument("--overview-wait", type=float, default=0.0, help="resume: also wait this long for the overview")
     p.add_argument("--readings", type=int, help="soak: readings per session (default: minutes x speed + 120)")
     p.add_argument("--before", help="also measure this git commit's tree, side by side")
     p.add_argument("--before-max-rows", type=int, default=2_000_000, help="skip 'before' above this (minutes, GBs)")
@@ -261,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.what == "resume":
                 for rows in args.rows or [1_000_000]:
                     use = trees if rows <= args.before_max_rows else trees[:1]
-                    results.append(resume(rows, args.backend, use, args.runs, tmp))
+                    results.append(resume(rows, args.backend, use, args.runs, tmp, args.overview_wait))
             else:
                 results.append(soak(args.sessions, args.viewers, args.speed, args.minutes, trees, tmp, args.readings))
     text = json.dumps(results, indent=1)
