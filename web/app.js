@@ -12,7 +12,7 @@ import { Sessions, sourceName } from "./sessions.js";
 import { dateText, durationText, fullText, zoneOf } from "./timefmt.js";
 import { Uploads } from "./uploads.js";
 import { describeChart } from "./textview.js";
-import { followReading } from "./live.js";
+import { followLive, followReading } from "./live.js";
 
 const $ = (id) => document.getElementById(id);
 const SAVED = "hrviz.position";
@@ -288,7 +288,7 @@ function refresh() {
   counter.dataset.seqErrors = String(state.seqErrors);
   const total = state.session ? state.session.readings : 0;
   $("position").textContent = state.session ? `${s.count.toLocaleString("en-US")} / ${total.toLocaleString("en-US")}` : "–";
-  if (state.session && state.session.live) $("session-meta").textContent = sessionMeta(state.session, state.zone); // it grows
+  if (state.session && state.session.live) followLive(state, s, overview, () => sessionMeta(state.session, state.zone));
   const st = s.stats;
   $("stat-min").textContent = st.n ? fmt(st.min) : "–";
   $("stat-mean").textContent = st.n ? (st.sum / st.n).toFixed(1) : "–";

@@ -18,3 +18,39 @@ export function followReading(session, r) {
   session.end = r.ts;
   session.start = session.start || r.ts;
 }
+
+const BUCKETS = 1200; // as the server's "overview" (hrviz/core/overview.py)
+const OVERVIEW_EVERY = 1000; // ms between two rebuilds of a live session's overview
+let rebuilt = 0;
+
+/** The page's header line (`meta()`: its readings, span, anomalies) and overview strip follow a live session. */
+export function followLive(state, series, overview, meta) {
+  document.getElementById("session-meta").textContent = meta();
+  if (series.count === state.session.readings) followOverview(overview, series, state.session, state.zone);
+}
+
+/** The server's "overview" is the session as it was when opened (a short one stays short, and a new
+ * reading lies past its end). The page holds every reading of it (it opened with its history):
+ * bucketed here as the server does, once a second. */
+function followOverview(overview, series, session, zone) {
+  const now = performance.now();
+  const n = series.count;
+  if (n === 0 || now - rebuilt < OVERVIEW_EVERY || (overview.data && overview.data.t1 >= series.t[n - 1])) return;
+  rebuilt = now;
+  const t0 = series.t[0];
+  const span = series.t[n - 1] - t0;
+  const first = new Array(BUCKETS).fill(-1);
+  const count = new Array(BUCKETS).fill(0);
+  const min = new Array(BUCKETS).fill(null);
+  const max = new Array(BUCKETS).fill(null);
+  for (let i = 0; i < n; i++) {
+    const b = span > 0 ? Math.min(BUCKETS - 1, Math.floor(((series.t[i] - t0) / span) * BUCKETS)) : 0;
+    if (first[b] < 0) first[b] = i;
+    count[b] += 1;
+    if (!series.measured(i)) continue;
+    const v = series.bpm[i];
+    if (min[b] === null || v < min[b]) min[b] = v;
+    if (max[b] === null || v > max[b]) max[b] = v;
+  }
+  overview.set({ session_id: session.id, t0, t1: t0 + span, first, count, min, max }, n, zone);
+}

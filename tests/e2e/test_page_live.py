@@ -121,7 +121,12 @@ def test_a_live_session_is_badged_followed_as_written_and_unbadged_when_it_ends(
         assert f"{total} readings" in meta and "2 anomalies" in meta, (meta_before, meta)
         assert f"{n + LIVE} readings" in meta_before and "1 anomaly" in meta_before  # not the opening's 18
         assert "10:00:00" in meta and f"10:00:{total - 1:02d}" in meta, meta  # the span follows the live edge
+        # the overview strip follows the live edge too (the server's is the session as it was opened)
+        t1 = "hrviz.overview.data.t1"
+        wait_until(page, lambda: page.evaluate(t1) == T0 + total - 1, timeout=10, what="the overview at the edge")
+        assert inked_share(page) > 0.8
         shot(page, "live-04-spike-while-watching")
+        page.locator("#overview").screenshot(path=str(ARTIFACTS / "live-04b-overview-strip.png"))
         ingest.stdin.close()  # the end of the input: the session is finalized
         assert ingest.wait(30) == 0, ingest.stderr.read() if ingest.stderr else ""
         wait_until(page, lambda: any(m["type"] == "end" for m in list(wire)), timeout=10, what="end")
