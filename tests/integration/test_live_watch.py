@@ -141,3 +141,43 @@ def test_watch_server_follows_a_live_session(tmp_path: Path) -> None:
             if p.poll() is None:
                 p.kill()
         server.stop()
+
+
+def test_watch_server_shows_an_anomaly_found_after_its_readings_went(tmp_path: Path) -> None:
+    """A flatline running at the end of a live session is found when it is finalized: ``hrviz watch
+    --server`` shows it then, once, before its end line (it was held for a next reading that never came)."""
+    db = tmp_path / "h.db"
+    ingest = _start_ingest(db)
+    assert ingest.stdin is not None
+    sid = _first_session(db)
+    server = RunningServer(lambda: open_backends(load_settings(db=db)))
+    watch = hrviz("watch", "--server", f"ws://127.0.0.1:{server.server.port}", "--session", sid, "--plain")
+    try:
+        out = Lines(watch)
+        out.readings(5)
+        ingest.stdin.write(
+            "".join(line(i, 70 + i % 4) for i in range(5, 300)) + "".join(line(i, 83) for i in range(300, 380))
+        )
+        ingest.stdin.flush()
+        shown = out.readings(375, timeout=15)
+        assert not [text for text in shown if "  ! " in text]  # an event line: none yet, the run goes on
+        ingest.stdin.close()
+        assert ingest.wait(30) == 0
+        rest = [text for text in iter(out.next, None)]
+        assert watch.wait(15) == 0, watch.stderr.read() if watch.stderr else ""
+        flat = [text for text in rest if "  ! " in text]
+        assert len(flat) == 1 and rest.index(flat[0]) < len(rest) - 1, rest  # once, before the end line
+        assert rest[-1].startswith("# end: 380 readings") and "1 events" in rest[-1], rest
+    finally:
+        for p in (ingest, watch):
+            if p.poll() is None:
+                p.kill()
+        server.stop()
+
+
+def _first_session(db: Path) -> str:
+    store = SqliteStore(db)
+    try:
+        return store.list_sessions()[0].id
+    finally:
+        store.close()

@@ -55,6 +55,7 @@ class ServerFeed:
         self._pending: list[Anomaly] = []  # events arrive before the reading that reaches them
         self._seen: set[tuple[str, float, float]] = set()  # events held, so a resume never doubles one
         self._last_seq = -1  # last reading received (reader thread): where a resume continues
+        self._shown = -1  # last reading handed out (UI thread)
         self._ended = False  # the server said "end" (reader thread): a close after that is no loss
         self._closing = threading.Event()
         self._ws, accepted = self._connect({"type": "replay", "session_id": session_id, "from_seq": 0, "speed": speed})
@@ -177,6 +178,9 @@ class ServerFeed:
                 self.message = f"a history page the server sent could not be read: {err}"
         elif kind == "end":
             self.done = True  # the server keeps the connection open; the replay is over
+            if self._pending:  # found when the live session was finalized (a flatline running at its end)
+                ticks.append(Tick(None, self._pending))
+                self._pending = []
         elif kind == "state":
             self.paused = bool(msg.get("paused", self.paused))
             self.speed = float(msg.get("speed", self.speed))
@@ -187,13 +191,19 @@ class ServerFeed:
 
     def _take(self, msg: dict[str, Any], ticks: list[Tick]) -> None:
         if msg["type"] == "reading":
-            ticks.append(Tick(protocol.reading_from(msg), self._pending))
+            reading = protocol.reading_from(msg)
+            ticks.append(Tick(reading, self._pending))
             self._pending = []
+            self._shown = reading.seq
             return
         event = protocol.anomaly_from(msg)
         key = (str(event.kind), event.start, event.end)
-        if key not in self._seen:
-            self._seen.add(key)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        if isinstance(msg.get("seq"), int) and msg["seq"] <= self._shown:
+            ticks.append(Tick(None, [event]))  # a live session's, found after its reading went: shown now
+        else:
             self._pending.append(event)
 
     def next_at(self, now: float) -> float | None:
