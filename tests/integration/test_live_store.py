@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from hrviz.adapters.store.live import MysqlLive, SqliteLive
+from hrviz.adapters.store.live import MysqlLive, SqliteLive, live_ids_of
 from hrviz.adapters.store.mysql import MysqlStore
 from hrviz.adapters.store.sqlite import SqliteStore
 from hrviz.core.live import LiveIngest
-from hrviz.core.ports import LiveStore, SessionStore
+from hrviz.core.ports import LiveMark, LiveStore, SessionStore
 
 T0 = 1_800_000_000
 
@@ -83,6 +83,10 @@ def test_the_anomalies_so_far_are_in_the_store_while_live(
         got = store.get(live.session.id)
         assert got is not None
         kinds_while_live.append([str(a.kind) for a in got.anomalies])
+        # the marks a server follows live sessions by (one query): stored readings and anomalies
+        assert live_ids_of(sqlite if kind == "sqlite" else mysql) == {
+            got.id: LiveMark(got.readings, len(got.anomalies))
+        }
     assert kinds_while_live[0] == [] and kinds_while_live[-1] == ["spike", "out_of_range"]
     assert got is not None and got.anomalies == live.anomalies
     done = live.finish()

