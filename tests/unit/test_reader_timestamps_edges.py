@@ -140,6 +140,26 @@ def test_unix_and_elapsed_times_at_a_midnight_are_no_date_column() -> None:
     assert is_date_only(ELAPSED_SECONDS, ["0", "86400"]) is False
 
 
+@pytest.mark.parametrize(
+    ("cell", "epoch", "offset"),
+    [
+        ("Sun Jun 11 07:34:09 PDT 2017", 1_497_191_649, -420),  # 2017-06-11T07:34:09-07:00
+        ("Sunday June 11 07:34:09 pdt 2017", 1_497_191_649, -420),  # names by their first three letters
+        ("Sun Jun 11 07:34:09 2017", 1_497_166_449, None),  # no zone: the wall time, as if UTC
+    ],
+)
+def test_times_as_date_and_java_write_them(cell: str, epoch: int, offset: int | None) -> None:
+    fmt = chosen(cell)
+    assert (fmt.name, fmt.parse(cell), fmt.offset_min(cell)) == ("Www Mmm D hh:mm:ss [ZONE] YYYY", float(epoch), offset)
+
+
+@pytest.mark.parametrize(
+    "cell", ["Xyz Jun 11 07:34:09 2017", "Sun Jux 11 07:34:09 2017", "Sun Jun 11 07:34:09 XYZ 2017", "Sun Jun 11 2017"]
+)
+def test_a_weekday_time_with_a_name_not_known_is_no_time(cell: str) -> None:
+    assert parse_date(cell) is None
+
+
 # --- ISO-8601 offsets ---------------------------------------------------------------------------------
 
 
