@@ -123,8 +123,8 @@ function handle(msg) {
       if (!state.session || msg.session_id !== state.session.id) return;
       events.addPage(msg, state.zone);
       return eventsChanged(Math.max(msg.total, events.events.length));
-    case "anomaly": // a live session's found while it plays fills the panel (docs/live.md)
-      if (!state.session || !events.addOne(msg, state.zone) || !state.session.live) return;
+    case "anomaly": // a live session's found while it plays fills the panel (docs/live.md); others are listed
+      if (!state.session || !state.session.live || !events.addOne(msg, state.zone)) return;
       return eventsChanged(Math.max((state.session.anomaly_count ?? 0) + 1, events.events.length));
     case "state":
       return applyState(msg);

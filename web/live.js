@@ -22,20 +22,31 @@ export function followReading(session, r) {
 const BUCKETS = 1200; // as the server's "overview" (hrviz/core/overview.py)
 const OVERVIEW_EVERY = 1000; // ms between two rebuilds of a live session's overview
 let rebuilt = 0;
+let waiting = null; // a rebuild put off by OVERVIEW_EVERY
 
 /** The page's header line (`meta()`: its readings, span, anomalies) and overview strip follow a live session. */
 export function followLive(state, series, overview, meta) {
   document.getElementById("session-meta").textContent = meta();
-  if (series.count === state.session.readings) followOverview(overview, series, state.session, state.zone);
+  followOverview(overview, series, state);
 }
 
 /** The server's "overview" is the session as it was when opened (a short one stays short, and a new
  * reading lies past its end). The page holds every reading of it (it opened with its history):
- * bucketed here as the server does, once a second. */
-function followOverview(overview, series, session, zone) {
+ * bucketed here as the server does, at most once a second. */
+function followOverview(overview, series, state) {
+  const session = state.session;
   const now = performance.now();
   const n = series.count;
-  if (n === 0 || now - rebuilt < OVERVIEW_EVERY || (overview.data && overview.data.t1 >= series.t[n - 1])) return;
+  if (!session || n === 0 || n !== session.readings) return; // replaying behind the edge
+  if (overview.data && overview.data.t1 >= series.t[n - 1]) return;
+  if (now - rebuilt < OVERVIEW_EVERY) {
+    // the last readings for a while: drawn a second later all the same
+    waiting = waiting || setTimeout(() => {
+      waiting = null;
+      followOverview(overview, series, state);
+    }, OVERVIEW_EVERY - (now - rebuilt));
+    return;
+  }
   rebuilt = now;
   const t0 = series.t[0];
   const span = series.t[n - 1] - t0;
@@ -52,5 +63,5 @@ function followOverview(overview, series, session, zone) {
     if (min[b] === null || v < min[b]) min[b] = v;
     if (max[b] === null || v > max[b]) max[b] = v;
   }
-  overview.set({ session_id: session.id, t0, t1: t0 + span, first, count, min, max }, n, zone);
+  overview.set({ session_id: session.id, t0, t1: t0 + span, first, count, min, max }, n, state.zone);
 }
