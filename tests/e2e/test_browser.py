@@ -104,9 +104,21 @@ def test_demo_replays_live_with_anomalies_pause_and_speed(page: Any, serve: Serv
     assert severities == sorted(severities, reverse=True) and all(0 <= x <= 1 for x in severities)
     assert all(page.locator("#anomalies .ev-detail").all_text_contents())
     shot(page, "02-live-60x")
-    # clicking an event shows where it is on the chart
-    page.locator("#anomalies li button").last.click()
-    assert page.locator("#anomalies li").last.get_attribute("class") == "selected"
+    # clicking an event shows where it is on the chart and jumps the replay there. The next one at least 20
+    # readings ahead: the readings on the way come as history, where one already reached would rewind the replay
+    # and re-send what the page has (the wire check below counts each reading once)
+    ahead = page.evaluate(
+        """() => {
+          const e = hrviz.events, later = e.events.filter((ev) => ev.seq > e.position + 20);
+          if (!later.length) return -1;
+          const next = later.reduce((a, b) => (b.seq < a.seq ? b : a));
+          return [...document.querySelectorAll("#anomalies li")].indexOf(e.rows.get(next.key));
+        }"""
+    )
+    assert ahead >= 0, "every event reached before one could be picked"
+    row = page.locator("#anomalies li").nth(ahead)
+    row.locator("button").click()
+    assert row.get_attribute("class") == "selected"
     assert page.evaluate("hrviz.chart.highlight !== null") and page.is_visible("#live")
     shot(page, "03-anomaly-selected")
     page.click("#live")

@@ -352,6 +352,8 @@ class Connection:
         hub = await self.app.hubs.acquire(session_id)
         if hub is None:  # what plays now goes on
             raise ProtocolError("unknown_session", f"no session {session_id!r} in the store")
+        old = self.player
+        on_its_way = (old.first_seq, old.next_seq) if old is not None and old.hub.session.id == session_id else (0, 0)
         await self._stop_player()
         if speed is not None:
             self.speed = speed
@@ -359,6 +361,10 @@ class Connection:
         if at_edge := hub.live and from_seq == 0 and history_from is None:  # live: at its edge, history at once
             from_seq, history_from = hub.total, 0
         from_seq = min(from_seq, hub.total)
+        if history_from is not None and on_its_way[0] <= history_from < on_its_way[1]:
+            # readings the last replay of this session queued before this request reach the client first: the
+            # history starts after them (it asked from what it had received; a jump forward must not get them twice)
+            history_from = min(on_its_way[1], from_seq)
         self.send(
             {
                 "type": "replay",

@@ -135,6 +135,7 @@ class Player:
         self._out = out
         self.clock = ReplayClock(speed=speed, paused=paused)
         self.next_seq = min(from_seq, hub.total)
+        self.first_seq = self.next_seq  # readings [first_seq, next_seq) are on their way to the client
         self._cursor = EventCursor(hub.session.anomalies)
         self._reached: float | None = None  # the time of the last reading sent: events up to it are sent
         # the window holds the reading before the first one sent: the event cursor seeks by its time
