@@ -152,7 +152,8 @@ def delete(
                 names = ", ".join(f"{s.id} ({s.source})" for s in sessions)
                 if not sys.stdin.isatty():
                     fail(f"would delete {names}: add --yes to confirm without a terminal", ExitStatus.INPUT)
-                if not typer.confirm(f"Delete {names} and all their readings?", default=False):
+                whose = "all their" if len(sessions) > 1 else "all its"
+                if not typer.confirm(f"Delete {names} and {whose} readings?", default=False):
                     print("nothing deleted", file=sys.stderr)
                     raise typer.Exit(ExitStatus.OK)
             for s in sessions:
