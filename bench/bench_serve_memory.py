@@ -160,7 +160,7 @@ def resume(
         ((sid, readings),) = [
             (s["id"], s["readings"])
             for s in json.loads(trees[0].run(["ingest", str(path), "--json"], backend))["sessions"]
-        ]  # more readings than rows: the gaps' filled readings (10M rows: 10,011,841)
+        ]  # more readings than rows: short holes are filled (10M rows: 10,011,841)
         ingest_s = time.monotonic() - started
         path.unlink()
         result: dict[str, Any] = {"rows": rows, "readings": readings, "backend": backend_kind, "ingest_s": ingest_s}
