@@ -340,3 +340,33 @@ def test_a_rare_kind_is_not_rounded_to_zero_an_hour() -> None:
     long = series((70, 30000), step=60.0)  # 500 h: 1 drop is 0.002 an hour, which 2 decimals made 0
     d = insights(Session("s2", "x", None, "fp", anomalies=[rare]), summarize(long, 190), profile(190)).as_dict()
     assert d["quality"]["anomalies_per_hour"] == {"drop": 0.002}  # type: ignore[index]
+
+
+def test_one_hourly_reading_is_not_a_sustained_episode_two_are() -> None:
+    """Hourly data (an Apple Health export): a reading stands for the hour to the next, but one reading above 120
+    is one measurement, not ten sustained minutes; two in a row are."""
+    one = figures(series((70, 5), (133, 1), (70, 5), step=3600.0))
+    assert one["episodes"] == []
+    two = figures(series((70, 5), (133, 1), (126, 1), (70, 5), step=3600.0))
+    assert [(e["kind"], e["seconds"], e["peak_bpm"]) for e in two["episodes"]] == [("high", 7200.0, 133.0)]  # type: ignore[attr-defined]
+
+
+def test_the_batch_fold_counts_an_episodes_readings_as_the_reading_loop_does() -> None:
+    from hrviz.core.insights.batch import fold_batch
+    from hrviz.core.insights.summary import SummaryBuilder
+    from hrviz.core.model import ReadingBatch
+
+    readings = series((70, 399), (130, 701), (70, 300))  # the run starts at a batch's end, goes on in whole batches
+    by_reading = SummaryBuilder(200.0)
+    by_reading.add(readings)
+    by_batch = SummaryBuilder(200.0)
+    by_batch.add(readings[:300])
+    cuts = [300, 400, 401, *range(501, len(readings), 100), len(readings)]  # a batch of one opens the run
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        batch = ReadingBatch(a)
+        for r in readings[a:b]:
+            batch.append(r)
+        fold_batch(by_batch, batch)
+    expected = [("high", T0 + 399, T0 + 1100, 130.0)]
+    assert [(e.kind, e.start, e.end, e.peak_bpm) for e in by_reading.finish().episodes] == expected
+    assert [(e.kind, e.start, e.end, e.peak_bpm) for e in by_batch.finish().episodes] == expected

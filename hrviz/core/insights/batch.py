@@ -110,6 +110,7 @@ def _tracks(b: SummaryBuilder, values: list[float], top: float, bottom: float, e
     for run in (high, low):
         if run is not None:
             run.end, run.out_since = end, None
+            run.count += len(values)
             run.peak = max(run.peak, top) if run is high else min(run.peak, bottom)
     if effort is not None:
         effort.end, effort.last_measured = end, values[-1]

@@ -20,6 +20,7 @@ GAP_FLOOR_S = 60.0  # ...and longer than a minute (the detector fills shorter ab
 PROBE = 257  # readings buffered to find the typical interval before folding starts
 HIGH_BPM, LOW_BPM, EPISODE_S = 120.0, 40.0, 600.0  # Apple's high/low heart-rate notifications
 EPISODE_GRACE_S = 60.0  # an episode ends after this long on the other side (one dip does not split it)
+EPISODE_READINGS = 2  # one reading held for an hour (hourly data) is not a sustained episode
 EFFORT_FRACTION, EFFORT_S, RECOVERY_S = 0.8, 60.0, 60.0  # a hard effort: ≥ 80 % of max HR for ≥ 60 s; HRR60
 
 
@@ -108,10 +109,11 @@ def typical_interval(ts: list[float]) -> float:
 class _Run:
     """A run above (or below) a threshold in progress."""
 
-    __slots__ = ("start", "end", "peak", "last_measured", "out_since")
+    __slots__ = ("start", "end", "peak", "last_measured", "out_since", "count")
 
     def __init__(self, ts: float, end: float, bpm: float) -> None:
         self.start, self.end, self.peak, self.last_measured = ts, end, bpm, bpm
+        self.count = 1  # measured readings on its side of the threshold
         self.out_since: float | None = None  # when the values went to the other side of the threshold
 
 
@@ -229,11 +231,12 @@ class SummaryBuilder:
             self._runs[kind] = _Run(ts, ts + span, bpm)
         else:
             run.end, run.out_since = ts + span, None
+            run.count += 1
             run.peak = max(run.peak, bpm) if kind == "high" else min(run.peak, bpm)
 
     def _end_run(self, kind: str) -> None:
         run = self._runs[kind]
-        if run is not None and run.end - run.start >= self.min_episode:
+        if run is not None and run.end - run.start >= self.min_episode and run.count >= EPISODE_READINGS:
             self.s.episodes.append(Episode(kind, run.start, run.end, run.peak))
             self.s.episodes.sort(key=lambda e: e.start)
         self._runs[kind] = None
