@@ -7,14 +7,11 @@ ingest in worker threads, readings in the :class:`Player` task, sending in the s
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import os
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
-from typing import BinaryIO, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
@@ -22,6 +19,7 @@ from websockets.exceptions import ConnectionClosed
 from hrviz.adapters.serve.explore import Explorer, send_history
 from hrviz.adapters.serve.hub import HubRegistry
 from hrviz.adapters.serve.insights import send_export, send_insights, send_trends
+from hrviz.adapters.serve.pending_upload import PendingUpload
 from hrviz.adapters.serve.viewer import PacingStats, Player, SendQueue
 from hrviz.core import protocol
 from hrviz.core.errors import BackendUnavailable, InputError
@@ -89,36 +87,6 @@ class Shared(Protocol):
 UPLOAD_IDLE = 30.0  # seconds without a chunk before an unfinished upload is cancelled
 
 
-class _PendingUpload:
-    def __init__(self, name: str, size: int, temp_dir: str | None, on_idle: Callable[[], None]) -> None:
-        self.name = name
-        self.size = size
-        self.received = 0
-        fd, self.path = tempfile.mkstemp(prefix="hrviz-upload-", dir=temp_dir)  # the content tells the format
-        self.file: BinaryIO = os.fdopen(fd, "wb")
-        self._on_idle = on_idle
-        self._timer: asyncio.TimerHandle | None = None
-        self.touch()
-
-    def touch(self) -> None:
-        """A chunk arrived: the idle timer starts again."""
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = asyncio.get_running_loop().call_later(UPLOAD_IDLE, self._on_idle)
-
-    def discard_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-
-    def discard(self) -> None:
-        self.discard_timer()
-        with contextlib.suppress(OSError):
-            self.file.close()
-        with contextlib.suppress(OSError):
-            os.unlink(self.path)
-
-
 class Connection:
     """State of one client: at most one upload in flight and one session playing."""
 
@@ -127,7 +95,7 @@ class Connection:
         self.ws = ws
         self.out = SendQueue(ws.send, self._too_slow)
         self.player: Player | None = None
-        self.upload: _PendingUpload | None = None
+        self.upload: PendingUpload | None = None
         self.ingesting = False
         self._ingest_task: asyncio.Task[None] | None = None
         self.speed = 1.0
@@ -249,7 +217,7 @@ class Connection:
         self._drop_upload()
         if self.app.uploads >= self.app.config.max_uploads:
             raise ProtocolError("busy", f"{self.app.uploads} uploads are in progress on this server; try again shortly")
-        self.upload = _PendingUpload(msg.name, msg.size, self.app.upload_dir, self._upload_idle)
+        self.upload = PendingUpload(msg.name, msg.size, self.app.upload_dir, UPLOAD_IDLE, self._upload_idle)
         self.app.uploads += 1
         self.send({"type": "progress", "phase": "upload", "done": 0, "total": msg.size})
         if msg.data is not None or msg.size == 0:
@@ -284,7 +252,7 @@ class Connection:
                 protocol.error("timeout", f"no data for {UPLOAD_IDLE:g} s; the upload of {name} was cancelled")
             )
 
-    async def _ingest(self, up: _PendingUpload) -> None:
+    async def _ingest(self, up: PendingUpload) -> None:
         """Ingest in a worker thread, then play the file's first session (the others are listed)."""
         loop = asyncio.get_running_loop()
         last = [0.0]
