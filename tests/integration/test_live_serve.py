@@ -37,6 +37,27 @@ def until(ws: ClientConnection, kind: str, timeout: float = 15) -> tuple[dict[st
         before.append(msg)
 
 
+def live_ingest(flags: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    """``hrviz ingest -`` as a logger would run it, its stdin a pipe the test writes lines into."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("HRVIZ_")} | env
+    return subprocess.Popen(
+        [sys.executable, "-m", "hrviz", "ingest", "-", *flags],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env,
+    )  # fmt: skip
+
+
+def listed(ws: ClientConnection, readings: int = 0, timeout: float = 15) -> list[dict[str, Any]]:
+    """The stored sessions, asked again until the newest holds at least ``readings`` (and there is one)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        ws.send(json.dumps({"type": "sessions"}))
+        listing, _ = until(ws, "sessions")
+        if listing["sessions"] and listing["sessions"][0]["readings"] >= readings:
+            return list(listing["sessions"])
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+
+
 @pytest.fixture(params=["sqlite", "mysql+kafka"])
 def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[list[str], dict[str, str], Any]]:
     if request.param == "sqlite":
@@ -57,11 +78,7 @@ def test_a_live_session_is_listed_live_and_followed_reading_by_reading(
     stack: tuple[list[str], dict[str, str], Any],
 ) -> None:
     flags, env, settings = stack
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("HRVIZ_")} | env
-    ingest = subprocess.Popen(
-        [sys.executable, "-m", "hrviz", "ingest", "-", *flags],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env,
-    )  # fmt: skip
+    ingest = live_ingest(flags, env)
     assert ingest.stdin is not None
     servers = [RunningServer(lambda: open_backends(settings)) for _ in range(2 if settings.kafka else 1)]
     try:
@@ -71,18 +88,10 @@ def test_a_live_session_is_listed_live_and_followed_reading_by_reading(
         clients = [stack_.enter_context(connect(f"ws://127.0.0.1:{s.server.port}/ws")) for s in servers]
         for ws in clients:
             assert recv(ws)["type"] == "hello"
-        deadline = time.monotonic() + 10
-        while True:
-            clients[0].send(json.dumps({"type": "sessions"}))
-            listing, _ = until(clients[0], "sessions")
-            if listing["sessions"] and listing["sessions"][0]["readings"] >= 5:
-                break
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
-        (listed,) = listing["sessions"]
-        assert listed["live"] is True
+        (session,) = listed(clients[0], readings=5, timeout=10)
+        assert session["live"] is True
         for ws in clients:
-            ws.send(json.dumps({"type": "replay", "session_id": listed["id"], "speed": 1}))
+            ws.send(json.dumps({"type": "replay", "session_id": session["id"], "speed": 1}))
             started, _ = until(ws, "replay")
             assert started["session"]["live"] is True and started["from_seq"] == 5 and started["history_from"] == 0
             history, _ = until(ws, "history")
@@ -118,11 +127,7 @@ def test_a_viewer_opening_a_live_session_mid_way_gets_the_anomalies_found_so_far
     a viewer opening the session — also on a hub another viewer opened before it — gets them in its
     ``replay`` summary and its ``events``, while the session is still live."""
     flags, env, settings = stack
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("HRVIZ_")} | env
-    ingest = subprocess.Popen(
-        [sys.executable, "-m", "hrviz", "ingest", "-", *flags],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env,
-    )  # fmt: skip
+    ingest = live_ingest(flags, env)
     assert ingest.stdin is not None
     server = RunningServer(lambda: open_backends(settings))
     values = [70, 71, 70, 69, 70, 71, 70, 69, 70, 71, 150, 70, 71, 70, 69, 70]  # a spike at 10
@@ -135,17 +140,7 @@ def test_a_viewer_opening_a_live_session_mid_way_gets_the_anomalies_found_so_far
         ):
             assert recv(first)["type"] == "hello" and recv(later)["type"] == "hello"
 
-            def listed() -> dict[str, Any]:
-                deadline = time.monotonic() + 15
-                while True:
-                    first.send(json.dumps({"type": "sessions"}))
-                    listing, _ = until(first, "sessions")
-                    if listing["sessions"]:
-                        return dict(listing["sessions"][0])
-                    assert time.monotonic() < deadline
-                    time.sleep(0.1)
-
-            sid = listed()["id"]
+            sid = listed(first)[0]["id"]
             first.send(json.dumps({"type": "replay", "session_id": sid}))
             started, _ = until(first, "replay")
             assert started["session"]["live"] is True and started["session"]["anomaly_count"] == 0
@@ -154,7 +149,7 @@ def test_a_viewer_opening_a_live_session_mid_way_gets_the_anomalies_found_so_far
             ingest.stdin.write("".join(f"{T0 + i},{values[i]}\n" for i in range(5, len(values))))
             ingest.stdin.flush()
             deadline = time.monotonic() + 15
-            while (now := listed())["anomaly_count"] == 0 or not now["live"]:
+            while (now := listed(first)[0])["anomaly_count"] == 0 or not now["live"]:
                 assert now["live"] and time.monotonic() < deadline  # found while live, not at the end
                 time.sleep(0.1)
             later.send(json.dumps({"type": "replay", "session_id": sid}))
@@ -178,11 +173,7 @@ def test_a_viewer_watching_a_live_session_gets_each_anomaly_found_meanwhile_once
     it watches (the session still live), once, with the seq of the reading that reached it; its end
     brings no second one, and the finalized session lists it once."""
     flags, env, settings = stack
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("HRVIZ_")} | env
-    ingest = subprocess.Popen(
-        [sys.executable, "-m", "hrviz", "ingest", "-", *flags],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env,
-    )  # fmt: skip
+    ingest = live_ingest(flags, env)
     assert ingest.stdin is not None
     servers = [RunningServer(lambda: open_backends(settings)) for _ in range(2 if settings.kafka else 1)]
     values = [70, 71, 70, 69, 70, 71, 70, 69, 70, 71, 150, 70, 71, 70, 69, 70]  # a spike at 10
@@ -193,15 +184,7 @@ def test_a_viewer_watching_a_live_session_gets_each_anomaly_found_meanwhile_once
             clients = [opened.enter_context(connect(f"ws://127.0.0.1:{s.server.port}/ws")) for s in servers]
             for ws in clients:
                 assert recv(ws)["type"] == "hello"
-            deadline = time.monotonic() + 15
-            while True:
-                clients[0].send(json.dumps({"type": "sessions"}))
-                listing, _ = until(clients[0], "sessions")
-                if listing["sessions"] and listing["sessions"][0]["readings"] >= 5:
-                    break
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
-            sid = listing["sessions"][0]["id"]
+            sid = listed(clients[0], readings=5)[0]["id"]
             for ws in clients:  # one viewer on each server (MySQL + Kafka: two servers)
                 ws.send(json.dumps({"type": "replay", "session_id": sid}))
                 started, _ = until(ws, "replay")
@@ -253,11 +236,7 @@ def test_an_anomaly_found_after_its_readings_went_comes_at_once_with_their_seq(
     its first reading: its ``anomaly`` comes then (before ``end``), once, with the seq of that reading
     (read back from the store: the viewer's own window no longer decides it)."""
     flags, env, settings = stack
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("HRVIZ_")} | env
-    ingest = subprocess.Popen(
-        [sys.executable, "-m", "hrviz", "ingest", "-", *flags],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env,
-    )  # fmt: skip
+    ingest = live_ingest(flags, env)
     assert ingest.stdin is not None
     server = RunningServer(lambda: open_backends(settings))
     values = [70 + i % 4 for i in range(300)] + [83] * 80  # stuck at 83 from seq 300 to the end
@@ -266,15 +245,7 @@ def test_an_anomaly_found_after_its_readings_went_comes_at_once_with_their_seq(
         ingest.stdin.flush()
         with connect(f"ws://127.0.0.1:{server.server.port}/ws") as ws:
             assert recv(ws)["type"] == "hello"
-            deadline = time.monotonic() + 15
-            while True:
-                ws.send(json.dumps({"type": "sessions"}))
-                listing, _ = until(ws, "sessions")
-                if listing["sessions"]:
-                    break
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
-            ws.send(json.dumps({"type": "replay", "session_id": listing["sessions"][0]["id"]}))
+            ws.send(json.dumps({"type": "replay", "session_id": listed(ws)[0]["id"]}))
             until(ws, "replay")
             ingest.stdin.write("".join(f"{T0 + i},{values[i]}\n" for i in range(5, len(values))))
             ingest.stdin.flush()
