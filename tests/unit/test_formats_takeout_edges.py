@@ -6,8 +6,6 @@ from __future__ import annotations
 import io
 import json
 import math
-import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -31,16 +29,6 @@ def refusal(data: bytes) -> str:
     with pytest.raises(InputError) as err:
         read_takeout(io.BytesIO(data), "day.json")
     return str(err.value)
-
-
-@pytest.fixture
-def new_york_machine(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The process's local zone set to New York (UTC-4 on that day) for the test."""
-    monkeypatch.setenv("TZ", "America/New_York")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 @pytest.mark.usefixtures("new_york_machine")

@@ -4,9 +4,7 @@ message for a file without a usable point, and elements dropped once read (const
 from __future__ import annotations
 
 import io
-import time
 import tracemalloc
-from collections.abc import Iterator
 
 import pytest
 
@@ -70,16 +68,6 @@ def refusal(data: bytes, name: str = "run.tcx") -> str:
 )
 def test_parse_iso_gives_unix_seconds_and_the_offset_in_minutes(text: str, expected: tuple[float, int]) -> None:
     assert parse_iso(text) == expected
-
-
-@pytest.fixture
-def new_york_machine(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The process's local zone set to New York for the test."""
-    monkeypatch.setenv("TZ", "America/New_York")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 @pytest.mark.usefixtures("new_york_machine")
