@@ -74,6 +74,7 @@ mutmut=("$(dirname "$py")/mutmut")
 children=${HRVIZ_MUTATION_CHILDREN:-2}
 failed=
 export HRVIZ_MUTATION=1
+export HRVIZ_PURE_PYTHON=1  # mutants are in the Python code: the C kernels (hrviz/core/speedups.py) stay off
 
 echo "mutation.sh: ${head:0:7} in $work, python $py, $children children"
 for m in "${wanted[@]}"; do

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # THE test command (README, .ci/run): bash scripts/test.sh [extra pytest args]
-#   1. .venv (created if missing; `pip install -e '.[dev]'` only when pyproject.toml changed)
+#   1. .venv (created if missing; `pip install -e '.[dev]'` only when pyproject.toml, setup.py or a C kernel changed)
 #   2. system deps (Debian packages, Kafka jars) - no-op when present
 #   3. real MariaDB + Kafka via scripts/services.sh up; stopped again on exit if this run started them
 #   4. ruff, mypy, lint-imports, then pytest -q -rs "$@"
@@ -22,7 +22,8 @@ if [ ! -x "$PY" ]; then
   step "creating .venv"
   python3 -m venv .venv || die "python3 -m venv failed"
 fi
-stamp=.venv/.hrviz-dev-$(cat pyproject.toml | sha256sum | cut -c1-16)
+# pyproject.toml, setup.py and the C kernels (hrviz/**/_c*.c): a change to any of them reinstalls (and rebuilds)
+stamp=.venv/.hrviz-dev-$(cat pyproject.toml setup.py $(find hrviz -name '_c*.c' | sort) | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ] || ! "$PY" -c 'import hrviz' 2>/dev/null; then
   step "pip install -e '.[dev]'"
   "$PY" -m pip install -q --disable-pip-version-check -e '.[dev]' || die "pip install failed"
