@@ -187,8 +187,8 @@ def ingest(
             payload["refused"] = [{"file": e.source, "line": e.line, "reason": e.message} for e in refused]
         if report.failed:
             payload["error"] = f"stored, but publishing is incomplete: {report.failed}"
-        json.dump(payload, sys.stdout, ensure_ascii=False)
-        sys.stdout.write("\n")
+        # json.dumps, not json.dump: dump always runs the pure-Python encoder (0.2 s on a 1M-reading session)
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
     else:
         from hrviz.adapters.console.report import print_sessions
 

@@ -97,8 +97,8 @@ def report(
             stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
             html.write_text(render(items, stamp), encoding="utf-8")
     if json_out:
-        json.dump({"sessions": [i.as_dict() for i in items]}, sys.stdout, ensure_ascii=False)
-        sys.stdout.write("\n")
+        # json.dumps, not json.dump: dump always runs the pure-Python encoder (0.2 s on a 1M-reading session)
+        sys.stdout.write(json.dumps({"sessions": [i.as_dict() for i in items]}, ensure_ascii=False) + "\n")
         return
     from hrviz.adapters.console.insights import print_insights
 
