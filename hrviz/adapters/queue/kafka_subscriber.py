@@ -38,7 +38,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from hrviz.adapters.queue.records import decode
 from hrviz.core.errors import BackendUnavailable
@@ -125,7 +125,18 @@ class SharedConsumer:
                 # a just-assigned partition is fetched after the broker answers the fetch in flight:
                 # a long wait there made every replay's start wait (hubs open one after another)
                 "fetch.wait.max.ms": 10,
-                "enable.partition.eof": False,
+                # Read uncommitted: an ingest produces its session into a Kafka transaction that is open
+                # while the store writes it (docs/outbox.md); read_committed would stall every replay
+                # and live read of that partition behind the open transaction (the last stable offset)
+                # for the whole ingest. Nothing here needs it: replay only reads sessions committed in
+                # the store, from the position the store recorded, and accepts a record only if its
+                # key is the session and its seq the very next one. Records of an aborted or still-open
+                # transaction of that session are before the position (an earlier failed attempt) or
+                # the same bytes (the same file uploaded twice at once: same id, same records).
+                "isolation.level": "read_uncommitted",
+                # the partition's end as an event: a transaction's commit marker takes the last offset
+                # and is never delivered, so a replay without a count cannot wait for a record there
+                "enable.partition.eof": True,
             }
         )
         self._requests: queue.SimpleQueue[tuple[str, _Subscription]] = queue.SimpleQueue()
@@ -211,8 +222,11 @@ class SharedConsumer:
                     continue
                 # short: new replays are picked up between two calls (the burst of a serve start)
                 for msg in self._consumer.consume(num_messages=1000, timeout=0.01):
-                    if msg.error() is None:
+                    err = msg.error()
+                    if err is None:
                         self._dispatch(msg)
+                    elif err.code() == KafkaError._PARTITION_EOF:
+                        self._at_end(msg.partition(), msg.offset())
             except Exception as err:  # noqa: BLE001 — reported to every waiting replay
                 self._fail_all(err)
 
@@ -345,6 +359,21 @@ class SharedConsumer:
                 self._finish(sub)
                 changed = True
         if changed:
+            self._reassign(partition)
+
+    def _at_end(self, partition: int | None, offset: int | None) -> None:
+        """The partition's end reached at ``offset``: replays without a count that stop there are
+        complete, even when the offsets before it are control records (transaction markers)."""
+        if partition is None or offset is None or partition not in self._assigned or offset < self._assigned[partition]:
+            return  # reached before a re-assignment: stale
+        ended = [
+            s
+            for s in self._unbounded.get(partition, ())
+            if not s.parked and not s.done and s.offset <= offset and offset >= s.stop_offset  # type: ignore[operator]
+        ]
+        for sub in ended:
+            self._finish(sub)
+        if ended:
             self._reassign(partition)
 
     @staticmethod
