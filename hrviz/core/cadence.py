@@ -80,7 +80,10 @@ class Cadence:
             self.retune(ts)
 
     def retune(self, ts: float) -> None:
-        """Fold the new steps into the window and re-estimate; open a segment when the rhythm changed."""
+        """Fold the new steps into the window and re-estimate; open a segment when the rhythm changed.
+
+        hrviz/core/_cdetect.c does the very same in C when a segment is only extended (and calls this
+        method, or :meth:`note`, for anything else): a change here is a change there."""
         window = self.window
         window.extend(self.steps)
         self.steps.clear()

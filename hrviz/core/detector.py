@@ -120,7 +120,8 @@ class Detector:
     # -- the loop ---------------------------------------------------------------------------------
 
     def _consume(self, it: Iterator[Sample], batch: ReadingBatch, events: list[Anomaly], limit: float) -> bool:
-        """Run samples into ``batch`` until ``limit`` seqs were made; True when ``it`` is exhausted."""
+        """Run samples into ``batch`` until ``limit`` seqs were made; True when ``it`` is exhausted.
+        The calm branch has a C twin for ingest's columns (hrviz/core/_cdetect.c, driven by columns.py)."""
         cad, level, runs_append = self.cadence, self._level, self._runs.append
         steps, steps_append = cad.steps, cad.steps.append
         low, high, delta = self.config.low, self.config.high, self.config.delta

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from itertools import chain
 from typing import BinaryIO
 
+from hrviz.core.columns import Columns, column_batches
 from hrviz.core.detector import Detector, DetectorConfig
 from hrviz.core.errors import AlreadyStored, InputError, printable
 from hrviz.core.explain import cadence_report
@@ -169,8 +170,8 @@ def ingest(
             warnings=list(s.warnings),
             skipped=s.skipped, skipped_lines=list(s.skipped_lines), ignored=dict(s.ignored),
         )  # fmt: skip
-        samples = zip(s.ts, s.bpm, strict=True)  # NaN = missing
-        sessions.append(_store(session, samples, s.cadence(), store, options.detector, max_hr=options.max_hr))
+        columns = [(s.ts, s.bpm)]  # NaN = missing
+        sessions.append(_store(session, columns, s.cadence(), store, options.detector, max_hr=options.max_hr))
     return sessions
 
 
@@ -204,26 +205,26 @@ def ingest_chunks(
         head_ts.extend(ts[: CADENCE_SAMPLES - len(head_ts)])
         if len(head_ts) >= CADENCE_SAMPLES:
             break
-    samples = chain.from_iterable(zip(ts, bpm, strict=True) for ts, bpm in chain(head, chunks))
 
     def finalize(s: Session) -> None:
         counts = totals()
         s.rows, s.duplicates, s.tz_offset_min = counts.rows, counts.duplicates, counts.tz_offset_min
         s.skipped, s.skipped_lines, s.ignored = counts.skipped, list(counts.skipped_lines), dict(counts.ignored)
 
-    return _store(session, samples, cadence_of(head_ts), store, options.detector, finalize, options.max_hr)
+    return _store(session, chain(head, chunks), cadence_of(head_ts), store, options.detector, finalize, options.max_hr)
 
 
 def _store(
     session: Session,
-    samples: Iterable[tuple[float, float]],
+    columns: Iterable[Columns],
     cadence: tuple[float, float] | None,
     store: SessionStore,
     config: DetectorConfig,
     finalize: Callable[[Session], None] | None = None,
     max_hr: float | None = EFFORT_MAX_HR,
 ) -> Session:
-    """Detect over ``samples`` and write the session in one transaction: all of it, or nothing.
+    """Detect over the samples of ``columns`` (ts, bpm: :mod:`hrviz.core.columns`) and write the session in one
+    transaction: all of it, or nothing.
 
     A racing ingest of the same file that commits first wins: its session is returned, marked as
     found again, exactly as if this ingest had started after it.
@@ -237,7 +238,7 @@ def _store(
         return _found_again(store, session)
     try:
         anomalies: list[Anomaly] = []
-        for batch, events in detector.batches(samples, BATCH):
+        for batch, events in column_batches(detector, columns, BATCH):
             if batch:
                 _check_times(session.source, batch.ts)
                 writer.add_readings(batch)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.machinery
 import shutil
 from pathlib import Path
@@ -28,7 +29,7 @@ def test_every_kernel_is_built_and_newer_than_its_source() -> None:
         built = [b for b in built if b.exists()]
         assert built, f"{source.name} is not built: run .venv/bin/pip install -e . (setup.py builds it)"
         assert built[0].stat().st_mtime >= source.stat().st_mtime, f"{built[0].name} is older than {source.name}"
-        assert speedups.kernel(dotted(source)) is not None, dotted(source)
+        importlib.import_module(dotted(source))  # it loads (speedups.kernel() may be switched off for this run)
 
 
 def test_pure_python_switch_turns_every_kernel_off(monkeypatch: pytest.MonkeyPatch) -> None:
