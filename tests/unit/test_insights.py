@@ -370,3 +370,20 @@ def test_the_batch_fold_counts_an_episodes_readings_as_the_reading_loop_does() -
     expected = [("high", T0 + 399, T0 + 1100, 130.0)]
     assert [(e.kind, e.start, e.end, e.peak_bpm) for e in by_reading.finish().episodes] == expected
     assert [(e.kind, e.start, e.end, e.peak_bpm) for e in by_batch.finish().episodes] == expected
+
+
+def test_the_batch_fold_of_an_infinite_value_without_a_maximum_equals_the_reading_loop() -> None:
+    """Without a maximum there are no efforts: the batch loop once took inf for 'no effort threshold' and an
+    infinite reading for an effort (AssertionError); the reading loop never tracks one."""
+    from dataclasses import asdict
+
+    from hrviz.core.insights.batch import fold_batch
+    from hrviz.core.insights.summary import SummaryBuilder
+    from hrviz.core.model import ReadingBatch
+
+    readings = series((70, 300), (float("inf"), 1), (70, 10))
+    by_reading, by_batch = SummaryBuilder(None), SummaryBuilder(None)
+    by_reading.add(readings)
+    by_batch.add(readings[:300])
+    fold_batch(by_batch, ReadingBatch.of(readings[300:]))
+    assert asdict(by_batch.finish()) == asdict(by_reading.finish())

@@ -124,7 +124,7 @@ def _inline(b: SummaryBuilder, batch: ReadingBatch, lo: int, hi: int) -> None:
     assert prev is not None
     cap = max(GAP_FACTOR * s.step, GAP_FLOOR_S)
     seconds_at, runs, high, low = s.seconds_at, b._runs, b.high, b.low
-    effort_bpm = b.effort_bpm if b.effort_bpm is not None else float("inf")
+    efforts, effort_bpm = b.effort_bpm is not None, b.effort_bpm or 0.0  # no maximum: no efforts, whatever the value
     minute = b._minute
     pt, pb = prev.ts, prev.bpm  # plain: _plain made sure
     covered = total = 0.0
@@ -171,7 +171,7 @@ def _inline(b: SummaryBuilder, batch: ReadingBatch, lo: int, hi: int) -> None:
             b._track("high", pb > high, pt, dt, pb)
         if runs["low"] is not None or pb < low:
             b._track("low", pb < low, pt, dt, pb)
-        if b._effort is not None or b._pending is not None or pb >= effort_bpm:
+        if efforts and (b._effort is not None or b._pending is not None or pb >= effort_bpm):
             b._track_effort(pt, dt, pb)
         pt, pb = t, v
     s.covered_s += covered
