@@ -2,8 +2,9 @@
 batch, so it is written for speed (a function, not a method: summary must not import this).
 
 A batch is cut at its marked readings (filled, or part of an anomaly: few); each stretch of plain
-readings between them is folded with C-speed builtins — sums, min/max, a Counter of values, one
-bisect per clock minute — when nothing in it starts or ends a gap, an episode or an effort, which
+readings between them is folded by :func:`fold_plain` — C-speed builtins: sums, min/max, a Counter
+of values, one bisect per clock minute; or its C twin ``_cfold.c``, when built, which gives the
+same results to the bit — when nothing in it starts or ends a gap, an episode or an effort, which
 is nearly always; else by the inlined per-reading loop (:func:`_inline`); a marked reading by the
 builder's own ``_fold``. The result equals ``SummaryBuilder.add`` over the same readings (a
 unit test holds them equal), up to the rounding of float sums.
@@ -13,14 +14,18 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import Counter
+from collections.abc import Callable
 from operator import sub
 from typing import TYPE_CHECKING
 
+from hrviz.core import speedups
 from hrviz.core.insights.summary import GAP_FACTOR, GAP_FLOOR_S, Minute
 from hrviz.core.model import Reading, ReadingBatch
 
 if TYPE_CHECKING:
     from hrviz.core.insights.summary import SummaryBuilder
+
+Tracks = Callable[["SummaryBuilder", int, float, float, float, float], bool]
 
 
 def fold_batch(b: SummaryBuilder, batch: ReadingBatch) -> None:
@@ -49,14 +54,43 @@ def _plain(b: SummaryBuilder, batch: ReadingBatch, lo: int, hi: int) -> None:
             return
         prev = b._prev
         assert prev is not None
-    s = b.s
-    prev_ts = [prev.ts, *ts[lo : hi - 1]]
-    values = [prev.bpm, *bpm[lo : hi - 1]]
-    spans = list(map(sub, ts[lo:hi], prev_ts))
-    top, bottom = max(values), min(values)
-    if max(spans) > max(GAP_FACTOR * s.step, GAP_FLOOR_S) or not _tracks(b, values, top, bottom, ts[hi - 1]):
+    cap = max(GAP_FACTOR * b.s.step, GAP_FLOOR_S)
+    args = (b, ts, bpm, lo, hi, prev.ts, prev.bpm, cap, _tracks, Minute)
+    done = _FOLD_PLAIN(*args)
+    if done is None:  # the C twin folds only floats
+        done = fold_plain(*args)
+    if not done:
         _inline(b, batch, lo, hi)
         return
+    b._prev = Reading(first + hi - 1, ts[hi - 1], bpm[hi - 1])
+
+
+def fold_plain(
+    b: SummaryBuilder,
+    ts: list[float],
+    bpm: list[float],
+    lo: int,
+    hi: int,
+    prev_ts: float,
+    prev_bpm: float,
+    cap: float,
+    tracks: Tracks,
+    minute_type: type[Minute],
+) -> bool:
+    """Fold readings ``lo``..``hi - 1`` after a plain previous reading, with C-speed builtins; False
+    (nothing changed) when a spacing is over ``cap`` or ``tracks`` says a run starts or ends in them.
+
+    ``hrviz/core/insights/_cfold.c`` is this function's C twin (the same arguments, the same
+    results to the bit, the same order of float additions); ``tracks`` and ``minute_type`` are
+    arguments so that the C one needs no Python import.
+    """
+    s = b.s
+    prev_tss = [prev_ts, *ts[lo : hi - 1]]
+    values = [prev_bpm, *bpm[lo : hi - 1]]
+    spans = list(map(sub, ts[lo:hi], prev_tss))
+    top, bottom = max(values), min(values)
+    if max(spans) > cap or not tracks(b, len(values), values[-1], top, bottom, ts[hi - 1]):
+        return False
     s.readings += hi - lo
     s.last_ts = ts[hi - 1]
     covered = sum(spans)
@@ -74,15 +108,15 @@ def _plain(b: SummaryBuilder, batch: ReadingBatch, lo: int, hi: int) -> None:
     else:
         for value, span in zip(values, spans, strict=True):
             seconds_at[value] = seconds_at.get(value, 0.0) + span
-    j, size = 0, len(prev_ts)
+    j, size = 0, len(prev_tss)
     minute = b._minute
     while j < size:
-        start = prev_ts[j] - prev_ts[j] % 60
-        k = bisect_left(prev_ts, start + 60, j)
+        start = prev_tss[j] - prev_tss[j] % 60
+        k = bisect_left(prev_tss, start + 60, j)
         if minute is None or minute.start != start:
             if minute is not None:
                 s.minutes.append(minute)
-            minute = Minute(start)
+            minute = minute_type(start)
         part = values[j:k]
         minute.count += k - j
         minute.seconds += sum(spans[j:k])
@@ -91,11 +125,16 @@ def _plain(b: SummaryBuilder, batch: ReadingBatch, lo: int, hi: int) -> None:
         minute.high = max(minute.high, max(part))
         j = k
     b._minute = minute
-    b._prev = Reading(first + hi - 1, ts[hi - 1], bpm[hi - 1])
+    return True
 
 
-def _tracks(b: SummaryBuilder, values: list[float], top: float, bottom: float, end: float) -> bool:
-    """Extend the runs in progress over the whole stretch; False when one would start or end in it."""
+_cfold = speedups.kernel("hrviz.core.insights._cfold")
+_FOLD_PLAIN: Callable[..., bool | None] = fold_plain if _cfold is None else _cfold.fold_plain
+
+
+def _tracks(b: SummaryBuilder, count: int, last: float, top: float, bottom: float, end: float) -> bool:
+    """Extend the runs in progress over ``count`` readings (the ``last`` one's value, highest ``top``, lowest
+    ``bottom``, ending at ``end``); False when a run would start or end in them."""
     high, low = b._runs["high"], b._runs["low"]
     effort, effort_bpm = b._effort, b.effort_bpm
     if not ((high is None and top <= b.high) or (high is not None and bottom > b.high)):
@@ -110,10 +149,10 @@ def _tracks(b: SummaryBuilder, values: list[float], top: float, bottom: float, e
     for run in (high, low):
         if run is not None:
             run.end, run.out_since = end, None
-            run.count += len(values)
+            run.count += count
             run.peak = max(run.peak, top) if run is high else min(run.peak, bottom)
     if effort is not None:
-        effort.end, effort.last_measured = end, values[-1]
+        effort.end, effort.last_measured = end, last
         effort.peak = max(effort.peak, top)
     return True
 
