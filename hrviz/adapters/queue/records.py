@@ -6,6 +6,8 @@ times for a large file), so it is hand-rolled: :meth:`RecordEncoder.encode_batch
 :class:`ReadingBatch` from its columns, building the ISO times minute by minute when the batch is
 consecutive whole seconds (the usual 1 Hz recording); :meth:`RecordEncoder.encode` is the same
 record for one :class:`Reading`. A test holds both equal to ``json.dumps`` of the documented dict.
+The C kernel ``_crecords.c`` writes the same records as the batch encoders a few times faster; the
+Python code here is the reference, and does what the kernel leaves to it (it answers None).
 """
 
 from __future__ import annotations
@@ -13,7 +15,11 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+from hrviz.core import speedups
 from hrviz.core.model import Reading, ReadingBatch, format_ts
+
+_C = speedups.kernel("hrviz.adapters.queue._crecords")
+DAY_MINUTES = 24 * 60  # the kernel prints times in offsets under a day (timezone() refuses more)
 
 
 def _minute_head(minute: int) -> str:
@@ -35,6 +41,9 @@ class RecordEncoder:
         else:
             hours, minutes = divmod(abs(tz_offset_min), 60)
             suffix = f"{'+' if tz_offset_min > 0 else '-'}{hours:02d}:{minutes:02d}"
+        self._suffix = suffix
+        in_a_day = tz_offset_min is None or abs(tz_offset_min) < DAY_MINUTES
+        self._c = _C if in_a_day and self.prefix.isascii() else None  # picked once per session
         # what follows the date-and-minute part of "ts", up to the value of "t"
         self._tails = [f'{sec:02d}{suffix}","t":' for sec in range(60)]
         self._heads: dict[int, str] = {}  # minute → "YYYY-MM-DDTHH:MM:" (consecutive readings share it)
@@ -68,7 +77,31 @@ class RecordEncoder:
         )
 
     def encode_batch(self, batch: ReadingBatch) -> list[str]:
-        """Every reading of the batch, in order: the same records as :meth:`encode`, built column-wise."""
+        """Every reading of the batch, in order: the same records as :meth:`encode` (one ``str`` each,
+        what ``produce`` takes), from the C kernel when it is built."""
+        if self._c is not None:
+            records: list[str] | None = self._c.records(*self._kernel_args(batch))
+            if records is not None:
+                return records
+        return self.encode_batch_python(batch)
+
+    def encode_block(self, batch: ReadingBatch) -> bytes:
+        """:meth:`encode_batch`'s records as one UTF-8 block, each followed by a newline (what the
+        staging file holds), without a Python object per record when the C kernel is built."""
+        if self._c is not None:
+            block: bytes | None = self._c.block(*self._kernel_args(batch))
+            if block is not None:
+                return block
+        return ("\n".join(self.encode_batch_python(batch)) + "\n").encode()
+
+    def _kernel_args(self, batch: ReadingBatch) -> tuple[object, ...]:
+        return (
+            self.prefix, batch.first_seq, batch.ts, batch.bpm, batch.marks,
+            self._suffix, self._offset, self._iso_t, self._kinds_json,
+        )  # fmt: skip
+
+    def encode_batch_python(self, batch: ReadingBatch) -> list[str]:
+        """:meth:`encode_batch` in Python (the reference), built column-wise."""
         seqs, ts, bpm = batch.texts()  # shared with the store's TSV: each float is printed once
         isos = self._iso_ts(batch.ts)
         p = self.prefix

@@ -44,7 +44,7 @@ class StagedRecords:
             return
         if self.next_seq is not None and batch.first_seq != self.next_seq:
             return self.give_up()  # not consecutive: never guess
-        data = ("\n".join(self.encoder.encode_batch(batch)) + "\n").encode()
+        data = self.encoder.encode_block(batch)
         if self.size + len(data) > self._limit:
             return self.give_up()
         try:

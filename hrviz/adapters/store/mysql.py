@@ -253,10 +253,10 @@ class MysqlWriter:
         self._id, self._fingerprint = session.id, session.fingerprint
         self._conn = store.connect(autocommit=False)
         self._file: str | None = None
-        self._jobs: queue.Queue[tuple[str, int] | None] = queue.Queue(maxsize=2)
+        self._jobs: queue.Queue[tuple[bytes, int] | None] = queue.Queue(maxsize=2)
         self._error: BaseException | None = None
         self._loader: threading.Thread | None = None
-        self._pending: list[str] = []  # formatted batches not yet handed to the loader
+        self._pending: list[bytes] = []  # formatted batches (TSV) not yet handed to the loader
         self._pending_rows = 0
         with self._guard(abort=True), self._conn.cursor() as cur:
             marks = ", ".join(["%s"] * (SESSION_COLUMNS.count(",") + 1))
@@ -281,7 +281,7 @@ class MysqlWriter:
         if self._loader is None:
             self._loader = threading.Thread(target=self._load_jobs, name="hrviz-mysql-load", daemon=True)
             self._loader.start()
-        self._jobs.put(("".join(self._pending), self._pending_rows))
+        self._jobs.put((b"".join(self._pending), self._pending_rows))
         self._pending, self._pending_rows = [], 0
 
     def _insert(self, batch: ReadingBatch) -> None:
@@ -321,14 +321,14 @@ class MysqlWriter:
             self._loader = None
         self._raise_loader_error()
 
-    def _load(self, text: str, count: int) -> None:
+    def _load(self, data: bytes, count: int) -> None:
         if self._file is None:
             shm = "/dev/shm"
             where = shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
             fd, self._file = tempfile.mkstemp(prefix="hrviz-", suffix=".tsv", dir=where)
             os.close(fd)
-        with open(self._file, "w", encoding="ascii") as f:
-            f.write(text)
+        with open(self._file, "wb") as f:
+            f.write(data)
         with self._conn.cursor() as cur:
             loaded = cur.execute(
                 "LOAD DATA LOCAL INFILE %s INTO TABLE readings CHARACTER SET ascii "
