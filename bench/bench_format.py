@@ -85,7 +85,9 @@ def main() -> None:
     med = {k: statistics.median(v) for k, v in times.items()}
     for name, runs in times.items():
         per = med[name] / n * 1e9
-        print(f"{name:22s} median {med[name]:.3f} CPU-s ({per:.0f} ns/reading)  runs {' '.join(f'{t:.3f}' for t in runs)}")
+        print(
+            f"{name:22s} median {med[name]:.3f} CPU-s ({per:.0f} ns/reading)  runs {' '.join(f'{t:.3f}' for t in runs)}"
+        )
     for way in ("block", "records"):
         print(f"tsv + {way}: python / C = {med[f'python tsv + {way}'] / med[f'C tsv + {way}']:.1f}x")
 
