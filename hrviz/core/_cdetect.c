@@ -20,11 +20,26 @@
 #define SEGMENT_FACTOR 4.0 /* cadence.SEGMENT_FACTOR */
 #define GAP_FACTOR 4.0 /* cadence.GAP_FACTOR */
 #define GAP_STEPS 10.0 /* cadence.GAP_STEPS */
-#define RUNS_MAX 64 /* the most run lengths the caller may keep (Detector._runs.maxlen is 32) */
+#define RUNS_MAX 64 /* the most run lengths kept (Detector._runs.maxlen is 32) */
+
+/* Attribute names, interned once per module (its state) rather than made from C strings per call. */
+#define NAMES(X)                                                                                                      \
+    X(steps) X(window) X(missing_after) X(missing_factor) X(max_fill) X(segments) X(step) X(usual) X(gap_after)       \
+    X(retune) X(note) X(start) X(end) X(usuals) X(_last) X(_seq) X(_fill) X(_lo) X(_hi) X(_flat_bpm)                  \
+    X(_flat_start) X(_flat_end) X(_flat_count) X(cadence) X(_level) X(_runs) X(maxlen) X(extend)
+#define AS_ENUM(name) N_##name,
+enum { NAMES(AS_ENUM) N_COUNT };
+#define AS_TEXT(name) #name,
+static const char *const NAME_TEXT[N_COUNT] = {NAMES(AS_TEXT)};
+typedef struct {
+    PyObject *name[N_COUNT];
+} State;
+#define NAME(st, n) ((st)->name[N_##n])
 
 /* The cadence's lists as C arrays while a calm run lasts; written back to the Python lists at the
  * end, or before a Python method that reads them is called. */
 typedef struct {
+    State *st;
     PyObject *cad;
     double steps[RETUNE];
     Py_ssize_t nsteps;
@@ -40,9 +55,9 @@ typedef struct {
     double seg_start, seg_step, seg_end;
 } Cad;
 
-static int get_double(PyObject *obj, const char *name, double *out)
+static int get_double(PyObject *obj, PyObject *name, double *out)
 {
-    PyObject *v = PyObject_GetAttrString(obj, name);
+    PyObject *v = PyObject_GetAttr(obj, name);
     if (v == NULL)
         return -1;
     *out = PyFloat_AsDouble(v);
@@ -50,18 +65,18 @@ static int get_double(PyObject *obj, const char *name, double *out)
     return (*out == -1.0 && PyErr_Occurred()) ? -1 : 0;
 }
 
-static int set_attr(PyObject *obj, const char *name, PyObject *value)
+static int set_attr(PyObject *obj, PyObject *name, PyObject *value)
 {
-    int rc = value == NULL ? -1 : PyObject_SetAttrString(obj, name, value);
+    int rc = value == NULL ? -1 : PyObject_SetAttr(obj, name, value);
     Py_XDECREF(value);
     return rc;
 }
 
-static PyObject *get_list(PyObject *obj, const char *name)
+static PyObject *get_list(PyObject *obj, PyObject *name)
 {
-    PyObject *v = PyObject_GetAttrString(obj, name);
+    PyObject *v = PyObject_GetAttr(obj, name);
     if (v != NULL && !PyList_Check(v)) {
-        PyErr_Format(PyExc_TypeError, "cadence.%s is not a list", name);
+        PyErr_Format(PyExc_TypeError, "%U is not a list", name);
         Py_CLEAR(v);
     }
     return v;
@@ -70,7 +85,7 @@ static PyObject *get_list(PyObject *obj, const char *name)
 /* Reads cad.steps (fewer than RETUNE, as the Python loop keeps them), the last WINDOW steps of cad.window. */
 static int cad_load(Cad *c)
 {
-    PyObject *steps = get_list(c->cad, "steps");
+    PyObject *steps = get_list(c->cad, NAME(c->st, steps));
     if (steps == NULL)
         return -1;
     Py_ssize_t n = PyList_GET_SIZE(steps);
@@ -88,7 +103,7 @@ static int cad_load(Cad *c)
     }
     Py_DECREF(steps);
     c->nsteps = c->synced_steps = n;
-    PyObject *window = get_list(c->cad, "window");
+    PyObject *window = get_list(c->cad, NAME(c->st, window));
     if (window == NULL)
         return -1;
     n = PyList_GET_SIZE(window);
@@ -104,10 +119,10 @@ static int cad_load(Cad *c)
     Py_DECREF(window);
     c->nwindow = n - first;
     c->window_dirty = 0;
-    return get_double(c->cad, "missing_after", &c->missing_after);
+    return get_double(c->cad, NAME(c->st, missing_after), &c->missing_after);
 }
 
-static int replace_list(PyObject *obj, const char *name, const double *values, Py_ssize_t n)
+static int replace_list(PyObject *obj, PyObject *name, const double *values, Py_ssize_t n)
 {
     PyObject *fresh = PyList_New(n);
     if (fresh == NULL)
@@ -148,24 +163,24 @@ static void cad_clear(Cad *c)
 static int cad_store(Cad *c)
 {
     if (c->step != NULL) {
-        if (PyObject_SetAttrString(c->cad, "step", c->step) < 0 || PyObject_SetAttrString(c->cad, "usual", c->usual) < 0
-            || PyObject_SetAttrString(c->cad, "missing_after", c->missing_after_obj) < 0
-            || PyObject_SetAttrString(c->cad, "gap_after", c->gap_after) < 0)
+        if (PyObject_SetAttr(c->cad, NAME(c->st, step), c->step) < 0 || PyObject_SetAttr(c->cad, NAME(c->st, usual), c->usual) < 0
+            || PyObject_SetAttr(c->cad, NAME(c->st, missing_after), c->missing_after_obj) < 0
+            || PyObject_SetAttr(c->cad, NAME(c->st, gap_after), c->gap_after) < 0)
             return -1;
         Py_CLEAR(c->step);
         Py_CLEAR(c->usual);
         Py_CLEAR(c->missing_after_obj);
         Py_CLEAR(c->gap_after);
     }
-    if (c->seg != NULL && set_attr(c->seg, "end", PyFloat_FromDouble(c->seg_end)) < 0)
+    if (c->seg != NULL && set_attr(c->seg, NAME(c->st, end), PyFloat_FromDouble(c->seg_end)) < 0)
         return -1;
     if (c->window_dirty) {
-        if (replace_list(c->cad, "window", c->window, c->nwindow) < 0
-            || replace_list(c->cad, "steps", c->steps, c->nsteps) < 0)
+        if (replace_list(c->cad, NAME(c->st, window), c->window, c->nwindow) < 0
+            || replace_list(c->cad, NAME(c->st, steps), c->steps, c->nsteps) < 0)
             return -1;
         c->window_dirty = 0;
     } else if (c->nsteps > c->synced_steps) {
-        PyObject *steps = get_list(c->cad, "steps");
+        PyObject *steps = get_list(c->cad, NAME(c->st, steps));
         if (steps == NULL)
             return -1;
         for (Py_ssize_t i = c->synced_steps; i < c->nsteps; i++) {
@@ -191,7 +206,7 @@ static double py_max(double a, double b) { return b > a ? b : a; }
 static int note_ordinary(Cad *c, double ts, PyObject *step, PyObject *usual)
 {
     if (c->seg == NULL) { /* the first retune of this call: find the segment */
-        PyObject *segments = get_list(c->cad, "segments");
+        PyObject *segments = get_list(c->cad, NAME(c->st, segments));
         if (segments == NULL)
             return -1;
         Py_ssize_t n = PyList_GET_SIZE(segments);
@@ -200,9 +215,9 @@ static int note_ordinary(Cad *c, double ts, PyObject *step, PyObject *usual)
         Py_DECREF(segments);
         if (c->seg == NULL)
             return 0;
-        if (get_double(c->seg, "start", &c->seg_start) < 0 || get_double(c->seg, "end", &c->seg_end) < 0
-            || get_double(c->seg, "step", &c->seg_step) < 0 || (c->seg_steps = get_list(c->seg, "steps")) == NULL
-            || (c->seg_usuals = get_list(c->seg, "usuals")) == NULL) {
+        if (get_double(c->seg, NAME(c->st, start), &c->seg_start) < 0 || get_double(c->seg, NAME(c->st, end), &c->seg_end) < 0
+            || get_double(c->seg, NAME(c->st, step), &c->seg_step) < 0 || (c->seg_steps = get_list(c->seg, NAME(c->st, steps))) == NULL
+            || (c->seg_usuals = get_list(c->seg, NAME(c->st, usuals))) == NULL) {
             cad_forget_segment(c);
             return -1;
         }
@@ -216,9 +231,11 @@ static int note_ordinary(Cad *c, double ts, PyObject *step, PyObject *usual)
     return 1;
 }
 
-static int call_method(PyObject *obj, const char *name, double ts)
+static int call_method(PyObject *obj, PyObject *name, double ts)
 {
-    PyObject *r = PyObject_CallMethod(obj, name, "d", ts);
+    PyObject *arg = PyFloat_FromDouble(ts);
+    PyObject *r = arg == NULL ? NULL : PyObject_CallMethodOneArg(obj, name, arg);
+    Py_XDECREF(arg);
     Py_XDECREF(r);
     return r == NULL ? -1 : 0;
 }
@@ -232,7 +249,7 @@ static int retune(Cad *c, double ts)
     for (Py_ssize_t i = 0; i < c->nsteps; i++)
         nan |= c->steps[i] != c->steps[i];
     if (nan) { /* sorting NaN is Python's own business: let Python do all of it */
-        if (cad_store(c) < 0 || call_method(c->cad, "retune", ts) < 0)
+        if (cad_store(c) < 0 || call_method(c->cad, NAME(c->st, retune), ts) < 0)
             return -1;
         cad_forget_segment(c);
         return cad_load(c);
@@ -269,7 +286,7 @@ static int retune(Cad *c, double ts)
     if (rc != 0)
         return rc < 0 ? -1 : 0;
     /* note() decides in Python, from the cadence as it is now; it may change the segments */
-    if (cad_store(c) < 0 || call_method(c->cad, "note", ts) < 0)
+    if (cad_store(c) < 0 || call_method(c->cad, NAME(c->st, note), ts) < 0)
         return -1;
     cad_forget_segment(c);
     return 0;
@@ -293,51 +310,190 @@ static int as_double(PyObject *obj, double *out)
     return (*out == -1.0 && PyErr_Occurred()) ? -1 : 0;
 }
 
+/* A deque's maxlen (None: -1). */
+static Py_ssize_t maxlen(State *st, PyObject *deque)
+{
+    PyObject *v = PyObject_GetAttr(deque, NAME(st, maxlen));
+    if (v == NULL)
+        return -2;
+    Py_ssize_t n = v == Py_None ? -1 : PyLong_AsSsize_t(v);
+    Py_DECREF(v);
+    return n == -1 && PyErr_Occurred() ? -2 : n;
+}
+
+static int append_floats(PyObject *list, const double *values, Py_ssize_t n)
+{
+    if (!PyList_Check(list)) {
+        PyErr_SetString(PyExc_TypeError, "calm(): the batch's columns must be lists");
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *v = PyFloat_FromDouble(values[i]);
+        int rc = v == NULL ? -1 : PyList_Append(list, v);
+        Py_XDECREF(v);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* deque.extend(values) */
+static int extend(State *st, PyObject *deque, PyObject *values)
+{
+    if (values == NULL)
+        return -1;
+    PyObject *r = PyObject_CallMethodOneArg(deque, NAME(st, extend), values);
+    Py_DECREF(values);
+    Py_XDECREF(r);
+    return r == NULL ? -1 : 0;
+}
+
+static PyObject *floats_tuple(const double *values, Py_ssize_t n)
+{
+    PyObject *t = PyTuple_New(n);
+    for (Py_ssize_t i = 0; t != NULL && i < n; i++) {
+        PyObject *v = PyFloat_FromDouble(values[i]);
+        if (v == NULL)
+            Py_CLEAR(t);
+        else
+            PyTuple_SET_ITEM(t, i, v);
+    }
+    return t;
+}
+
+/* Everything the detector keeps between calm readings, as C values for the length of one call. */
+typedef struct {
+    double last, lo, hi, fb, fs, fe;
+    int has_fb, new_run;
+    Py_ssize_t seq;
+    long long fc, runs[RUNS_MAX];
+    Py_ssize_t nruns, keep, level_keep; /* run lengths closed (the last `keep` in a ring); level maxlen, or -1 */
+    PyObject *level, *runs_deque;
+} Det;
+
+static int det_load(State *st, PyObject *det, Det *d, Cad *c)
+{
+    PyObject *v[8];
+    static const int which[8] = {N__last, N__seq, N__lo, N__hi, N__flat_bpm, N__flat_start, N__flat_end, N__flat_count};
+    int rc = -1;
+    memset(v, 0, sizeof v);
+    for (int k = 0; k < 8; k++)
+        if ((v[k] = PyObject_GetAttr(det, st->name[which[k]])) == NULL)
+            goto done;
+    d->has_fb = v[4] != Py_None;
+    d->seq = PyLong_AsSsize_t(v[1]);
+    d->fc = PyLong_AsLongLong(v[7]);
+    if ((d->seq == -1 || d->fc == -1) && PyErr_Occurred())
+        goto done;
+    if (as_double(v[0], &d->last) < 0 || as_double(v[2], &d->lo) < 0 || as_double(v[3], &d->hi) < 0
+        || (d->has_fb && as_double(v[4], &d->fb) < 0) || as_double(v[5], &d->fs) < 0 || as_double(v[6], &d->fe) < 0)
+        goto done;
+    if ((c->cad = PyObject_GetAttr(det, NAME(st, cadence))) == NULL
+        || (d->level = PyObject_GetAttr(det, NAME(st, _level))) == NULL
+        || (d->runs_deque = PyObject_GetAttr(det, NAME(st, _runs))) == NULL)
+        goto done;
+    d->level_keep = maxlen(st, d->level);
+    d->keep = maxlen(st, d->runs_deque);
+    if (d->level_keep == -2 || d->keep == -2)
+        goto done;
+    if (d->keep < 0 || d->keep > RUNS_MAX) {
+        PyErr_Format(PyExc_ValueError, "calm(): the runs' deque keeps at most %d (maxlen %zd)", RUNS_MAX, d->keep);
+        goto done;
+    }
+    rc = 0;
+done:
+    for (int k = 0; k < 8; k++)
+        Py_XDECREF(v[k]);
+    return rc;
+}
+
+/* What Detector._save, and the Python loop's appends, would have left after ts[start:stop]. */
+static int det_store(State *st, PyObject *det, Det *d, const double *ts, const double *bpm, Py_ssize_t start,
+                     Py_ssize_t stop, PyObject *out_ts, PyObject *out_bpm)
+{
+    Py_ssize_t n = stop - start, level_n = d->level_keep >= 0 && d->level_keep < n ? d->level_keep : n;
+    Py_ssize_t kept = d->nruns < d->keep ? d->nruns : d->keep;
+    if (append_floats(out_ts, ts + start, n) < 0 || append_floats(out_bpm, bpm + start, n) < 0
+        || extend(st, d->level, floats_tuple(bpm + stop - level_n, level_n)) < 0)
+        return -1;
+    PyObject *closed = PyTuple_New(kept);
+    for (Py_ssize_t k = 0; closed != NULL && k < kept; k++) {
+        PyObject *v = PyLong_FromLongLong(d->runs[(d->nruns - kept + k) % d->keep]);
+        if (v == NULL)
+            Py_CLEAR(closed);
+        else
+            PyTuple_SET_ITEM(closed, k, v);
+    }
+    if (extend(st, d->runs_deque, closed) < 0)
+        return -1;
+    PyObject *last = PyFloat_FromDouble(ts[stop - 1]);
+    if (last == NULL)
+        return -1;
+    int rc = PyObject_SetAttr(det, NAME(st, _last), last) < 0 || PyObject_SetAttr(det, NAME(st, _flat_end), last) < 0
+             || set_attr(det, NAME(st, _seq), PyLong_FromSsize_t(d->seq + n)) < 0
+             || set_attr(det, NAME(st, _fill), PyFloat_FromDouble(bpm[stop - 1])) < 0
+             || set_attr(det, NAME(st, _lo), PyFloat_FromDouble(d->lo)) < 0
+             || set_attr(det, NAME(st, _hi), PyFloat_FromDouble(d->hi)) < 0
+             || set_attr(det, NAME(st, _flat_count), PyLong_FromLongLong(d->fc)) < 0
+             /* a run that goes on keeps its objects: only a new one is written */
+             || (d->new_run && (set_attr(det, NAME(st, _flat_bpm), PyFloat_FromDouble(d->fb)) < 0
+                                || set_attr(det, NAME(st, _flat_start), PyFloat_FromDouble(d->fs)) < 0))
+        ? -1 : 0;
+    Py_DECREF(last);
+    return rc;
+}
+
 PyDoc_STRVAR(calm_doc,
-    "calm(ts, bpm, start, stop, cadence, last, lo, hi, fb, fs, fe, fc, low, high, delta, flat_short, keep_runs)\n"
+    "calm(detector, ts, bpm, start, stop, batch_ts, batch_bpm, limits)\n"
     "--\n\n"
-    "Book-keep the calm readings ts[start:stop] / bpm[start:stop] as Detector._consume does, up to the\n"
-    "first one that is not calm. Returns (stopped_at, lo, hi, fb, fs, fe, fc, runs): the detector's new\n"
-    "level bounds and current run of identical values, and the last keep_runs run lengths closed\n"
-    "meanwhile (oldest first). The cadence object is updated in place.");
+    "Book-keep the calm readings ts[start:stop] / bpm[start:stop] (array('d') columns) as the first branch\n"
+    "of Detector._consume does, up to the first one that is not calm; returns its index. The readings\n"
+    "are appended to the lists batch_ts and batch_bpm; the detector and its cadence are left as the\n"
+    "Python loop leaves them. limits: (low, high, delta, flatline_readings - 1) of its config. The caller\n"
+    "has checked that the detector is calm (nothing open) and has a last reading.");
 
 static PyObject *calm(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    (void)module;
-    if (nargs != 17) {
-        PyErr_Format(PyExc_TypeError, "calm() takes 17 arguments (%zd given)", nargs);
+    if (nargs != 8) {
+        PyErr_Format(PyExc_TypeError, "calm() takes 8 arguments (%zd given)", nargs);
         return NULL;
     }
+    State *st = PyModule_GetState(module);
+    PyObject *det = args[0], *limits = args[7];
     Py_buffer tsv, bpmv;
-    if (column(args[0], &tsv) < 0)
+    if (column(args[1], &tsv) < 0)
         return NULL;
-    if (column(args[1], &bpmv) < 0) {
+    if (column(args[2], &bpmv) < 0) {
         PyBuffer_Release(&tsv);
         return NULL;
     }
     PyObject *result = NULL;
-    Cad c = {.cad = args[4]};
-    double last, lo, hi, fb = 0.0, fs, fe, low, high, delta;
-    int has_fb = args[8] != Py_None, new_run = 0;
-    Py_ssize_t start = PyLong_AsSsize_t(args[2]), stop = PyLong_AsSsize_t(args[3]);
-    long long fc = PyLong_AsLongLong(args[11]), flat_short = PyLong_AsLongLong(args[15]);
-    Py_ssize_t keep = PyLong_AsSsize_t(args[16]);
-    if (PyErr_Occurred() || as_double(args[5], &last) < 0 || as_double(args[6], &lo) < 0
-        || as_double(args[7], &hi) < 0 || (has_fb && as_double(args[8], &fb) < 0) || as_double(args[9], &fs) < 0
-        || as_double(args[10], &fe) < 0 || as_double(args[12], &low) < 0 || as_double(args[13], &high) < 0
-        || as_double(args[14], &delta) < 0)
+    Cad c = {.st = st};
+    Det d = {.nruns = 0};
+    double low, high, delta;
+    long long flat_short;
+    Py_ssize_t start = PyLong_AsSsize_t(args[3]), stop = PyLong_AsSsize_t(args[4]);
+    if (PyErr_Occurred())
         goto done;
-    Py_ssize_t n = tsv.len / (Py_ssize_t)sizeof(double);
-    if (bpmv.len != tsv.len || start < 0 || stop > n || keep < 0 || keep > RUNS_MAX) {
-        PyErr_SetString(PyExc_ValueError, "calm(): columns of different lengths, or start/stop/keep_runs out of range");
+    if (!PyTuple_Check(limits) || PyTuple_GET_SIZE(limits) != 4) {
+        PyErr_SetString(PyExc_TypeError, "calm(): limits is (low, high, delta, flat_short)");
         goto done;
     }
-    if (get_double(c.cad, "missing_factor", &c.missing_factor) < 0 || get_double(c.cad, "max_fill", &c.max_fill) < 0
-        || cad_load(&c) < 0)
+    flat_short = PyLong_AsLongLong(PyTuple_GET_ITEM(limits, 3));
+    if ((flat_short == -1 && PyErr_Occurred()) || as_double(PyTuple_GET_ITEM(limits, 0), &low) < 0
+        || as_double(PyTuple_GET_ITEM(limits, 1), &high) < 0 || as_double(PyTuple_GET_ITEM(limits, 2), &delta) < 0)
+        goto done;
+    Py_ssize_t n = tsv.len / (Py_ssize_t)sizeof(double);
+    if (bpmv.len != tsv.len || start < 0 || stop > n) {
+        PyErr_SetString(PyExc_ValueError, "calm(): columns of different lengths, or start/stop out of range");
+        goto done;
+    }
+    if (det_load(st, det, &d, &c) < 0 || get_double(c.cad, NAME(st, missing_factor), &c.missing_factor) < 0
+        || get_double(c.cad, NAME(st, max_fill), &c.max_fill) < 0 || cad_load(&c) < 0)
         goto done;
     const double *ts = tsv.buf, *bpm = bpmv.buf;
-    long long runs[RUNS_MAX];
-    Py_ssize_t nruns = 0; /* run lengths closed, the last `keep` of them in a ring */
+    double last = d.last, lo = d.lo, hi = d.hi, fb = d.fb, fe = d.fe;
+    long long fc = d.fc;
     Py_ssize_t i = start;
     for (; i < stop; i++) {
         double t = ts[i], b = bpm[i], step = t - last;
@@ -345,14 +501,14 @@ static PyObject *calm(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         if (!(low <= b && b <= high && 0 < step && step <= c.missing_after && b - lo < delta && hi - b < delta
               && fc < flat_short))
             break;
-        if (has_fb && b == fb) {
+        if (d.has_fb && b == fb) {
             fe = t;
             fc++;
         } else {
-            if (fc && keep)
-                runs[nruns++ % keep] = fc;
-            fb = b, fs = fe = t, fc = 1;
-            has_fb = new_run = 1;
+            if (fc && d.keep)
+                d.runs[d.nruns++ % d.keep] = fc;
+            fb = b, d.fs = fe = t, fc = 1;
+            d.has_fb = d.new_run = 1;
         }
         if (b < lo)
             lo = b;
@@ -363,40 +519,59 @@ static PyObject *calm(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             goto done;
         last = t;
     }
-    if (cad_store(&c) < 0)
+    d.lo = lo, d.hi = hi, d.fb = fb, d.fe = fe, d.fc = fc;
+    if (cad_store(&c) < 0 || (i > start && det_store(st, det, &d, ts, bpm, start, i, args[5], args[6]) < 0))
         goto done;
-    Py_ssize_t kept = nruns < keep ? nruns : keep;
-    PyObject *closed = PyTuple_New(kept);
-    if (closed == NULL)
-        goto done;
-    for (Py_ssize_t k = 0; k < kept; k++) {
-        PyObject *v = PyLong_FromLongLong(runs[(nruns - kept + k) % keep]);
-        if (v == NULL) {
-            Py_DECREF(closed);
-            goto done;
-        }
-        PyTuple_SET_ITEM(closed, k, v);
-    }
-    /* an unchanged run keeps its objects (None, or whatever the Python path had put there) */
-    if (new_run)
-        result = Py_BuildValue("ndddddLN", i, lo, hi, fb, fs, fe, fc, closed);
-    else
-        result = Py_BuildValue("nddOOdLN", i, lo, hi, args[8], args[9], fe, fc, closed);
+    result = PyLong_FromSsize_t(i);
 done:
     cad_clear(&c);
+    Py_XDECREF(c.cad);
+    Py_XDECREF(d.level);
+    Py_XDECREF(d.runs_deque);
     PyBuffer_Release(&tsv);
     PyBuffer_Release(&bpmv);
     return result;
 }
+
+static int traverse(PyObject *module, visitproc visit, void *arg)
+{
+    State *st = PyModule_GetState(module);
+    for (int k = 0; st != NULL && k < N_COUNT; k++)
+        Py_VISIT(st->name[k]);
+    return 0;
+}
+
+static int clear(PyObject *module)
+{
+    State *st = PyModule_GetState(module);
+    for (int k = 0; st != NULL && k < N_COUNT; k++)
+        Py_CLEAR(st->name[k]);
+    return 0;
+}
+
+static void free_module(void *module) { clear(module); }
 
 static PyMethodDef methods[] = {
     {"calm", (PyCFunction)(void (*)(void))calm, METH_FASTCALL, calm_doc},
     {NULL, NULL, 0, NULL},
 };
 
-static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_cdetect", "The detector's calm path (see hrviz/core/columns.py).", 0, methods,
-    NULL, NULL, NULL, NULL,
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT, "_cdetect", "The detector's calm path (see hrviz/core/columns.py).", sizeof(State),
+    methods, NULL, traverse, clear, free_module,
 };
 
-PyMODINIT_FUNC PyInit__cdetect(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__cdetect(void)
+{
+    PyObject *module = PyModule_Create(&module_def);
+    if (module == NULL)
+        return NULL;
+    State *st = PyModule_GetState(module);
+    for (int k = 0; k < N_COUNT; k++) {
+        if ((st->name[k] = PyUnicode_InternFromString(NAME_TEXT[k])) == NULL) {
+            Py_DECREF(module);
+            return NULL;
+        }
+    }
+    return module;
+}

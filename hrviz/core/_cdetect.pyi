@@ -2,25 +2,16 @@
 
 from array import array
 
-from hrviz.core.cadence import Cadence
+from hrviz.core.detector import Detector
 
 def calm(
+    detector: Detector,
     ts: array,
     bpm: array,
     start: int,
     stop: int,
-    cadence: Cadence,
-    last: float,
-    lo: float,
-    hi: float,
-    fb: float | None,
-    fs: float,
-    fe: float,
-    fc: int,
-    low: float,
-    high: float,
-    delta: float,
-    flat_short: int,
-    keep_runs: int,
+    batch_ts: list[float],
+    batch_bpm: list[float],
+    limits: tuple[float, float, float, int],
     /,
-) -> tuple[int, float, float, float | None, float, float, int, tuple[int, ...]]: ...
+) -> int: ...

@@ -46,7 +46,9 @@ class _CalmRuns:
     """The kernel's driver: the loop of :meth:`Detector._consume`, with its calm branch in C."""
 
     def __init__(self, detector: Detector, kernel: ModuleType) -> None:
+        cfg = detector.config
         self.det, self.calm = detector, kernel.calm
+        self.limits = (cfg.low, cfg.high, cfg.delta, cfg.flatline_readings - 1)
 
     def batches(self, chunks: Iterator[tuple[array, array]], size: int) -> Iterator[tuple[ReadingBatch, list[Anomaly]]]:
         det = self.det
@@ -64,8 +66,9 @@ class _CalmRuns:
                     (ts, bpm), i = chunk, 0
                     continue
                 j = i
-                if det._last is not None and det._calm():
-                    j = self._run(ts, bpm, i, min(len(ts), i + max(limit - det._seq, 1)), batch)
+                if det._last is not None and det._calm():  # calm readings from i on, in C; where they stopped
+                    stop = min(len(ts), i + max(limit - det._seq, 1))
+                    j = self.calm(det, ts, bpm, i, stop, batch.ts, batch.bpm, self.limits)
                 if j == i or (j < len(ts) and det._seq < limit):  # a reading that is not calm: every rule
                     self._step(ts[j], bpm[j], batch, events)
                     j += 1
@@ -78,24 +81,6 @@ class _CalmRuns:
             yield batch, events
             if done:
                 return
-
-    def _run(self, ts: array, bpm: array, i: int, stop: int, batch: ReadingBatch) -> int:
-        """Calm readings from ``i`` on, in C; where they stopped."""
-        det, cfg = self.det, self.det.config
-        last, seq, _, lo, hi, fb, fs, fe, fc = det._load()
-        runs = det._runs
-        j, lo, hi, fb, fs, fe, fc, closed = self.calm(
-            ts, bpm, i, stop, det.cadence, last, lo, hi, fb, fs, fe, fc,
-            cfg.low, cfg.high, cfg.delta, cfg.flatline_readings - 1, runs.maxlen,
-        )  # fmt: skip
-        if j > i:
-            batch.ts.extend(ts[i:j])
-            batch.bpm.extend(bpm[i:j])
-            level = det._level
-            level.extend(bpm[max(i, j - (level.maxlen or 0)) : j])
-            runs.extend(closed)
-            det._save(ts[j - 1], seq + j - i, bpm[j - 1], lo, hi, fb, fs, fe, fc)
-        return j
 
     def _step(self, ts: float, bpm: float, batch: ReadingBatch, events: list[Anomaly]) -> None:
         out: list[Reading] = []

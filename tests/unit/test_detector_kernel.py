@@ -172,13 +172,17 @@ def test_real_recordings_give_the_same_everything(path: Path) -> None:
 @needs_kernel
 def test_the_kernel_takes_only_double_columns_of_equal_length() -> None:
     assert KERNEL is not None
-    d = Detector()
-    args = (0, 1, d.cadence, 0.0, math.inf, -math.inf, None, 0.0, 0.0, 0, 30.0, 220.0, 30.0, 9, 32)
+    d, limits = Detector(), (30.0, 220.0, 30.0, 9)
+    d.feed(0.0, 70.0)
     with pytest.raises(TypeError, match="array"):
-        KERNEL.calm(array("f", [1.0]), array("d", [70.0]), *args)
+        KERNEL.calm(d, array("f", [1.0]), array("d", [70.0]), 0, 1, [], [], limits)
     with pytest.raises(ValueError, match="lengths"):
-        KERNEL.calm(array("d", [1.0]), array("d", [70.0, 71.0]), *args)
-    assert KERNEL.calm(array("d", [1.0]), array("d", [70.0]), *args)[0] == 1
+        KERNEL.calm(d, array("d", [1.0]), array("d", [70.0, 71.0]), 0, 1, [], [], limits)
+    with pytest.raises(TypeError, match="limits"):
+        KERNEL.calm(d, array("d", [1.0]), array("d", [70.0]), 0, 1, [], [], limits[:3])
+    out: tuple[list[float], list[float]] = ([], [])
+    assert KERNEL.calm(d, array("d", [1.0, 2.0]), array("d", [70.0, 71.0]), 0, 2, *out, limits) == 2
+    assert out == ([1.0, 2.0], [70.0, 71.0]) and d._seq == 3 and list(d._level) == [70.0, 70.0, 71.0]
 
 
 def test_columns_of_other_sequences_are_read_as_floats() -> None:
