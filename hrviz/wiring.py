@@ -18,7 +18,7 @@ from platformdirs import user_config_dir, user_data_dir
 from hrviz.core.detector import DetectorConfig
 from hrviz.core.errors import SettingsError
 from hrviz.core.ingest import Ingested, IngestOptions
-from hrviz.core.ports import Backends, LiveStore, ReadingQueue, SessionStore
+from hrviz.core.ports import Backends, LiveMark, LiveStore, ReadingQueue, SessionStore
 from hrviz.core.staging import StagingStore
 
 # every environment variable hrviz reads, and the only module that reads them (the CLI's options
@@ -109,9 +109,13 @@ def open_backends(settings: Settings) -> Backends:
     except BaseException:
         store.close()
         raise
-    from hrviz.adapters.store.live import live_ids_of
-
     raw = store
+
+    def live_ids() -> dict[str, LiveMark]:  # serve asks; ingest never does, nor imports the live store
+        from hrviz.adapters.store.live import live_ids_of
+
+        return live_ids_of(raw)  # type: ignore[arg-type]
+
     if needs_position:  # a queue that encodes records: let it stage them while the store writes them
         store = StagingStore(store, queue)
     return Backends(
@@ -119,7 +123,7 @@ def open_backends(settings: Settings) -> Backends:
         queue,
         where,
         replay_needs_position=needs_position,
-        live_ids=lambda: live_ids_of(raw),  # type: ignore[arg-type]
+        live_ids=live_ids,
     )
 
 

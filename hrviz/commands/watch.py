@@ -12,14 +12,10 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hrviz.adapters.console.report import progress_for
-from hrviz.adapters.watch.feed import Feed, ReplayFeed
-from hrviz.adapters.watch.plain import run_plain
-from hrviz.adapters.watch.view import WatchView
 from hrviz.commands.common import (
     ConfigOpt,
     DbOpt,
@@ -41,9 +37,12 @@ from hrviz.core.errors import BackendUnavailable, InputError
 from hrviz.core.ingest import IngestOptions, publish_pending
 from hrviz.core.model import Reading, Session
 from hrviz.core.ports import Backends
-from hrviz.core.reader.lines import BadRow
 from hrviz.core.replay import SPEEDS
 from hrviz.wiring import ENV_TOKEN, load_settings, open_backends
+
+if TYPE_CHECKING:  # the views and feeds are imported when watch runs: every other command starts without them
+    from hrviz.adapters.watch.feed import Feed
+    from hrviz.core.reader.lines import BadRow
 
 
 def watch(
@@ -139,6 +138,8 @@ def watch(
                 if backends.live_ids is not None and found.id in backends.live_ids():
                     _run(_follow_store(backends, found), "", found, window, chart, None)
                     return
+            from hrviz.adapters.watch.feed import ReplayFeed
+
             feed = ReplayFeed(_readings(backends, found), found.anomalies, speed=speed, paced=chart or not no_pace)
             _run(feed, "", found, window, chart, found.readings)
         finally:
@@ -147,6 +148,7 @@ def watch(
 
 def _ingest_file(path: Path, backends: Backends, options: IngestOptions, quiet: bool) -> Session:
     """Store the file like ``hrviz ingest`` does (same session id), then replay it from the store."""
+    from hrviz.adapters.console.report import progress_for
     from hrviz.adapters.ingest.archives import ingest_path  # the same path as `hrviz ingest`
 
     with progress_for(path, quiet=quiet) as on_progress:
@@ -284,6 +286,9 @@ def _run(
     feed: Feed, via: str, session: Session, window: float, chart: bool, total: int | None, keys: int | None = None
 ) -> None:
     """Show the feed until it ends (plain) or the user quits (chart); exit 1 if the feed failed."""
+    from hrviz.adapters.watch.plain import run_plain
+    from hrviz.adapters.watch.view import WatchView
+
     title = f"{Path(session.source).name}  session {session.id}"
     title += (f"  subject {session.subject}" if session.subject else "") + (f"  via {via}" if via else "")
     view = WatchView(title=title, tz_offset_min=session.tz_offset_min, window=window, total=total)

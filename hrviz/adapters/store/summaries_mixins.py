@@ -3,9 +3,9 @@ store modules are near the 400-line limit). The SQL is in :mod:`hrviz.adapters.s
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
 
 import pymysql
 from pymysql.cursors import Cursor
@@ -23,6 +23,9 @@ from hrviz.adapters.store.summaries import (
 )
 from hrviz.core.insights.stored import Day
 from hrviz.core.model import StoredSummary
+
+if TYPE_CHECKING:  # the MySQL store imports this module too, and needs no sqlite3
+    import sqlite3
 
 _SQLITE_INSERT, _SQLITE_BINS = insert_sql("?")
 _MYSQL_INSERT, _MYSQL_BINS = insert_sql("%s")
