@@ -125,15 +125,19 @@ class SessionStore(Protocol):
 class Staging(Protocol):
     """A queue's preparation of one session's records while the store writes the session.
 
-    Nothing is sent: a queue may only encode what it will send (Kafka does, so that publishing
-    after the commit has nothing left but sending). The use case hands it every batch it hands
-    the store's writer, then ``commit`` with the session as the store committed it, or
-    ``discard`` when the store aborted.
+    Nothing may become visible to the queue's subscribers before the store commits: a queue may
+    encode what it will send, or send it in a transaction of its own that it commits only in
+    ``commit`` (Kafka does both). The use case hands it every batch it hands the store's writer,
+    then ``commit`` with the session as the store committed it, or ``discard`` when the store aborted.
     """
 
     def add(self, batch: ReadingBatch) -> None: ...
 
-    def commit(self, session: Session) -> None: ...
+    def commit(self, session: Session) -> QueuePosition | None:
+        """The store committed ``session``. The position when every reading of it is now published
+        (the outbox mark can move to the last one), None when publishing is left to ``publish_pending``;
+        never raises."""
+        ...
 
     def discard(self) -> None: ...
 

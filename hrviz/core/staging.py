@@ -4,13 +4,16 @@ Ingest computes each session's readings once; the store writes them, and publish
 commit (the outbox) used to read them back. Wrapped by :class:`StagingStore`, every writer passes
 each batch on to the queue's staging as well — the Kafka queue encodes the records then — and
 tells the staging whether the store committed (``commit``, with the final session) or aborted
-(``discard``). Nothing is sent before the commit; ``publish_pending`` afterwards sends what was
-staged. :mod:`hrviz.wiring` wraps the store it opens, so every ingest path (files, archives,
-uploads, watch) stages without knowing it.
+(``discard``). Nothing is visible to subscribers before the commit; ``publish_pending`` afterwards
+sends what was staged, unless the staging published it all at the commit (Kafka: a transaction
+filled while the store wrote), which moves the outbox mark to the end at once. :mod:`hrviz.wiring`
+wraps the store it opens, so every ingest path (files, archives, uploads, watch) stages without
+knowing it.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
 from hrviz.core.model import Reading, ReadingBatch, Session
@@ -20,9 +23,10 @@ from hrviz.core.ports import Listing, Outbox, QueuePosition, ReadingQueue, Sessi
 class StagingWriter:
     """:class:`SessionWriter` that tees batches into a staging; the store's result decides its fate."""
 
-    def __init__(self, writer: SessionWriter, staging: Staging) -> None:
+    def __init__(self, writer: SessionWriter, staging: Staging, store: SessionStore | None = None) -> None:
         self._writer = writer
         self._staging = staging
+        self._store = store  # where the outbox mark moves when the staging published the session
 
     def add_readings(self, batch: ReadingBatch) -> None:
         self._writer.add_readings(batch)
@@ -34,7 +38,13 @@ class StagingWriter:
         except BaseException:
             self._staging.discard()
             raise
-        self._staging.commit(session)
+        position = self._staging.commit(session)
+        if position is None or self._store is None:
+            return
+        # a store that fails here (gone since its commit) leaves the mark: publish_pending sends the
+        # session again later, and replay skips the copies
+        with contextlib.suppress(Exception):
+            self._store.mark_published(session.id, session.readings - 1, position)
 
     def abort(self) -> None:
         try:
@@ -57,7 +67,7 @@ class StagingStore:
         except BaseException:
             writer.abort()
             raise
-        return writer if staging is None else StagingWriter(writer, staging)
+        return writer if staging is None else StagingWriter(writer, staging, self.store)
 
     def find(self, fingerprint: str) -> Session | None:
         return self.store.find(fingerprint)

@@ -9,6 +9,7 @@ way the transaction can fail leaves the session to ``publish_pending``, as befor
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,7 +21,9 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from hrviz.adapters.queue.kafka import KafkaQueue
 from hrviz.adapters.store.sqlite import SqliteStore
 from hrviz.core.ingest import publish_pending
-from hrviz.core.model import Reading, ReadingBatch
+from hrviz.core.model import Reading, ReadingBatch, Session
+from hrviz.core.ports import QueuePosition, SessionWriter
+from hrviz.core.staging import StagingStore
 from tests import services
 from tests.integration.conftest import make_readings, make_session
 
@@ -124,3 +127,127 @@ def test_a_replay_without_a_count_ends_at_a_commit_marker(kafka: KafkaQueue, sto
     started = time.monotonic()
     assert list(kafka.replay("s-end", position, 0)) == readings
     assert time.monotonic() - started < 10
+
+
+# -- the transaction around a session being stored ------------------------------------------------
+
+
+def begin(store: SqliteStore, kafka: KafkaQueue, sid: str, n: int) -> tuple[Session, SessionWriter, list[Reading]]:
+    """A session being stored as ingest stores it (wiring's StagingStore), readings handed in batches."""
+    session = make_session(sid, n)
+    writer = StagingStore(store, kafka).begin(session)
+    readings = make_readings(n)
+    for i in range(0, n, 5000):
+        writer.add_readings(ReadingBatch.of(readings[i : i + 5000]))
+    return session, writer, readings
+
+
+def ready(kafka: KafkaQueue) -> None:
+    txn = kafka.transactions()
+    assert txn is not None and txn.ready.wait(30) and txn.error is None, txn and txn.error
+
+
+def seqs(records: list[tuple[bytes, int]], sid: str) -> list[int]:
+    return [seq for key, seq in records if key == sid.encode()]
+
+
+def test_a_session_is_produced_in_a_transaction_visible_to_read_committed_only_after_the_stores_commit(
+    kafka: KafkaQueue, store: SqliteStore
+) -> None:
+    ready(kafka)
+    session, writer, readings = begin(store, kafka, "s-txn", 12_000)
+    assert len(seqs(visible(kafka.topic, "read_uncommitted"), "s-txn")) == 12_000  # sent while storing
+    assert visible(kafka.topic, "read_committed", settle=1.0) == []  # but not committed
+    writer.commit(session)
+    assert store.unpublished() == []  # published with the commit: nothing left for publish_pending
+    assert store.position("s-txn") == QueuePosition(0, 0)  # seq 0's own offset
+    assert publish_pending(store, kafka).published == []
+    assert seqs(visible(kafka.topic, "read_committed"), "s-txn") == list(range(12_000))
+    assert list(kafka.replay("s-txn", store.position("s-txn"), 0, count=12_000)) == readings
+
+
+def test_an_aborted_store_aborts_the_transaction_and_the_next_session_gets_one(
+    kafka: KafkaQueue, store: SqliteStore
+) -> None:
+    ready(kafka)
+    _, writer, _ = begin(store, kafka, "s-gone", 7_000)
+    writer.abort()
+    txn = kafka.transactions()
+    assert txn is not None and txn.idle(30)  # aborted in the background: the store's abort does not wait
+    session, writer, readings = begin(store, kafka, "s-next", 3_000)
+    writer.commit(session)
+    assert store.unpublished() == [] and store.get("s-gone") is None
+    committed = visible(kafka.topic, "read_committed")
+    assert seqs(committed, "s-gone") == [] and seqs(committed, "s-next") == list(range(3_000))
+    assert list(kafka.replay("s-next", store.position("s-next"), 0, count=3_000)) == readings
+
+
+def test_a_fenced_transaction_leaves_the_session_to_publish_pending(kafka: KafkaQueue, store: SqliteStore) -> None:
+    """Another producer with the same transactional.id fences ours (as a zombie's successor would):
+    the commit fails, the mark stays at -1, and publish_pending sends the session from its file
+    staging after the store's commit; read_committed consumers see it exactly once."""
+    ready(kafka)
+    session, writer, readings = begin(store, kafka, "s-fenced", 9_000)
+    txn = kafka.transactions()
+    assert txn is not None
+    fencer = Producer(
+        {"bootstrap.servers": services.require("kafka"), "transactional.id": txn.transactional_id, "log_level": 0}
+    )
+    fencer.init_transactions(30)
+    writer.commit(session)
+    assert [(b.session_id, b.published_upto) for b in store.unpublished()] == [("s-fenced", -1)]
+    _unreadable(store)
+    report = publish_pending(store, kafka)
+    assert report.failed is None and report.published == ["s-fenced"]
+    assert seqs(visible(kafka.topic, "read_committed"), "s-fenced") == list(range(9_000))
+    assert list(kafka.replay("s-fenced", store.position("s-fenced"), 0, count=9_000)) == readings
+
+
+def test_a_producer_set_up_after_the_first_batches_catches_up_from_the_file(
+    kafka: KafkaQueue, store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = threading.Event()
+    set_up = kafka._prepare_topic
+
+    def slow_set_up() -> None:  # the broker answers late: the store must not wait for it
+        assert gate.wait(30)
+        set_up()
+
+    monkeypatch.setattr(kafka, "_prepare_topic", slow_set_up)
+    session = make_session("s-late", 15_000)
+    writer = StagingStore(store, kafka).begin(session)
+    readings = make_readings(15_000)
+    started = time.monotonic()
+    writer.add_readings(ReadingBatch.of(readings[:5_000]))
+    writer.add_readings(ReadingBatch.of(readings[5_000:10_000]))
+    assert time.monotonic() - started < 5
+    gate.set()
+    ready(kafka)
+    writer.add_readings(ReadingBatch.of(readings[10_000:]))  # the first two batches go first, from the file
+    writer.commit(session)
+    assert store.unpublished() == [] and store.position("s-late") == QueuePosition(0, 0)
+    assert seqs(visible(kafka.topic, "read_committed"), "s-late") == list(range(15_000))
+
+
+def test_an_unreachable_broker_neither_slows_nor_fails_the_store(store: SqliteStore) -> None:
+    queue = KafkaQueue("127.0.0.1:1", "hrviz.test.down")
+    try:
+        started = time.monotonic()
+        session, writer, _ = begin(store, queue, "s-down", 20_000)
+        writer.commit(session)
+        assert time.monotonic() - started < 5  # the set-up's probe alone may take 5 s: nobody waits for it
+        assert [(b.session_id, b.published_upto) for b in store.unpublished()] == [("s-down", -1)]
+        report = publish_pending(store, queue)
+        assert report.failed is not None and report.failed.startswith("Kafka broker at 127.0.0.1:1 ")
+    finally:
+        queue.close()
+
+
+def _unreadable(store: SqliteStore) -> None:
+    """From now on, reading the store's readings fails the test (publishing must not need it)."""
+
+    def readings(session_id: str, from_seq: int = 0) -> Iterator[Reading]:
+        raise AssertionError("the store was read")
+        yield
+
+    store.readings = readings  # type: ignore[method-assign]

@@ -154,7 +154,9 @@ def test_kafka_replay_from_a_late_seq_seeks_instead_of_reading_from_the_start(
 def kafka(kafka_topic: str) -> Iterator[ReadingQueue]:
     from hrviz.adapters.queue.kafka import KafkaQueue
 
-    q = KafkaQueue(services.require("kafka"), kafka_topic)
+    # stagings here are the file staging alone, published after the commit (the fallback of the
+    # transactions, which test_kafka_transactions.py covers)
+    q = KafkaQueue(services.require("kafka"), kafka_topic, transactional=False)
     yield q
     q.close()
 

@@ -94,17 +94,24 @@ class MemoryWriter(SessionWriter):
 class RecordingQueue(ReadingQueue):
     """Collects what is published; ``fail_after`` makes it die part-way, as a broker can."""
 
-    def __init__(self, fail_after: int | None = None, staging: bool = False, store: MemoryStore | None = None) -> None:
+    def __init__(
+        self,
+        fail_after: int | None = None,
+        staging: bool = False,
+        store: MemoryStore | None = None,
+        published: QueuePosition | None = None,
+    ) -> None:
         self.records: list[tuple[str, int]] = []
         self.fail_after = fail_after
         self.staging, self.store = staging, store
+        self.published = published  # what a staging's commit reports: it published the session itself
         self.stagings: list[RecordingStaging] = []
         self.from_seqs: list[int | None] = []
 
     def stage(self, session: Session) -> RecordingStaging | None:  # a Staging
         if not self.staging:
             return None
-        staging = RecordingStaging(session, self.store)
+        staging = RecordingStaging(session, self.store, self.published)
         self.stagings.append(staging)
         return staging
 
@@ -143,17 +150,18 @@ class RecordingQueue(ReadingQueue):
 class RecordingStaging(Staging):
     """What the use case hands a queue's staging, and when (relative to the store's commit)."""
 
-    def __init__(self, session: Session, store: MemoryStore | None) -> None:
-        self.session, self.store = session, store
+    def __init__(self, session: Session, store: MemoryStore | None, published: QueuePosition | None = None) -> None:
+        self.session, self.store, self.published = session, store, published
         self.readings: list[Reading] = []
         self.events: list[str] = []
 
     def add(self, batch: ReadingBatch) -> None:
         self.readings.extend(batch)
 
-    def commit(self, session: Session) -> None:
+    def commit(self, session: Session) -> QueuePosition | None:
         committed = self.store is not None and session.id in self.store.sessions
         self.events.append(f"commit {session.readings} readings, store committed: {committed}")
+        return self.published
 
     def discard(self) -> None:
         self.events.append("discard")

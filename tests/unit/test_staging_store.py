@@ -42,6 +42,38 @@ def test_the_staging_hears_every_batch_and_the_commit_after_the_store() -> None:
     assert staging.events == ["commit 3 readings, store committed: True"]
 
 
+def test_a_staging_that_published_the_session_at_the_commit_moves_the_mark_to_its_last_reading() -> None:
+    store = MemoryStore()
+    queue = RecordingQueue(staging=True, store=store, published=QueuePosition(3, 120))
+    writer = StagingStore(store, queue).begin(session())
+    writer.add_readings(batch(0, 70.0, 71.0, 72.0))
+    writer.commit(session(readings=3))
+    assert store.unpublished() == [] and store.marks["s1"] == 2
+    assert store.position("s1") == QueuePosition(3, 120)
+
+
+class LostAfterCommit(MemoryStore):
+    def mark_published(self, session_id: str, upto_seq: int, position: QueuePosition | None) -> None:
+        raise ConnectionError("server went away after COMMIT")
+
+
+def test_a_store_lost_after_its_commit_leaves_the_published_session_to_publish_pending() -> None:
+    store = LostAfterCommit()
+    queue = RecordingQueue(staging=True, store=store, published=QueuePosition(0, 0))
+    writer = StagingStore(store, queue).begin(session())
+    writer.add_readings(batch(0, 70.0))
+    writer.commit(session(readings=1))  # stored all the same: no error
+    assert [(b.session_id, b.published_upto) for b in store.unpublished()] == [("s1", -1)]
+    assert queue.stagings[0].events == ["commit 1 readings, store committed: True"]
+
+
+def test_a_staging_that_left_publishing_to_later_moves_no_mark() -> None:
+    inner = CallLog()
+    writer = StagingStore(inner, RecordingQueue(staging=True, store=inner)).begin(session())
+    writer.commit(session(readings=0))
+    assert [c for c in inner.calls if c[0] == "mark_published"] == []
+
+
 def test_a_queue_with_nothing_to_stage_gets_the_plain_writer() -> None:
     store = MemoryStore()
     writer = StagingStore(store, RecordingQueue(staging=False)).begin(session())

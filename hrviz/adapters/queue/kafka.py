@@ -37,7 +37,8 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from hrviz.adapters.queue.kafka_subscriber import SharedConsumer
 from hrviz.adapters.queue.records import RecordEncoder
-from hrviz.adapters.queue.staging import REGISTRY, StagedRecords
+from hrviz.adapters.queue.staging import REGISTRY, StagedRecords, encoded
+from hrviz.adapters.queue.transaction import TransactionalProducer, TransactionalStaging
 from hrviz.core.errors import BackendUnavailable
 from hrviz.core.model import Reading, Session
 from hrviz.core.ports import QueuePosition
@@ -49,7 +50,6 @@ PARTITIONS = 6  # parallelism for consumers; one session always stays on one par
 WINDOW = 500_000  # records between two checkpoints at most (a resume re-sends at most this many) ...
 WINDOW_SECONDS = 1.0  # ... and one each second when the source, not the broker, is the slow one:
 CAUGHT_UP = 5_000  # at most this many records outstanding (the drain is then nearly free)
-CHUNK = 2000  # records encoded from Reading objects at a time
 PROBE_TIMEOUT = 5.0  # seconds a metadata request may take before the broker counts as unreachable
 MESSAGE_TIMEOUT_MS = 15_000  # a record not acknowledged within this fails the publish
 # unacknowledged records allowed at once: message.timeout.ms counts time spent in the local queue
@@ -83,8 +83,9 @@ class KafkaQueue:
         *,
         partitions: int = PARTITIONS,
         message_timeout_ms: int = MESSAGE_TIMEOUT_MS,
+        transactional: bool = True,  # False: stage to a file only, publish after the commit (tests)
     ) -> None:
-        self.bootstrap = bootstrap
+        self.bootstrap, self.transactional = bootstrap, transactional
         self.topic = topic or DEFAULT_TOPIC
         self.partitions = partitions
         self.message_timeout_ms = message_timeout_ms
@@ -94,6 +95,7 @@ class KafkaQueue:
         self._failures: list[KafkaError] = []  # the bulk producer's failed deliveries in this publish
         self._staged: list[StagedRecords] = []  # stagings made here: dropped at close if never published
         self._consumer: SharedConsumer | None = None
+        self._transactions: TransactionalProducer | None = None  # an ingest's, made by the first stage()
         self._ready = False
         self._lock = threading.Lock()  # setup: topic probe, consumer creation, close
         self._publishing = threading.Lock()  # one publish at a time (per-call ack bookkeeping), not blocking replays
@@ -149,14 +151,27 @@ class KafkaQueue:
 
     # -- publishing -------------------------------------------------------------------------------
 
-    def stage(self, session: Session) -> StagedRecords:
-        """Encode the session's records while the store writes it (queue/staging.py); sends nothing."""
+    def stage(self, session: Session) -> StagedRecords | TransactionalStaging:
+        """Encode the session's records while the store writes it (queue/staging.py) and produce them
+        into a transaction committed after the store's commit (queue/transaction.py)."""
         encoder = RecordEncoder(session.id, session.tz_offset_min)
         staged = StagedRecords((self.bootstrap, self.topic, session.id), encoder)
         REGISTRY.add(staged)
         self._staged = [s for s in self._staged if s.usable]  # published or dropped: forget them
         self._staged.append(staged)
-        return staged
+        txn = self.transactions()
+        return staged if txn is None else TransactionalStaging(staged, txn, self.topic, session.id.encode())
+
+    def transactions(self) -> TransactionalProducer | None:
+        """The transactional producer, set up in the background from the first call (None: turned off)."""
+        if self._transactions is None and self.transactional:
+            config = {**self._base, **PRODUCER, "message.timeout.ms": self.message_timeout_ms}
+            self._transactions = TransactionalProducer(config, self._prepare_topic)
+        return self._transactions
+
+    def _prepare_topic(self) -> None:
+        with self._lock:
+            self.ensure_topic()
 
     def publish(
         self,
@@ -175,7 +190,7 @@ class KafkaQueue:
                 if staged is not None and from_seq is not None and staged.covers(from_seq, session.readings):
                     records = staged.chunks(from_seq)
                 else:
-                    records = _encoded(RecordEncoder(session.id, session.tz_offset_min), readings)
+                    records = encoded(RecordEncoder(session.id, session.tz_offset_min), readings)
                 try:
                     return self._send(session, records, on_acked)
                 except BaseException:
@@ -337,21 +352,11 @@ class KafkaQueue:
                 if producer is not None:
                     producer.flush(5)
             self._reporting = self._bulk = None
+            if self._transactions is not None:
+                self._transactions.close()
             for staged in self._staged:
                 staged.discard()
             self._staged.clear()
-
-
-def _encoded(encoder: RecordEncoder, readings: Iterable[Reading]) -> Iterator[list[str]]:
-    """Readings (from the store, or a caller's list) as chunks of encoded records."""
-    encode, chunk = encoder.encode, []
-    for r in readings:
-        chunk.append(encode(r))
-        if len(chunk) >= CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 class _Consumers:

@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import IO
 
 from hrviz.adapters.queue.records import RecordEncoder
-from hrviz.core.model import ReadingBatch, Session
+from hrviz.core.model import Reading, ReadingBatch, Session
 
 STAGE_LIMIT = 512 * 2**20  # bytes of records staged per session (~4M readings); beyond, publish reads the store
 READ_BLOCK = 1 << 20  # bytes read back at a time: ~8,000 records
+CHUNK = 2000  # records encoded from Reading objects at a time
 
 
 class StagedRecords:
@@ -40,30 +41,39 @@ class StagedRecords:
         self.usable = True  # False once something went wrong: publish reads the store instead
 
     def add(self, batch: ReadingBatch) -> None:
-        if not self.usable or not len(batch):
+        if self.usable and len(batch):
+            self.add_block(batch.first_seq, len(batch), self.encoder.encode_block(batch))
+
+    def add_block(self, first_seq: int, count: int, data: bytes) -> None:
+        """Append ``count`` records from ``first_seq`` on, encoded by ``encoder`` as one block."""
+        if not self.usable or not count:
             return
-        if self.next_seq is not None and batch.first_seq != self.next_seq:
+        if self.next_seq is not None and first_seq != self.next_seq:
             return self.give_up()  # not consecutive: never guess
-        data = self.encoder.encode_block(batch)
         if self.size + len(data) > self._limit:
             return self.give_up()
         try:
             if self._file is None:
                 self._file = tempfile.TemporaryFile(prefix="hrviz-records-")  # noqa: SIM115 — kept open across calls
+            self._file.seek(0, 2)  # at the end, even after a partial read of chunks()
             self._file.write(data)
         except OSError:  # a full disk costs speed, never the ingest
             return self.give_up()
         self.size += len(data)
         if self.first_seq is None:
-            self.first_seq = batch.first_seq
-        self.next_seq = batch.first_seq + len(batch)
+            self.first_seq = first_seq
+        self.next_seq = first_seq + count
 
     def commit(self, session: Session) -> None:
         """The store committed ``session``; records encoded with another UTC offset (a guess that
         turned out wrong) are not used."""
-        if session.tz_offset_min != self.encoder.tz_offset_min or session.readings != (self.next_seq or 0):
+        if not self.matches(session, self.next_seq or 0):
             self.give_up()
         self.committed = True
+
+    def matches(self, session: Session, encoded: int) -> bool:
+        """Whether ``encoded`` records (seq 0 on) made here are the committed session's, all of them."""
+        return session.tz_offset_min == self.encoder.tz_offset_min and session.readings == encoded
 
     def discard(self) -> None:
         self.give_up()
@@ -103,6 +113,18 @@ class StagedRecords:
                 skip -= dropped
             if lines:
                 yield lines
+
+
+def encoded(encoder: RecordEncoder, readings: Iterable[Reading]) -> Iterator[list[str]]:
+    """Readings (from the store, or a caller's list) as chunks of encoded records."""
+    encode, chunk = encoder.encode, []
+    for r in readings:
+        chunk.append(encode(r))
+        if len(chunk) >= CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 class _Registry:
