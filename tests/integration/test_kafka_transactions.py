@@ -9,6 +9,10 @@ way the transaction can fail leaves the session to ``publish_pending``, as befor
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -251,3 +255,67 @@ def _unreadable(store: SqliteStore) -> None:
         yield
 
     store.readings = readings  # type: ignore[method-assign]
+
+
+CRASH_AT_THE_KAFKA_COMMIT = """
+import os, signal, sys
+import hrviz.adapters.queue.transaction as t
+
+t.TRANSACTION_TIMEOUT_MS = 20_000  # the broker aborts the orphan sooner (message.timeout.ms is 15 s)
+add = t.TransactionalStaging.add
+
+def add_when_ready(self, batch):  # a small file: let the transaction start with its first batch
+    self._txn.ready.wait(30)
+    add(self, batch)
+
+def commit(self, session):  # the store has committed; the process dies before Kafka's commit,
+    self._txn._producer.flush(10)  # its records on the broker (not only in its local queue)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+t.TransactionalStaging.add, t.TransactionalStaging.commit = add_when_ready, commit
+from hrviz.cli import app
+app(prog_name="hrviz")
+"""
+
+
+def test_a_process_killed_between_the_two_commits_is_published_by_the_next_run(
+    kafka_topic: str, tmp_path: Path
+) -> None:
+    """SIGKILL after the store's commit, before Kafka's: the session is stored with its mark at -1;
+    its transaction is never committed (the broker aborts it when it times out), so read_committed
+    consumers never see those records; ``ingest --resume`` publishes the session, exactly once."""
+    csv = tmp_path / "crash.csv"
+    rows = "".join(f"2026-03-14T07:{i // 60 % 60:02d}:{i % 60:02d}Z,{60 + i % 50}\n" for i in range(3_000))
+    csv.write_text("timestamp,bpm\n" + rows)
+    db = tmp_path / "crash.sqlite3"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HRVIZ_")} | {"HRVIZ_KAFKA_TOPIC": kafka_topic}
+    args = ["--db", str(db), "--kafka", services.require("kafka")]
+    crashed = subprocess.run(
+        [sys.executable, "-c", CRASH_AT_THE_KAFKA_COMMIT, "ingest", str(csv), *args],
+        capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr
+    store = SqliteStore(db)
+    try:
+        ((box),) = store.unpublished()
+        assert (box.published_upto, box.readings) == (-1, 3_000)
+        assert len(seqs(visible(kafka_topic, "read_uncommitted", partitions=6), box.session_id)) == 3_000
+        resumed = subprocess.run(
+            [sys.executable, "-m", "hrviz", "ingest", "--resume", *args],
+            capture_output=True, text=True, timeout=120, env=env,
+        )  # fmt: skip
+        assert resumed.returncode == 0, resumed.stderr
+        assert store.unpublished() == []
+        deadline = time.monotonic() + 60  # the orphan holds read_committed back until the broker aborts it
+        committed = seqs(visible(kafka_topic, "read_committed", partitions=6), box.session_id)
+        while len(committed) < 3_000 and time.monotonic() < deadline:
+            committed = seqs(visible(kafka_topic, "read_committed", partitions=6), box.session_id)
+        assert committed == list(range(3_000))  # the resumed publish only: the orphan's copies never show
+        queue = KafkaQueue(services.require("kafka"), kafka_topic)
+        try:
+            replayed = list(queue.replay(box.session_id, store.position(box.session_id), 0, count=3_000))
+        finally:
+            queue.close()
+        assert replayed == list(store.readings(box.session_id))
+    finally:
+        store.close()

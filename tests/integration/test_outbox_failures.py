@@ -107,19 +107,31 @@ def assert_replay_exact(url: str, bootstrap: str, topic: str) -> int:
         store.close()
 
 
-def topic_records(bootstrap: str, topic: str) -> int:
+def topic_records(bootstrap: str, topic: str, settle: float = 3.0) -> int:
+    """How many records a read_committed consumer (the Kafka default) gets from the topic: what the
+    outbox guarantees concerns it. Records of aborted transactions and transaction markers hold
+    offsets too, so the watermarks would count them; read until nothing new came for ``settle`` s."""
     from confluent_kafka import Consumer, TopicPartition
 
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "hrviz-test-count", "log_level": 0})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": "hrviz-test-count",
+            "isolation.level": "read_committed",
+            "log_level": 0,
+        }
+    )
     try:
         md = consumer.list_topics(topic, timeout=10)
         meta = md.topics.get(topic)
         if meta is None or meta.error is not None:
             return 0
-        total = 0
-        for p in meta.partitions:
-            low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
-            total += high - low
+        consumer.assign([TopicPartition(topic, p, 0) for p in meta.partitions])
+        total, quiet_since = 0, time.monotonic()
+        while time.monotonic() - quiet_since < settle:
+            got = sum(1 for m in consumer.consume(1000, 0.2) if m.error() is None)
+            if got:
+                total, quiet_since = total + got, time.monotonic()
         return total
     finally:
         consumer.close()
@@ -145,9 +157,18 @@ def test_kafka_down_before_ingest_then_resume(stack: tuple[str, str, str]) -> No
 
 
 def test_kafka_killed_mid_publish_then_resume_loses_nothing(stack: tuple[str, str, str], tmp_path: Path) -> None:
+    """The publish after the commit (``--resume`` here; an ingest whose transaction failed too):
+    Kafka dies mid-way, the mark stays on acknowledged records, the next resume completes it."""
     url, bootstrap, topic = stack
     csv = big_csv(tmp_path / "big.csv", 150_000)
-    proc = hrviz_ingest(csv, stack=stack, popen=True)
+    services.services_cmd("stop-kafka")
+    try:  # stored while Kafka is down: nothing published, no transaction
+        stored = hrviz_ingest(csv, stack=stack)
+        assert isinstance(stored, subprocess.CompletedProcess) and stored.returncode == 1, stored
+        assert sql(url, "SELECT published_upto FROM sessions") == [(-1,)]
+    finally:
+        services.services_cmd("start-kafka")
+    proc = hrviz_ingest("--resume", stack=stack, popen=True)
     assert isinstance(proc, subprocess.Popen)
     try:
         deadline = time.monotonic() + 180
@@ -157,7 +178,7 @@ def test_kafka_killed_mid_publish_then_resume_loses_nothing(stack: tuple[str, st
             if rows and int(rows[0][0]) >= 0:  # type: ignore[call-overload]
                 mark = int(rows[0][0])  # type: ignore[call-overload]
                 break
-            time.sleep(0.005)  # the publish after the first mark is quick (records staged while storing)
+            time.sleep(0.005)  # the publish after the first mark takes about a second
         kill_now("kafka")
         if not 0 <= mark < 149_999:
             proc.kill()
@@ -175,6 +196,60 @@ def test_kafka_killed_mid_publish_then_resume_loses_nothing(stack: tuple[str, st
     assert isinstance(resumed, subprocess.CompletedProcess)
     assert resumed.returncode == 0, resumed.stderr
     assert assert_replay_exact(url, bootstrap, topic) == 150_000
+
+
+def test_kafka_killed_mid_ingest_its_transaction_open_then_resume_loses_nothing(
+    stack: tuple[str, str, str], tmp_path: Path
+) -> None:
+    """Kafka dies while an ingest fills its transaction: the store is neither slowed nor failed (the
+    session commits), the Kafka commit fails, the mark stays at -1 and the publish after the commit
+    fails in one sentence; ``--resume`` publishes it all; read_committed never sees the first attempt."""
+    url, bootstrap, topic = stack
+    csv = big_csv(tmp_path / "big.csv", 600_000)
+    proc = hrviz_ingest(csv, stack=stack, popen=True)
+    assert isinstance(proc, subprocess.Popen)
+    try:
+        deadline = time.monotonic() + 180
+        producing = False
+        while time.monotonic() < deadline and proc.poll() is None:
+            if topic_end(bootstrap, topic) > 0:  # the transaction's records are on the broker
+                producing = True
+                break
+            time.sleep(0.02)
+        committed = sql(url, "SELECT COUNT(*) FROM sessions")
+        kill_now("kafka")
+        assert producing and committed == [(0,)], f"not caught mid-ingest (rc {proc.poll()}, stored {committed})"
+        _, err = proc.communicate(timeout=180)
+        assert proc.returncode == 1, err
+        assert f"Kafka broker at {bootstrap}" in err and "Traceback" not in err
+        assert sql(url, "SELECT published_upto, readings FROM sessions") == [(-1, 600_000)]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        services.services_cmd("start-kafka")
+    resumed = hrviz_ingest("--resume", stack=stack)
+    assert isinstance(resumed, subprocess.CompletedProcess)
+    assert resumed.returncode == 0, resumed.stderr
+    assert assert_replay_exact(url, bootstrap, topic) == 600_000
+    deadline = time.monotonic() + 120  # the broker aborts the orphaned transaction after its 60 s timeout;
+    seen = topic_records(bootstrap, topic)  # until then it holds read_committed consumers back
+    while seen < 600_000 and time.monotonic() < deadline:
+        seen = topic_records(bootstrap, topic)
+    assert seen == 600_000  # the resumed publish, once: nothing of the first attempt
+
+
+def topic_end(bootstrap: str, topic: str) -> int:
+    """The sum of the topic's high watermarks (every record written, committed or not); 0 if none."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "hrviz-test-end", "log_level": 0})
+    try:
+        meta = consumer.list_topics(topic, timeout=5).topics.get(topic)
+        if meta is None or meta.error is not None:
+            return 0
+        return sum(consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=5)[1] for p in meta.partitions)
+    finally:
+        consumer.close()
 
 
 def test_mysql_down_before_ingest_is_one_clear_error_and_nothing_is_published(stack: tuple[str, str, str]) -> None:

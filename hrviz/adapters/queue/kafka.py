@@ -170,8 +170,7 @@ class KafkaQueue:
         return self._transactions
 
     def _prepare_topic(self) -> None:
-        with self._lock:
-            self.ensure_topic()
+        self.ensure_topic()  # not under the lock: a publish meanwhile probes at once (both may create it: fine)
 
     def publish(
         self,
