@@ -191,6 +191,15 @@ def _ns(cell: str) -> float:
     return float(cell) / 1e9
 
 
+_UNITS: dict[Callable[[str], float], float] = {float: 1.0, _ms: 1e3, _us: 1e6, _ns: 1e9}
+
+
+def unit_of(fmt: TimeFormat) -> float | None:
+    """What a plain-number format divides its cell by (1 for unix or elapsed seconds, 1e3 for milliseconds …);
+    None for a format written as text. The C row kernel reads such numbers itself (reader/fastrows.py)."""
+    return _UNITS.get(fmt.parse)
+
+
 ISO = TimeFormat("ISO-8601", _iso, _iso_offset)
 ELAPSED_CLOCK = TimeFormat("elapsed HH:MM:SS", _elapsed, _no_offset, relative=True)
 ELAPSED_SECONDS = TimeFormat("elapsed seconds", float, _no_offset, relative=True)
