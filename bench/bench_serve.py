@@ -44,7 +44,14 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 MYSQL = os.environ.get("HRVIZ_BENCH_MYSQL", "mysql://hrviz:hrviz-pw@127.0.0.1:3306/hrviz")
 KAFKA = os.environ.get("HRVIZ_BENCH_KAFKA", "127.0.0.1:9092")
+# the hrviz tree whose ``ingest`` and ``serve`` are measured (--tree: e.g. ``git archive <base> | tar -x -C DIR``,
+# to compare a change with the tree before it side by side); the bench itself always runs from this one
+TREE = ROOT
+# ``python -m hrviz``, or a script run in its place with the same arguments (--server-wrapper: e.g. a
+# profiler's or a stall recorder's entry point that imports and runs ``hrviz.cli.app``)
+SERVER_ENTRY: list[str] = ["-m", "hrviz"]
 CHUNK = 256 * 1024
+BURST_SECONDS = 5.0  # the fan-out's start: 1,000 viewers connecting and 200 hubs opening
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -96,6 +103,8 @@ class Backend:
     def __init__(self, kind: str, tmp: Path) -> None:
         self.kind = kind
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("HRVIZ_")}
+        if TREE != ROOT:  # ``-m hrviz`` from the cwd (TREE) comes before the installed one
+            self.env["PYTHONPATH"] = str(TREE)
         self._db_name: str | None = None
         if kind == "embedded":
             self.flags = ["--db", str(tmp / f"bench-{uuid.uuid4().hex[:6]}.sqlite3")]
@@ -112,10 +121,10 @@ class Backend:
 class Server:
     def __init__(self, backend: Backend, log: Path) -> None:
         self.port = free_port()
-        cmd = [sys.executable, "-m", "hrviz", "serve", "--port", str(self.port), "--max-upload-mb", "500"]
+        cmd = [sys.executable, *SERVER_ENTRY, "serve", "--port", str(self.port), "--max-upload-mb", "500"]
         self.log = log
         with log.open("wb") as out:
-            self.proc = subprocess.Popen([*cmd, *backend.flags], stdout=out, stderr=out, env=backend.env, cwd=ROOT)
+            self.proc = subprocess.Popen([*cmd, *backend.flags], stdout=out, stderr=out, env=backend.env, cwd=TREE)
         end = time.monotonic() + 60
         while not re.search(r"serving http://", log.read_text(errors="replace")):
             if self.proc.poll() is not None or time.monotonic() > end:
@@ -156,7 +165,7 @@ def make_sessions(n: int, rows: int, folder: Path) -> list[Path]:
 def ingest_all(files: list[Path], backend: Backend) -> list[str]:
     done = subprocess.run(
         [sys.executable, "-m", "hrviz", "ingest", *map(str, files), *backend.flags, "--json"],
-        capture_output=True, text=True, env=backend.env, cwd=ROOT, check=True,
+        capture_output=True, text=True, env=backend.env, cwd=TREE, check=True,
     )  # fmt: skip
     return [s["id"] for s in json.loads(done.stdout)["sessions"]]
 
@@ -228,9 +237,12 @@ def fanout(backend_kind: str, sessions: int, per: int, speed: float, seconds: fl
                     procs.append(subprocess.Popen([*args, *share], cwd=ROOT))
                 rss = 0.0
                 client_cpu = 0.0
+                burst_cpu = float("nan")  # the server's CPU seconds in the first BURST_SECONDS (the connects)
                 watched = [psutil.Process(p.pid) for p in procs]
                 while any(p.poll() is None for p in procs):
                     rss = max(rss, server.ps.memory_info().rss / 2**20)
+                    if burst_cpu != burst_cpu and time.monotonic() - wall0 >= BURST_SECONDS:
+                        burst_cpu = sum(server.ps.cpu_times()[:2]) - cpu0.user - cpu0.system
                     with contextlib.suppress(psutil.Error):
                         client_cpu = sum(sum(w.cpu_times()[:2]) for w in watched)
                     time.sleep(0.2)
@@ -251,7 +263,7 @@ def fanout(backend_kind: str, sessions: int, per: int, speed: float, seconds: fl
         "short": sum(p["short"] for p in parts), "late_p50_ms": pct(late, 0.5), "late_p99_ms": pct(late, 0.99),
         "late_max_ms": max(late, default=float("nan")),
         "steady_p50_ms": pct(steady, 0.5), "steady_p99_ms": pct(steady, 0.99), "first_p50_ms": pct(first, 0.5) * 1000,
-        "first_p99_ms": pct(first, 0.99) * 1000, "cpu_cores": cpu, "rss_mb": rss,
+        "first_p99_ms": pct(first, 0.99) * 1000, "cpu_cores": cpu, "burst_cpu_s": burst_cpu, "rss_mb": rss,
         "client_cpu_cores": client_cpu / (wall1 - wall0), "load_avg_1m": os.getloadavg()[0],
         "server_pacing": pacing[-1] if pacing else None,
     }  # fmt: skip
@@ -344,7 +356,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rows", type=int, default=100_000)
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--json-out", type=Path)
+    p.add_argument("--tree", type=Path, help="run ingest and serve from this hrviz tree (default: this one)")
+    p.add_argument("--server-wrapper", type=Path, help="a script run instead of `-m hrviz` for serve")
     a = p.parse_args(argv)
+    global TREE, SERVER_ENTRY
+    if a.tree:
+        TREE = a.tree.resolve()
+    if a.server_wrapper:
+        SERVER_ENTRY = [str(a.server_wrapper.resolve())]
     backends = a.backend or ["embedded", "kafka"]
     out: list[dict[str, Any]] = []
     if a.what in ("fanout", "all"):

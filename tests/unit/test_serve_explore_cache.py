@@ -150,3 +150,29 @@ def test_the_scan_of_a_session_read_block_by_block_is_the_overview_of_all_its_re
     assert list(ex.seqs) == [97, 3000, 3499] and list(ex.order) == [1, 0, 2]  # by start; the last after the end
     assert ex.pages is not None and [e["seq"] for e in json.loads(ex.pages[0])["events"]] == [97, 3000, 3499]
     store.close()
+
+
+def test_viewers_opening_a_session_together_share_one_scan() -> None:
+    """A serve start: the 5 viewers of each of 200 sessions ask for its overview within a second.
+    Before, each asked the store for its own scan while the first was still running (1,000 scans
+    and JSON encodings instead of 200, in the threads competing with the event loop)."""
+    explorer = Explorer()
+    scanned: list[str] = []
+    release = asyncio.Event()
+
+    async def with_store(fn: Callable[[Any], Explored]) -> Explored:
+        scanned.append(fn.args[0].id)  # type: ignore[attr-defined]  # partial(_scan, session)
+        await release.wait()  # the scan takes a while: the other viewers arrive meanwhile
+        return Explored(f"overview {len(scanned)}", array("q"), array("q"), [])
+
+    async def play() -> list[str]:
+        s = Session(id="s1", source="a.csv", subject=None, fingerprint="f")
+        viewers = [asyncio.ensure_future(explorer.explored(with_store, s)) for _ in range(5)]
+        await asyncio.sleep(0.01)
+        viewers[0].cancel()  # the first viewer leaves: the others' scan goes on
+        release.set()
+        got = [(await v).overview for v in viewers[1:]]
+        return [*got, (await explorer.explored(with_store, s)).overview]
+
+    assert asyncio.run(play()) == ["overview 1"] * 5
+    assert scanned == ["s1"]

@@ -8,6 +8,7 @@ them at once (a reload mid-replay, a jump), not at the replay's pace.
 
 from __future__ import annotations
 
+import asyncio
 from array import array
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -70,6 +71,8 @@ class Explorer:
     def __init__(self) -> None:
         self._cache: OrderedDict[str, Explored] = OrderedDict()
         self._chars = 0  # characters held in the cache
+        # scans under way: the 5 viewers of a session opening together wait for one scan, not 5
+        self._scanning: dict[str, asyncio.Future[Explored]] = {}
 
     def forget(self, session_id: str) -> None:
         gone = self._cache.pop(session_id, None)
@@ -83,7 +86,10 @@ class Explorer:
             self.forget(session.id)
         cached = self._cache.get(session.id)
         if cached is None or live:
-            cached = await with_store(partial(_scan, session))
+            if live:
+                cached = await with_store(partial(_scan, session))
+            else:  # one scan for every viewer asking meanwhile: the 5 viewers of a session opening at once
+                cached = await asyncio.shield(self._shared_scan(with_store, session))
             size = cached.size()
             if size > CACHED_ONE or session.id in self._cache or live:  # too big, cached by a racing call, growing
                 return cached
@@ -94,6 +100,15 @@ class Explorer:
                 self._chars -= dropped.size()
         self._cache.move_to_end(session.id)
         return cached
+
+    def _shared_scan(self, with_store: WithStore[Explored], session: Session) -> asyncio.Future[Explored]:
+        """The session's scan, one task for every caller meanwhile (none of them cancels it for the others)."""
+        task = self._scanning.get(session.id)
+        if task is None:
+            task = asyncio.ensure_future(with_store(partial(_scan, session)))
+            self._scanning[session.id] = task
+            task.add_done_callback(lambda t: (self._scanning.pop(session.id, None), t.cancelled() or t.exception()))
+        return task
 
     async def send_overview(
         self, with_store: WithStore[Any], out: Outgoing, session: Session, live: bool = False

@@ -352,18 +352,19 @@ class HubRegistry:
         return hub
 
     async def _open(self, session_id: str) -> SessionHub | None:
-        loop = asyncio.get_running_loop()
         lane = self._lanes[zlib.crc32(session_id.encode()) % len(self._lanes)]
-        session = await loop.run_in_executor(lane, lambda: self._store().get(session_id))
-        if session is None:
+        follower = self._follower = self._follower or LiveFollower(self._store, self.position_of, self.live_ids)
+
+        def load() -> tuple[Session, QueuePosition | None, bool] | None:  # one lane call (200 hubs opening at once)
+            session = self._store().get(session_id)
+            return None if session is None else (session, self.position_of(session_id), follower.is_live(session_id))
+
+        if (loaded := await asyncio.get_running_loop().run_in_executor(lane, load)) is None:
             return None
-        if self._follower is None:
-            self._follower = LiveFollower(self._store, self.position_of, self.live_ids)
-        position = await loop.run_in_executor(lane, self.position_of, session_id)
-        hub = SessionHub(session, self._queue, position, lane)
-        if await loop.run_in_executor(lane, self._follower.is_live, session_id):
+        hub = SessionHub(loaded[0], self._queue, loaded[1], lane)
+        if loaded[2]:
             hub.live = True
-            self._follower.add(session_id, hub)
+            follower.add(session_id, hub)
         self._hubs[session_id] = hub
         return hub
 

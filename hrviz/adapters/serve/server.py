@@ -45,6 +45,7 @@ MAX_MESSAGE = 1 << 20  # one frame: a 256 KB chunk is ~342 KB once in base64 JSO
 MAX_QUEUE = 4  # frames received but not yet handled, per connection: at most 4 MiB
 WRITE_LIMIT = 64 * 1024  # per-connection send buffer before ``send`` waits (the send queue absorbs the rest)
 LANES = 8
+META = 2  # threads for listings and the explore / history reads
 POSITION_WAIT = 30.0  # seconds a replay waits for a just-uploaded session's first acknowledgement
 
 
@@ -95,7 +96,7 @@ class App:
         self.lanes = [ThreadPoolExecutor(1, thread_name_prefix=f"hrviz-lane{i}") for i in range(LANES)]
         self.ingest_pool = ThreadPoolExecutor(2, thread_name_prefix="hrviz-ingest")
         # listings get their own threads: a lane may be blocked on a Kafka replay for a while
-        self.meta_pool = ThreadPoolExecutor(2, thread_name_prefix="hrviz-meta")
+        self.meta_pool = ThreadPoolExecutor(META, thread_name_prefix="hrviz-meta")
         self.hubs = HubRegistry(lambda: self.backends().store, lambda: self.backends().queue, self.lanes)
         self.hubs.position_of = self._position_of
         self.hubs.live_ids = self.live_ids
@@ -134,6 +135,24 @@ class App:
                 time.sleep(0.02)
                 position = b.store.position(session_id)
         return position
+
+    async def open_all(self) -> None:
+        """Open every lane's and listing thread's store and queue now, before the first client.
+
+        Each is a connection or two (MySQL, with its TLS context: ~20 ms of CPU each) that the
+        first viewers would otherwise open all at once, in the burst of a serve start (1,000
+        viewers connecting within a second), competing with the event loop for the CPU; and a
+        bad ``--mysql`` / ``--kafka`` fails here, before listening."""
+        loop = asyncio.get_running_loop()
+        together = threading.Barrier(META)  # holds each listing thread until all have their backends
+
+        def listing() -> None:
+            self.backends()
+            with contextlib.suppress(threading.BrokenBarrierError):
+                together.wait(timeout=10)
+
+        lanes = [loop.run_in_executor(lane, self.backends) for lane in self.lanes]
+        await asyncio.gather(*lanes, *(loop.run_in_executor(self.meta_pool, listing) for _ in range(META)))
 
     async def with_store(self, fn: Callable[[SessionStore], T]) -> T:
         """Run a store call in a worker thread, with that thread's store."""
@@ -252,7 +271,7 @@ class HrvizServer:
         cfg = self.config
         files = load_files(cfg.web or web_dir())
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self.app.lanes[0], self.app.backends)  # fail fast on a bad --mysql / --kafka
+        await self.app.open_all()
         report = await loop.run_in_executor(self.app.ingest_pool, self.app.publish)  # outbox resume
         if on_published is not None:
             on_published(report)
