@@ -7,6 +7,7 @@ then, per round and interleaved, the same batches are printed by the Python code
 ``rows.tsv_python``, ``RecordEncoder.encode_batch_python``) and by the C kernels (``_ctsv.c``,
 ``_crecords.c``), two ways each, as the two publish paths use them:
 
+* ``tsv``: the TSV alone;
 * ``tsv + block``: the TSV for LOAD DATA and the records as one block for the staging file;
 * ``tsv + records``: the TSV and one ``str`` per record (what a producer sends batch by batch).
 
@@ -30,6 +31,15 @@ from hrviz.adapters.store import rows  # noqa: E402
 from hrviz.core.detector import Detector  # noqa: E402
 from hrviz.core.model import ReadingBatch  # noqa: E402
 from hrviz.core.reader import read_series  # noqa: E402
+
+
+def python_tsv(encoder: RecordEncoder, batch: ReadingBatch) -> None:
+    batch._texts = None
+    rows.tsv_python(batch)
+
+
+def c_tsv(encoder: RecordEncoder, batch: ReadingBatch) -> None:
+    rows.tsv_lines(batch)
 
 
 def python_block(encoder: RecordEncoder, batch: ReadingBatch) -> None:
@@ -68,6 +78,8 @@ def main() -> None:
     n = sum(len(b) for b in batches)
     marks = sum(len(b.marks) for b in batches)
     ways: dict[str, Callable[[RecordEncoder, ReadingBatch], None]] = {
+        "python tsv": python_tsv,
+        "C tsv": c_tsv,
         "python tsv + block": python_block,
         "C tsv + block": c_block,
         "python tsv + records": python_records,
@@ -88,8 +100,8 @@ def main() -> None:
         print(
             f"{name:22s} median {med[name]:.3f} CPU-s ({per:.0f} ns/reading)  runs {' '.join(f'{t:.3f}' for t in runs)}"
         )
-    for way in ("block", "records"):
-        print(f"tsv + {way}: python / C = {med[f'python tsv + {way}'] / med[f'C tsv + {way}']:.1f}x")
+    for way in ("tsv", "tsv + block", "tsv + records"):
+        print(f"{way}: python / C = {med[f'python {way}'] / med[f'C {way}']:.1f}x")
 
 
 if __name__ == "__main__":
