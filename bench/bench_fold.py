@@ -1,6 +1,6 @@
 """CPU per reading of ingest's insights fold (issue #8 item 8): ``fold_batch`` over the batches of a
-1M-row file with the Python ``fold_plain`` and with its C twin (``_cfold.c``), interleaved, plus the
-same for ``Stats.add_batch``. The detector runs once, untimed; its batches are folded again per run.
+1M-row file with the Python ``fold_plain`` and ``fold_inline`` and with their C twins (``_cfold.c``,
+``_cinline.c``), interleaved, plus the same for ``Stats.add_batch``. The detector runs once, untimed; its batches are folded again per run.
 
     .venv/bin/python bench/bench_fold.py [--csv bench/data/hr_1m.csv] [--runs 7]
 
@@ -51,14 +51,14 @@ def main() -> None:
     args = parser.parse_args()
     batches = batches_of(args.csv)
     readings = sum(len(b) for b in batches)
-    kernel = fold._cfold
-    impls: dict[str, Callable[..., bool | None]] = {"python": fold.fold_plain}
-    if kernel is not None:
-        impls["c"] = kernel.fold_plain
+    Impl = tuple[Callable[..., bool | None], Callable[..., bool | None]]
+    impls: dict[str, Impl] = {"python": (fold.fold_plain, fold.fold_inline)}
+    if fold._cfold is not None and fold._cinline is not None:
+        impls["c"] = (fold._cfold.fold_plain, fold._cinline.fold_inline)
 
-    def fold_all(impl: Callable[..., bool | None]) -> Callable[[], object]:
+    def fold_all(impl: Impl) -> Callable[[], object]:
         def run() -> object:
-            fold._FOLD_PLAIN = impl
+            fold._FOLD_PLAIN, fold._FOLD_INLINE = impl
             builder = SummaryBuilder(EFFORT_MAX_HR)
             for b in batches:
                 fold.fold_batch(builder, b)

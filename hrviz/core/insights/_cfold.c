@@ -159,23 +159,43 @@ add_seconds(PyObject *seconds_at, PyObject *key, double add)
     return rc;
 }
 
-/* Counter(values) then seconds_at[v] += count * step, in first-occurrence order. */
+/* Counter(values) then seconds_at[v] += count * step, in first-occurrence order. Whole values
+ * 0..SMALL-1 (nearly every heart rate) are counted by index; any other value by a dict, as Counter
+ * does (equal keys are the same slot either way: -0.0 is 0.0's, NaN objects are their own). */
+#define SMALL 512
+
 static int
 add_uniform(PyObject *seconds_at, const Stretch *st, double step)
 {
-    PyObject *index = PyDict_New(); /* value -> its slot in keys/counts */
+    Py_ssize_t small[SMALL]; /* whole value -> its slot in keys/counts, -1 if not seen yet */
+    for (int k = 0; k < SMALL; k++) {
+        small[k] = -1;
+    }
+    PyObject *index = NULL; /* any other value -> its slot, made when one comes */
     Py_ssize_t *counts = PyMem_New(Py_ssize_t, st->n);
     PyObject **keys = PyMem_New(PyObject *, st->n); /* borrowed: the stretch's own objects */
     Py_ssize_t distinct = 0;
     int rc = -1;
-    if (index == NULL || counts == NULL || keys == NULL) {
-        if (!PyErr_Occurred()) {
-            PyErr_NoMemory();
-        }
+    if (counts == NULL || keys == NULL) {
+        PyErr_NoMemory();
         goto done;
     }
     for (Py_ssize_t i = 0; i < st->n; i++) {
         PyObject *v = value_at(st, i);
+        double x = PyFloat_AS_DOUBLE(v);
+        if (x >= 0 && x < SMALL && x == (double)(int)x) {
+            Py_ssize_t *slot = &small[(int)x];
+            if (*slot < 0) {
+                *slot = distinct;
+                keys[distinct] = v;
+                counts[distinct++] = 0;
+            }
+            counts[*slot]++;
+            continue;
+        }
+        if (index == NULL && (index = PyDict_New()) == NULL) {
+            goto done;
+        }
         PyObject *slot = PyDict_GetItemWithError(index, v);
         if (slot != NULL) {
             counts[PyLong_AsSsize_t(slot)]++;

@@ -5,9 +5,9 @@ A batch is cut at its marked readings (filled, or part of an anomaly: few); each
 readings between them is folded by :func:`fold_plain` — C-speed builtins: sums, min/max, a Counter
 of values, one bisect per clock minute; or its C twin ``_cfold.c``, when built, which gives the
 same results to the bit — when nothing in it starts or ends a gap, an episode or an effort, which
-is nearly always; else by the inlined per-reading loop (:func:`_inline`); a marked reading by the
-builder's own ``_fold``. The result equals ``SummaryBuilder.add`` over the same readings (a
-unit test holds them equal), up to the rounding of float sums.
+is nearly always; else by the per-reading loop (:func:`fold_inline`, or its C twin ``_cinline.c``);
+a marked reading by the builder's own ``_fold``. The result equals ``SummaryBuilder.add`` over the
+same readings (a unit test holds them equal), up to the rounding of float sums.
 """
 
 from __future__ import annotations
@@ -159,9 +159,31 @@ def _tracks(b: SummaryBuilder, count: int, last: float, top: float, bottom: floa
 
 def _inline(b: SummaryBuilder, batch: ReadingBatch, lo: int, hi: int) -> None:
     """The per-reading loop, its common case inlined: a stretch with a gap, or a run starting or ending."""
+    cap = max(GAP_FACTOR * b.s.step, GAP_FLOOR_S)
+    args = (b, batch.ts, batch.bpm, lo, hi, batch.first_seq, cap, Reading, Minute)
+    if _FOLD_INLINE(*args) is None:  # the C twin folds only floats
+        fold_inline(*args)
+
+
+def fold_inline(
+    b: SummaryBuilder,
+    ts: list[float],
+    bpm: list[float],
+    lo: int,
+    hi: int,
+    first: int,
+    cap: float,
+    reading_type: type[Reading],
+    minute_type: type[Minute],
+) -> bool:
+    """Fold readings ``lo``..``hi - 1`` (seqs from ``first``) one by one after a plain previous reading.
+
+    ``hrviz/core/insights/_cinline.c`` is this function's C twin (the same arguments, the same
+    results to the bit); it calls the builder's ``_track``, ``_track_effort`` and ``_fold`` as this
+    one does, so the rules of episodes, efforts and gaps stay in :mod:`summary` alone.
+    """
     s, prev = b.s, b._prev
     assert prev is not None
-    cap = max(GAP_FACTOR * s.step, GAP_FLOOR_S)
     seconds_at, runs, high, low = s.seconds_at, b._runs, b.high, b.low
     efforts, effort_bpm = b.effort_bpm is not None, b.effort_bpm or 0.0  # no maximum: no efforts, whatever the value
     minute = b._minute
@@ -169,9 +191,8 @@ def _inline(b: SummaryBuilder, batch: ReadingBatch, lo: int, hi: int) -> None:
     covered = total = 0.0
     count = 0
     top = s.max_bpm if s.max_bpm is not None else float("-inf")
-    first = batch.first_seq
     for i in range(lo, hi):
-        t, v = batch.ts[i], batch.bpm[i]
+        t, v = ts[i], bpm[i]
         dt = t - pt
         if dt > cap or minute is None:  # a gap, or no minute yet: the builder's own path
             b._minute, s.max_bpm = minute, (top if count or s.max_bpm is not None else None)
@@ -181,8 +202,8 @@ def _inline(b: SummaryBuilder, batch: ReadingBatch, lo: int, hi: int) -> None:
             s.count_bpm += count
             covered = total = 0.0
             count = 0
-            b._prev = Reading(first + i - 1, pt, pb)
-            b._fold(Reading(first + i, t, v))
+            b._prev = reading_type(first + i - 1, pt, pb)
+            b._fold(reading_type(first + i, t, v))
             minute = b._minute
             top = s.max_bpm if s.max_bpm is not None else float("-inf")
             pt, pb = t, v
@@ -198,7 +219,7 @@ def _inline(b: SummaryBuilder, batch: ReadingBatch, lo: int, hi: int) -> None:
         start = pt - pt % 60
         if minute.start != start:
             s.minutes.append(minute)
-            minute = Minute(start)
+            minute = minute_type(start)
         minute.count += 1
         minute.seconds += dt
         minute.total += pb
@@ -221,4 +242,9 @@ def _inline(b: SummaryBuilder, batch: ReadingBatch, lo: int, hi: int) -> None:
         s.max_bpm = top
     b._minute = minute
     s.last_ts = pt
-    b._prev = Reading(first + hi - 1, pt, pb)
+    b._prev = reading_type(first + hi - 1, pt, pb)
+    return True
+
+
+_cinline = speedups.kernel("hrviz.core.insights._cinline")
+_FOLD_INLINE: Callable[..., bool | None] = fold_inline if _cinline is None else _cinline.fold_inline
