@@ -18,8 +18,9 @@ mark through ``on_acked`` at checkpoints, each covering only records known to be
 A broker that is down, a refusal, or acks that do not come within ``message.timeout.ms`` end in
 :class:`BackendUnavailable`; the mark stays at the last checkpoint, the producers are purged and
 dropped, and the next ``publish_pending`` resumes from the mark. Records of a session just stored
-come from its staging (queue/staging.py) instead of the store. Replay: queue/kafka_subscriber.py.
-The record: queue/records.py.
+come from its staging (queue/staging.py) instead of the store. Usually there are none left: an
+ingest produces them into a transaction while storing (queue/transaction.py), and this publish is
+its fallback. Replay: queue/kafka_subscriber.py. The record: queue/records.py.
 """
 
 from __future__ import annotations

@@ -220,9 +220,12 @@ class TransactionalStaging:
         if not self.staged.matches(session, self._next):  # encoded with a guessed offset that was wrong
             self._txn.abort()
             return None
-        if not self._txn.commit():
+        try:
+            if not self._txn.commit():
+                return None
+            producer.flush(5)  # serves seq 0's delivery report, if it was not yet
+        except Exception:  # noqa: BLE001 — whatever it was, publish_pending sends the session
             return None
-        producer.flush(5)  # serves seq 0's delivery report, if it was not yet
         if not self._first:
             return None
         err, partition, offset = self._first[0]
