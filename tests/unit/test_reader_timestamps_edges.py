@@ -21,6 +21,7 @@ from hrviz.core.reader.timestamps import (
     parse_clock,
     parse_date,
     shown,
+    unit_of,
     year_of,
 )
 
@@ -294,3 +295,22 @@ def test_a_cell_is_shown_up_to_60_characters_by_default() -> None:
 )
 def test_the_year_of_a_time_for_messages(t: float, text: str) -> None:
     assert year_of(t) == text
+
+
+@pytest.mark.parametrize(
+    ("cells", "unit"),
+    [
+        (["1704153600"], 1.0),
+        (["1704153600000"], 1e3),
+        (["1704153600000000"], 1e6),
+        (["1704153600000000000"], 1e9),
+        (["2024-01-02T00:00:00"], None),
+        (["1/2/2024 10:00"], None),
+    ],
+)
+def test_a_plain_number_format_divides_its_cell_by_its_unit(cells: list[str], unit: float | None) -> None:
+    assert unit_of(chosen(*cells)) == unit
+
+
+def test_elapsed_seconds_are_plain_numbers_and_elapsed_clock_times_are_not() -> None:
+    assert (unit_of(ELAPSED_SECONDS), unit_of(ELAPSED_CLOCK), unit_of(ISO)) == (1.0, None, None)
