@@ -2,8 +2,8 @@
 
 Entry point: :func:`read_series`. The work is split so each step can be read on its own:
 :mod:`decode` (bytes → text lines, streamed), :mod:`sniff` (layout from the first lines),
-:mod:`timestamps` and :mod:`layouts` (formats and device quirks), :mod:`parse` (the row loop) and
-:mod:`collect` (sorting and de-duplication).
+:mod:`timestamps` and :mod:`layouts` (formats and device quirks), :mod:`parse` (the row loop, with
+its optional C kernel in :mod:`fastrows`) and :mod:`collect` (sorting and de-duplication).
 """
 
 from __future__ import annotations

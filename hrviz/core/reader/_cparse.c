@@ -28,6 +28,13 @@ enum { ROW_OK, ROW_SKIP, ROW_HARD };
 #define BUF_ROWS 2048
 #define NUMBER_MAX 63                       /* longer numbers are left to Python */
 #define EXACT_US ((int64_t)1 << 53)         /* beyond, int / int and double / double may round differently */
+/* The text helpers take the str's kind (1, 2 or 4 bytes a character); forced inline into one copy per kind
+ * (see row and find_break), each copy reads its characters without asking the kind again. */
+#if defined(__GNUC__)
+#define TEXT static inline __attribute__((always_inline))
+#else
+#define TEXT static inline
+#endif
 
 typedef struct {
     PyObject_HEAD
@@ -82,7 +89,7 @@ static int view_of(PyObject *obj, Py_ssize_t start, Py_ssize_t end, View *v)
     return 1;
 }
 
-static Py_ssize_t find_break(int kind, const void *data, Py_ssize_t from, Py_ssize_t len)
+TEXT Py_ssize_t find_break_k(int kind, const void *data, Py_ssize_t from, Py_ssize_t len)
 {
     for (Py_ssize_t i = from; i < len; i++) {
         Py_UCS4 c = PyUnicode_READ(kind, data, i);
@@ -90,6 +97,15 @@ static Py_ssize_t find_break(int kind, const void *data, Py_ssize_t from, Py_ssi
             return i;
     }
     return -1;
+}
+
+static Py_ssize_t find_break(int kind, const void *data, Py_ssize_t from, Py_ssize_t len)
+{
+    if (kind == PyUnicode_1BYTE_KIND)
+        return find_break_k(PyUnicode_1BYTE_KIND, data, from, len);
+    if (kind == PyUnicode_2BYTE_KIND)
+        return find_break_k(PyUnicode_2BYTE_KIND, data, from, len);
+    return find_break_k(PyUnicode_4BYTE_KIND, data, from, len);
 }
 
 /* pending + block[from:to], as the new pending (or the line) */
@@ -204,7 +220,7 @@ static PyObject *view_str(View *v)
 
 /* --- one row ------------------------------------------------------------------------------------ */
 
-static int digits(int kind, const void *data, Py_ssize_t at, int n, int *out)
+TEXT int digits(int kind, const void *data, Py_ssize_t at, int n, int *out)
 {
     int value = 0;
     for (int k = 0; k < n; k++) {
@@ -236,7 +252,7 @@ static int days_in_month(int y, int m)
 
 /* "YYYY-MM-DD[T ]HH:MM:SS[.f{1,6}]" at [s, e): microseconds since the epoch as a naive time and where it
  * ends; -1 for anything else (fromisoformat reads many more forms: those are Python's). */
-static int iso_naive(int kind, const void *data, Py_ssize_t s, Py_ssize_t e, int64_t *us, Py_ssize_t *after)
+TEXT int iso_naive(int kind, const void *data, Py_ssize_t s, Py_ssize_t e, int64_t *us, Py_ssize_t *after)
 {
     int y, mo, d, h, mi, sec, frac = 0;
     if (e - s < 19 || PyUnicode_READ(kind, data, s + 4) != '-' || PyUnicode_READ(kind, data, s + 7) != '-' ||
@@ -272,7 +288,7 @@ static int iso_naive(int kind, const void *data, Py_ssize_t s, Py_ssize_t e, int
 }
 
 /* "Z", "+HH:MM" or "+HHMM" (or -) exactly filling [p, e): the offset in seconds; -1 for anything else. */
-static int iso_offset(int kind, const void *data, Py_ssize_t p, Py_ssize_t e, int *seconds)
+TEXT int iso_offset(int kind, const void *data, Py_ssize_t p, Py_ssize_t e, int *seconds)
 {
     Py_UCS4 c = PyUnicode_READ(kind, data, p);
     int hh, mm;
@@ -300,7 +316,7 @@ static int iso_offset(int kind, const void *data, Py_ssize_t p, Py_ssize_t e, in
 static int exact(int64_t us) { return us <= EXACT_US && us >= -EXACT_US; }
 
 /* RowLoop.run's ISO branch: the file's own offset cut off, else a full parse. */
-static int iso_time(Rows *self, const State *st, int kind, const void *data, Py_ssize_t s, Py_ssize_t e, double *t)
+TEXT int iso_time(Rows *self, const State *st, int kind, const void *data, Py_ssize_t s, Py_ssize_t e, double *t)
 {
     int64_t us;
     Py_ssize_t after;
@@ -335,12 +351,14 @@ static int iso_time(Rows *self, const State *st, int kind, const void *data, Py_
     return ROW_OK;
 }
 
-/* A plain decimal (digits, at most one `point`, a digit at least) read by float(): 0, or -1 for anything else. */
-static int decimal(int kind, const void *data, Py_ssize_t s, Py_ssize_t e, Py_UCS4 point, double *out)
+/* A plain decimal (digits, at most one `point`, a digit at least) read by float(): 0, or -1 for anything else.
+ * Up to 15 digits without a point are an integer, which a double holds exactly (float() gives the same). */
+TEXT int decimal(int kind, const void *data, Py_ssize_t s, Py_ssize_t e, Py_UCS4 point, double *out)
 {
     char buf[NUMBER_MAX + 1];
     Py_ssize_t n = e - s;
     int seen_digit = 0, seen_point = 0;
+    uint64_t whole = 0; /* unsigned: wraps harmlessly past 15 digits, where it is not used */
     if (n < 1 || n > NUMBER_MAX)
         return -1;
     for (Py_ssize_t k = 0; k < n; k++) {
@@ -348,6 +366,7 @@ static int decimal(int kind, const void *data, Py_ssize_t s, Py_ssize_t e, Py_UC
         if (c >= '0' && c <= '9') {
             seen_digit = 1;
             buf[k] = (char)c;
+            whole = whole * 10 + (c - (Py_UCS4)'0');
         } else if (c == point && !seen_point) {
             seen_point = 1;
             buf[k] = '.';
@@ -357,6 +376,10 @@ static int decimal(int kind, const void *data, Py_ssize_t s, Py_ssize_t e, Py_UC
     }
     if (!seen_digit)
         return -1;
+    if (!seen_point && n <= 15) {
+        *out = (double)whole;
+        return 0;
+    }
     buf[n] = '\0';
     *out = PyOS_string_to_double(buf, NULL, NULL);
     if (*out == -1.0 && PyErr_Occurred()) { /* cannot happen for such text; Python decides if it does */
@@ -367,13 +390,10 @@ static int decimal(int kind, const void *data, Py_ssize_t s, Py_ssize_t e, Py_UC
 }
 
 /* One line: ROW_OK with its (t, v), ROW_SKIP for a blank line, ROW_HARD for Python to read. */
-static int row(Rows *self, const State *st, const View *ln, double *t_out, double *v_out)
+TEXT int row_k(Rows *self, const State *st, int kind, const View *ln, double *t_out, double *v_out)
 {
-    int kind = ln->kind;
     const void *data = ln->data;
     Py_ssize_t s = ln->start, e = ln->end;
-    if (kind == 0)
-        return ROW_HARD;
     if (e > s && PyUnicode_READ(kind, data, e - 1) == '\n')
         e--;
     if (e > s && PyUnicode_READ(kind, data, e - 1) == '\r')
@@ -440,6 +460,20 @@ static int row(Rows *self, const State *st, const View *ln, double *t_out, doubl
     *t_out = t;
     *v_out = v;
     return ROW_OK;
+}
+
+static int row(Rows *self, const State *st, const View *ln, double *t_out, double *v_out)
+{
+    switch (ln->kind) {
+    case PyUnicode_1BYTE_KIND:
+        return row_k(self, st, PyUnicode_1BYTE_KIND, ln, t_out, v_out);
+    case PyUnicode_2BYTE_KIND:
+        return row_k(self, st, PyUnicode_2BYTE_KIND, ln, t_out, v_out);
+    case PyUnicode_4BYTE_KIND:
+        return row_k(self, st, PyUnicode_4BYTE_KIND, ln, t_out, v_out);
+    default: /* not a str: csv.reader refuses it, Python says how */
+        return ROW_HARD;
+    }
 }
 
 /* --- the object ----------------------------------------------------------------------------------- */

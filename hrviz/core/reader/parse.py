@@ -1,7 +1,9 @@
 """The per-row loop: applies a sniffed :class:`Layout` to every data row, with no guessing left.
 
 This is the hot path (millions of rows), so it uses ``csv.reader`` and the layout's one timestamp
-parser, keeps everything in locals, and appends straight into ``array('d')`` columns.
+parser, keeps everything in locals, and appends straight into ``array('d')`` columns. A C twin
+(``_cparse.c``, driven by :mod:`fastrows`) reads the plain rows of the common layouts and hands every
+other row back to this loop, the reference; without a compiler this loop reads them all.
 """
 
 from __future__ import annotations
