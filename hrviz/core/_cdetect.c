@@ -13,6 +13,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <limits.h>
 #include <string.h>
 
 #define RETUNE 16 /* cadence.RETUNE */
@@ -21,12 +22,13 @@
 #define GAP_FACTOR 4.0 /* cadence.GAP_FACTOR */
 #define GAP_STEPS 10.0 /* cadence.GAP_STEPS */
 #define RUNS_MAX 64 /* the most run lengths kept (Detector._runs.maxlen is 32) */
+#define LEVEL_MAX 64 /* the longest level followed here (Detector._level.maxlen is level_readings, 5) */
 
 /* Attribute names, interned once per module (its state) rather than made from C strings per call. */
 #define NAMES(X)                                                                                                      \
     X(steps) X(window) X(missing_after) X(missing_factor) X(max_fill) X(segments) X(step) X(usual) X(gap_after)       \
     X(retune) X(note) X(start) X(end) X(usuals) X(_last) X(_seq) X(_fill) X(_lo) X(_hi) X(_flat_bpm)                  \
-    X(_flat_start) X(_flat_end) X(_flat_count) X(cadence) X(_level) X(_runs) X(maxlen) X(extend)
+    X(_flat_start) X(_flat_end) X(_flat_count) X(cadence) X(_level) X(_runs) X(maxlen) X(extend) X(_min_level)
 #define AS_ENUM(name) N_##name,
 enum { NAMES(AS_ENUM) N_COUNT };
 #define AS_TEXT(name) #name,
@@ -369,7 +371,52 @@ typedef struct {
     long long fc, runs[RUNS_MAX];
     Py_ssize_t nruns, keep, level_keep; /* run lengths closed (the last `keep` in a ring); level maxlen, or -1 */
     PyObject *level, *runs_deque;
+    /* the level's values, oldest first, in a ring: read from the deque only once a long run needs them */
+    double lv[LEVEL_MAX];
+    Py_ssize_t lv_n, lv_head, min_level;
+    int lv_loaded;
 } Det;
+
+static void level_push(Det *d, double v)
+{
+    if (d->lv_n < d->level_keep) {
+        d->lv[(d->lv_head + d->lv_n++) % d->level_keep] = v;
+    } else {
+        d->lv[d->lv_head] = v;
+        d->lv_head = (d->lv_head + 1) % d->level_keep;
+    }
+}
+
+/* The level as the deque holds it plus the readings already done in this call (bpm[start:i]); 0 if it
+ * is not one this ring can follow (then Python decides). */
+static int level_load(State *st, PyObject *det, Det *d, const double *bpm, Py_ssize_t start, Py_ssize_t i)
+{
+    if (d->level_keep < 1 || d->level_keep > LEVEL_MAX)
+        return 0;
+    PyObject *min_level = PyObject_GetAttr(det, NAME(st, _min_level));
+    if (min_level == NULL)
+        return -1;
+    d->min_level = PyLong_AsSsize_t(min_level);
+    Py_DECREF(min_level);
+    if (d->min_level == -1 && PyErr_Occurred())
+        return -1;
+    PyObject *values = PySequence_Fast(d->level, "the level is not a sequence");
+    if (values == NULL)
+        return -1;
+    for (Py_ssize_t k = 0; k < PySequence_Fast_GET_SIZE(values); k++) {
+        double v = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(values, k));
+        if (v == -1.0 && PyErr_Occurred()) {
+            Py_DECREF(values);
+            return -1;
+        }
+        level_push(d, v);
+    }
+    Py_DECREF(values);
+    for (Py_ssize_t k = start; k < i; k++)
+        level_push(d, bpm[k]);
+    d->lv_loaded = 1;
+    return 1;
+}
 
 static int det_load(State *st, PyObject *det, Det *d, Cad *c)
 {
@@ -449,7 +496,8 @@ PyDoc_STRVAR(calm_doc,
     "Book-keep the calm readings ts[start:stop] / bpm[start:stop] (array('d') columns) as the first branch\n"
     "of Detector._consume does, up to the first one that is not calm; returns its index. The readings\n"
     "are appended to the lists batch_ts and batch_bpm; the detector and its cadence are left as the\n"
-    "Python loop leaves them. limits: (low, high, delta, flatline_readings - 1) of its config. The caller\n"
+    "Python loop leaves them. limits: (low, high, delta, flatline_readings, flatline_seconds) of its config.\n"
+    "The caller\n"
     "has checked that the detector is calm (nothing open) and has a last reading.");
 
 static PyObject *calm(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
@@ -470,19 +518,24 @@ static PyObject *calm(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     PyObject *result = NULL;
     Cad c = {.st = st};
     Det d = {.nruns = 0};
-    double low, high, delta;
-    long long flat_short;
+    double low, high, delta, flat_seconds;
+    long long flat_short, flat_readings;
     Py_ssize_t start = PyLong_AsSsize_t(args[3]), stop = PyLong_AsSsize_t(args[4]);
     if (PyErr_Occurred())
         goto done;
-    if (!PyTuple_Check(limits) || PyTuple_GET_SIZE(limits) != 4) {
-        PyErr_SetString(PyExc_TypeError, "calm(): limits is (low, high, delta, flat_short)");
+    if (!PyTuple_Check(limits) || PyTuple_GET_SIZE(limits) != 5) {
+        PyErr_SetString(PyExc_TypeError, "calm(): limits is (low, high, delta, flatline_readings, flatline_seconds)");
         goto done;
     }
-    flat_short = PyLong_AsLongLong(PyTuple_GET_ITEM(limits, 3));
-    if ((flat_short == -1 && PyErr_Occurred()) || as_double(PyTuple_GET_ITEM(limits, 0), &low) < 0
-        || as_double(PyTuple_GET_ITEM(limits, 1), &high) < 0 || as_double(PyTuple_GET_ITEM(limits, 2), &delta) < 0)
+    int overflow;
+    flat_readings = PyLong_AsLongLongAndOverflow(PyTuple_GET_ITEM(limits, 3), &overflow);
+    if (overflow) /* beyond any run's length: compares as Python's int would */
+        flat_readings = overflow > 0 ? LLONG_MAX : LLONG_MIN + 1;
+    if ((flat_readings == -1 && PyErr_Occurred()) || as_double(PyTuple_GET_ITEM(limits, 0), &low) < 0
+        || as_double(PyTuple_GET_ITEM(limits, 1), &high) < 0 || as_double(PyTuple_GET_ITEM(limits, 2), &delta) < 0
+        || as_double(PyTuple_GET_ITEM(limits, 4), &flat_seconds) < 0)
         goto done;
+    flat_short = flat_readings - 1; /* a run this long can not qualify with one more */
     Py_ssize_t n = tsv.len / (Py_ssize_t)sizeof(double);
     if (bpmv.len != tsv.len || start < 0 || stop > n) {
         PyErr_SetString(PyExc_ValueError, "calm(): columns of different lengths, or start/stop out of range");
@@ -498,9 +551,39 @@ static PyObject *calm(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     for (; i < stop; i++) {
         double t = ts[i], b = bpm[i], step = t - last;
         /* the very conditions of the Python loop, in its order (all False for NaN) */
-        if (!(low <= b && b <= high && 0 < step && step <= c.missing_after && b - lo < delta && hi - b < delta
-              && fc < flat_short))
+        if (!(low <= b && b <= high && 0 < step && step <= c.missing_after && b - lo < delta && hi - b < delta))
             break;
+        if (!(fc < flat_short)) {
+            /* A long run of one value: the Python loop hands it to Detector._step, which decides nothing
+             * when no run can be a flatline and the level, taken afresh, is not left (then it only
+             * book-keeps, and tightens lo/hi to the level's). Anything else is left to it. */
+            if (d.has_fb && b == fb ? !(fc + 1 < flat_readings || t - d.fs < flat_seconds)
+                                    : (d.has_fb && !(fc < flat_readings || fe - d.fs < flat_seconds))
+                                          || !(1 < flat_readings || 0.0 < flat_seconds))
+                break;
+            if (!d.lv_loaded) {
+                int loaded = level_load(st, det, &d, bpm, start, i);
+                if (loaded < 0)
+                    goto done;
+                if (!loaded)
+                    break;
+            }
+            if (d.lv_n >= d.min_level) { /* min(level), max(level): the first of equals, as Python's */
+                double mn = d.lv[d.lv_head], mx = mn;
+                for (Py_ssize_t k = 1; k < d.lv_n; k++) {
+                    double v = d.lv[(d.lv_head + k) % d.level_keep];
+                    if (v < mn)
+                        mn = v;
+                    if (v > mx)
+                        mx = v;
+                }
+                if (b - mn >= delta || mx - b >= delta)
+                    break;
+                lo = mn, hi = mx;
+            }
+        }
+        if (d.lv_loaded)
+            level_push(&d, b);
         if (d.has_fb && b == fb) {
             fe = t;
             fc++;

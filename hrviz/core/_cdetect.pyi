@@ -12,6 +12,6 @@ def calm(
     stop: int,
     batch_ts: list[float],
     batch_bpm: list[float],
-    limits: tuple[float, float, float, int],
+    limits: tuple[float, float, float, int, float],
     /,
 ) -> int: ...

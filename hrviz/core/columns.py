@@ -48,7 +48,7 @@ class _CalmRuns:
     def __init__(self, detector: Detector, kernel: ModuleType) -> None:
         cfg = detector.config
         self.det, self.calm = detector, kernel.calm
-        self.limits = (cfg.low, cfg.high, cfg.delta, cfg.flatline_readings - 1)
+        self.limits = (cfg.low, cfg.high, cfg.delta, cfg.flatline_readings, cfg.flatline_seconds)
 
     def batches(self, chunks: Iterator[tuple[array, array]], size: int) -> Iterator[tuple[ReadingBatch, list[Anomaly]]]:
         det = self.det

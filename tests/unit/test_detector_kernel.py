@@ -9,6 +9,7 @@ and times going back), the rules' table of test_detector.py, and the real record
 
 from __future__ import annotations
 
+import importlib
 import math
 import random
 from array import array
@@ -20,7 +21,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hrviz.core import columns
 from hrviz.core.columns import column_batches
 from hrviz.core.detector import Detector, DetectorConfig
 from hrviz.core.reader import read_series
@@ -28,9 +28,18 @@ from hrviz.core.series import cadence_of
 from tests.unit import examples
 from tests.unit.test_detector import CASES, RHYTHMS, Sample, as_samples, rhythm_samples, rhythm_strategy
 
-KERNEL = columns.KERNEL
+
+def built_kernel() -> ModuleType | None:
+    """The kernel whatever HRVIZ_PURE_PYTHON says (under it, the Python loop is still held equal to the C one)."""
+    try:
+        return importlib.import_module("hrviz.core._cdetect")
+    except ImportError:
+        return None
+
+
+KERNEL = built_kernel()
 REAL = Path("/work/shared/data/real")
-needs_kernel = pytest.mark.skipif(KERNEL is None, reason="the C kernel is not built (or HRVIZ_PURE_PYTHON=1)")
+needs_kernel = pytest.mark.skipif(KERNEL is None, reason="the C kernel is not built (no C compiler)")
 
 
 def outcome(detector: Detector, batches: object) -> list[str]:
@@ -107,6 +116,56 @@ def test_changing_rhythms_give_the_same_everything(
     compare(rhythm_samples(parts), cuts, size, cadence=first, usual=first)
 
 
+runs_strategy = st.lists(  # runs of one value, short and long, fast and slow: stuck sensors and integer sources
+    st.tuples(
+        st.sampled_from([70.0, 71.0, 70.0, 72.0, 66.0, 100.0, 104.0, 40.0, 250.0]),
+        st.integers(min_value=1, max_value=90),
+        st.sampled_from([1.0, 1.0, 0.5, 5.0, 7.0, 61.0]),
+    ),
+    max_size=12,
+)
+configs = st.builds(
+    DetectorConfig,
+    flatline_readings=st.sampled_from([10, 10, 2, 1, 0, 30]),
+    flatline_seconds=st.sampled_from([60.0, 60.0, 0.0, 5.0, 200.0]),
+    level_readings=st.sampled_from([5, 5, 1, 2, 3, 80]),
+    delta=st.sampled_from([30.0, 30.0, 3.0]),
+)
+
+
+@settings(max_examples=examples(400), deadline=None)
+@given(runs_strategy, configs, cuts_strategy, st.sampled_from([1, 6, 5000]))
+def test_runs_of_one_value_give_the_same_everything(
+    runs: list[tuple[float, int, float]], config: DetectorConfig, cuts: list[int], size: int
+) -> None:
+    """The kernel also book-keeps a long run that cannot be a flatline yet: at its edges, and under other settings."""
+    t, samples = 0.0, list[Sample]()
+    for value, n, step in runs:
+        for _ in range(n):
+            samples.append((t, value))
+            t += step
+    compare(samples, cuts, size, config=config)
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(messy_strategy, configs, cuts_strategy)
+def test_random_streams_under_other_settings_give_the_same_everything(
+    steps: list[tuple[float, float | None]], config: DetectorConfig, cuts: list[int]
+) -> None:
+    compare(as_samples(steps), cuts, 7, config=config)
+
+
+@pytest.mark.parametrize("level_readings", [5, 4, 1])
+@pytest.mark.parametrize("direction", [1.0, -1.0])
+def test_a_level_taken_afresh_on_every_reading_gives_the_same_bounds(level_readings: int, direction: float) -> None:
+    """With runs of two counted as long, every reading takes the level's bounds afresh: ramps put the extreme
+    at each end of the ring in turn."""
+    config = DetectorConfig(flatline_readings=2, flatline_seconds=1000.0, level_readings=level_readings)
+    for n in range(3, 40):
+        samples = [(float(i), 100.0 + direction * (i % 13)) for i in range(n)]
+        assert compare(samples, config=config)[-1] == compare(samples, (n // 2,), size=3, config=config)[-1]
+
+
 @pytest.mark.parametrize(("name", "samples", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_the_rules_table_gives_the_same_everything(name: str, samples: list[Sample], expected: list[str]) -> None:
     compare(samples, (5, 17), size=4)
@@ -172,14 +231,14 @@ def test_real_recordings_give_the_same_everything(path: Path) -> None:
 @needs_kernel
 def test_the_kernel_takes_only_double_columns_of_equal_length() -> None:
     assert KERNEL is not None
-    d, limits = Detector(), (30.0, 220.0, 30.0, 9)
+    d, limits = Detector(), (30.0, 220.0, 30.0, 10, 60.0)
     d.feed(0.0, 70.0)
     with pytest.raises(TypeError, match="array"):
         KERNEL.calm(d, array("f", [1.0]), array("d", [70.0]), 0, 1, [], [], limits)
     with pytest.raises(ValueError, match="lengths"):
         KERNEL.calm(d, array("d", [1.0]), array("d", [70.0, 71.0]), 0, 1, [], [], limits)
     with pytest.raises(TypeError, match="limits"):
-        KERNEL.calm(d, array("d", [1.0]), array("d", [70.0]), 0, 1, [], [], limits[:3])
+        KERNEL.calm(d, array("d", [1.0]), array("d", [70.0]), 0, 1, [], [], limits[:4])
     out: tuple[list[float], list[float]] = ([], [])
     assert KERNEL.calm(d, array("d", [1.0, 2.0]), array("d", [70.0, 71.0]), 0, 2, *out, limits) == 2
     assert out == ([1.0, 2.0], [70.0, 71.0]) and d._seq == 3 and list(d._level) == [70.0, 70.0, 71.0]
