@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hrviz.core.errors import SettingsError
 from hrviz.core.ingest import ingest
-from hrviz.core.insights import insights, profile, summarize
+from hrviz.core.insights import insights, profile, resting_bpm, summarize
+from hrviz.core.insights.summary import Minute
 from hrviz.core.model import Anomaly, Kind, Reading, Session
 from tests.real_data import REAL
 from tests.unit.fakes import MemoryStore
@@ -387,3 +390,44 @@ def test_the_batch_fold_of_an_infinite_value_without_a_maximum_equals_the_readin
     by_batch.add(readings[:300])
     fold_batch(by_batch, ReadingBatch.of(readings[300:]))
     assert asdict(by_batch.finish()) == asdict(by_reading.finish())
+
+
+def _resting_reference(minutes: list[Minute]) -> float | None:
+    """resting_bpm as first written (a list of the last five minutes), to hold the faster one to."""
+    good = [m for m in minutes if m.seconds >= 30.0]
+    best: float | None = None
+    run: list[Minute] = []
+    for m in good:
+        if run and m.start - run[-1].start != 60:
+            run = []
+        run.append(m)
+        if len(run) > 5:
+            run.pop(0)
+        if len(run) == 5:
+            mean = sum(x.total for x in run) / sum(x.count for x in run)
+            best = mean if best is None else min(best, mean)
+    if best is None and good:
+        best = min(m.mean for m in good)
+    return None if best is None else round(best, 1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([60.0, 60.0, 60.0, 120.0, 59.5, 0.0, 3600.0]),
+            st.integers(1, 60),
+            st.sampled_from([29.9, 30.0, 45.0, 60.0]),
+            st.floats(20.0, 240.0),
+        ),
+        max_size=40,
+    )
+)
+def test_the_resting_rate_is_the_lowest_five_minute_mean_as_first_written(
+    parts: list[tuple[float, int, float, float]],
+) -> None:
+    minutes, start = [], T0 - T0 % 60
+    for step, count, seconds, mean in parts:
+        start += step
+        minutes.append(Minute(start, count, seconds, mean * count + 0.1, mean - 5, mean + 5))
+    assert repr(resting_bpm(minutes)) == repr(_resting_reference(minutes))

@@ -277,15 +277,14 @@ def resting_bpm(minutes: Sequence[Minute]) -> float | None:
     """
     good = [m for m in minutes if m.seconds >= MINUTE_COVERED_S]
     best: float | None = None
-    run: list[Minute] = []
-    for m in good:
-        if run and m.start - run[-1].start != 60:
-            run = []
-        run.append(m)
-        if len(run) > RESTING_WINDOW:
-            run.pop(0)
-        if len(run) == RESTING_WINDOW:
-            mean = sum(x.total for x in run) / sum(x.count for x in run)
+    starts, totals, counts = [m.start for m in good], [m.total for m in good], [m.count for m in good]
+    first = 0  # where the current run of consecutive minutes began
+    for i in range(len(good)):  # a session has ~1,440 minutes a day: sums of slices, not of generators
+        if i > first and starts[i] - starts[i - 1] != 60:
+            first = i
+        if i - first + 1 >= RESTING_WINDOW:
+            window = slice(i - RESTING_WINDOW + 1, i + 1)
+            mean = sum(totals[window]) / sum(counts[window])
             best = mean if best is None else min(best, mean)
     if best is None and good:
         best = min(m.mean for m in good)
