@@ -24,6 +24,7 @@ is ``bench/generate.py``'s (generated if missing).
 from __future__ import annotations
 
 import argparse
+import compileall
 import contextlib
 import json
 import os
@@ -239,6 +240,11 @@ def main(argv: list[str] | None = None) -> int:
     for tool in ("mariadb", "kcat"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is missing: run bash scripts/install-system-deps.sh")
+    for tree in filter(None, [ROOT, args.compare_tree]):
+        # hrviz as pip installs it has its bytecode compiled; a checkout run with PYTHONDONTWRITEBYTECODE=1 (this
+        # machine's environment) compiles its ~150 modules from source in every run: ~50 ms of CPU in the command,
+        # more in its reader process, that no installed hrviz spends (bench/results/fold_kernels.md, "Start-up")
+        compileall.compile_dir(tree / "hrviz", quiet=1)
     if not args.csv.exists():
         args.csv.parent.mkdir(parents=True, exist_ok=True)
         gen = [sys.executable, str(ROOT / "bench" / "generate.py"), "--rows", str(args.rows), "--out", str(args.csv)]
