@@ -35,6 +35,7 @@ import math
 import random
 import statistics
 import sys
+from array import array
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -43,6 +44,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from hrviz.core.columns import column_batches  # noqa: E402
 from hrviz.core.detector import Detector  # noqa: E402
 from hrviz.core.model import Anomaly  # noqa: E402
 from hrviz.core.reader import read_series  # noqa: E402
@@ -208,9 +210,12 @@ def inject(window: list[Sample], rhythm: Rhythm, rng: random.Random) -> tuple[li
 
 
 def detect(samples: list[Sample]) -> list[Anomaly]:
+    """Ingest's path: the samples as columns (a blank as NaN), the C kernel when it is built."""
     head = cadence_of([t for t, _ in samples][:65536]) or (1.0, 0.0)
+    ts = array("d", (t for t, _ in samples))
+    bpm = array("d", (math.nan if b is None else b for _, b in samples))
     out: list[Anomaly] = []
-    for _, events in Detector(cadence=head[0], usual_step=head[1]).batches(samples):
+    for _, events in column_batches(Detector(cadence=head[0], usual_step=head[1]), [(ts, bpm)]):
         out += events
     return out
 
