@@ -174,9 +174,11 @@ async def viewer(url: str, sid: str, speed: float, seconds: float, out: dict[str
     from websockets.asyncio.client import connect
 
     arrivals: list[tuple[int, float]] = []
+    dialed = time.monotonic()
     async with connect(url, max_size=None, compression=None) as ws:
         await ws.recv()  # hello
         asked = time.monotonic()
+        out["connect"].append(asked - dialed)  # the TCP connect, the handshake and the hello
         await ws.send(json.dumps({"type": "replay", "session_id": sid, "speed": speed}))
         # one timeout for the whole run, and no JSON parsing: the client must stay cheaper than
         # the server, or the bench measures its own backlog
@@ -207,7 +209,8 @@ async def viewer(url: str, sid: str, speed: float, seconds: float, out: dict[str
 
 
 async def client_main(url: str, sids: list[str], speed: float, seconds: float) -> dict[str, Any]:
-    out: dict[str, Any] = {"late": [], "late_steady": [], "first": [], "readings": 0, "errors": 0, "short": 0}
+    out: dict[str, Any] = {"late": [], "late_steady": [], "first": [], "connect": [], "readings": 0, "errors": 0}
+    out["short"] = 0
     tasks = []
     for sid in sids:
         tasks.append(asyncio.create_task(viewer(url, sid, speed, seconds, out)))
@@ -256,6 +259,7 @@ def fanout(backend_kind: str, sessions: int, per: int, speed: float, seconds: fl
     late = [x for p in parts for x in p["late"]]
     steady = [x for p in parts for x in p["late_steady"]]
     first = [x for p in parts for x in p["first"]]
+    connected = [x for p in parts for x in p["connect"]]
     cpu = (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / (wall1 - wall0)
     return {
         "backend": backend_kind, "sessions": sessions, "viewers": len(sids) * per, "speed": speed,
@@ -263,7 +267,8 @@ def fanout(backend_kind: str, sessions: int, per: int, speed: float, seconds: fl
         "short": sum(p["short"] for p in parts), "late_p50_ms": pct(late, 0.5), "late_p99_ms": pct(late, 0.99),
         "late_max_ms": max(late, default=float("nan")),
         "steady_p50_ms": pct(steady, 0.5), "steady_p99_ms": pct(steady, 0.99), "first_p50_ms": pct(first, 0.5) * 1000,
-        "first_p99_ms": pct(first, 0.99) * 1000, "cpu_cores": cpu, "burst_cpu_s": burst_cpu, "rss_mb": rss,
+        "first_p99_ms": pct(first, 0.99) * 1000, "connect_p50_ms": pct(connected, 0.5) * 1000,
+        "connect_p99_ms": pct(connected, 0.99) * 1000, "cpu_cores": cpu, "burst_cpu_s": burst_cpu, "rss_mb": rss,
         "client_cpu_cores": client_cpu / (wall1 - wall0), "load_avg_1m": os.getloadavg()[0],
         "server_pacing": pacing[-1] if pacing else None,
     }  # fmt: skip

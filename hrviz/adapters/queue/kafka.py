@@ -52,6 +52,10 @@ WINDOW = 500_000  # records between two checkpoints at most (a resume re-sends a
 WINDOW_SECONDS = 1.0  # ... and one each second when the source, not the broker, is the slow one:
 CAUGHT_UP = 5_000  # at most this many records outstanding (the drain is then nearly free)
 PROBE_TIMEOUT = 5.0  # seconds a metadata request may take before the broker counts as unreachable
+# (bootstrap, topic) pairs a queue of this process has found or created: ``serve`` opens a queue per
+# lane thread, and each probe is the whole cluster's metadata turned into Python objects with the
+# GIL held (5 ms of CPU for a broker of 771 topics, more under load), 8 in the first viewers' burst
+TOPICS_READY: set[tuple[str, str]] = set()
 MESSAGE_TIMEOUT_MS = 15_000  # a record not acknowledged within this fails the publish
 # unacknowledged records allowed at once: message.timeout.ms counts time spent in the local queue
 # too, so a deep queue in front of a slow (just restarted, busy) broker would time out by itself
@@ -105,7 +109,8 @@ class KafkaQueue:
 
     def ensure_topic(self) -> None:
         """Probe the broker and create the topic if missing; BackendUnavailable when unreachable."""
-        if self._ready:
+        if self._ready or (self.bootstrap, self.topic) in TOPICS_READY:
+            self._ready = True
             return
         admin = AdminClient({**self._base, "socket.connection.setup.timeout.ms": int(PROBE_TIMEOUT * 1000)})
         try:
@@ -126,6 +131,7 @@ class KafkaQueue:
         except KafkaException as err:
             raise self._unavailable(f"did not answer within {PROBE_TIMEOUT:g} s", err) from err
         self._ready = True
+        TOPICS_READY.add((self.bootstrap, self.topic))
 
     def _unavailable(self, what: str, err: object = None) -> BackendUnavailable:
         detail = ""

@@ -21,19 +21,21 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
 from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.http11 import Request, Response
 
-from hrviz.adapters.serve.auth import guard, select_subprotocol
+from hrviz.adapters.serve.auth import ProcessRequest, guard, select_subprotocol
 from hrviz.adapters.serve.connection import Connection
 from hrviz.adapters.serve.explore import Explorer
 from hrviz.adapters.serve.hub import HubRegistry
 from hrviz.adapters.serve.static import allowed_origins, load_files, static_handler, web_dir
+from hrviz.adapters.serve.turnstile import Turnstile
 from hrviz.adapters.serve.viewer import PacingStats
 from hrviz.core.ingest import Ingested, IngestOptions, PublishReport, publish_pending
 from hrviz.core.ports import Backends, LiveMark, QueuePosition, SessionStore
@@ -266,6 +268,7 @@ class HrvizServer:
         self.port = 0
         self.server: Server | None = None
         self._sweeper: asyncio.Task[None] | None = None
+        self.turnstile = Turnstile()
 
     async def start(self, on_published: Callable[[PublishReport], None] | None = None) -> None:
         cfg = self.config
@@ -283,7 +286,7 @@ class HrvizServer:
             self._handle,
             sock=sock,
             origins=origins,
-            process_request=guard(static_handler(files), cfg.token),
+            process_request=self._admit(guard(static_handler(files), cfg.token)),
             select_subprotocol=select_subprotocol,
             ssl=cfg.tls,
             max_size=MAX_MESSAGE,
@@ -294,6 +297,19 @@ class HrvizServer:
             close_timeout=2,
         )
         self._sweeper = loop.create_task(self._sweep())
+
+    def _admit(self, process_request: ProcessRequest) -> ProcessRequest:
+        """A handshake the guard accepts goes through the turnstile (serve/turnstile.py)."""
+
+        async def admit(connection: ServerConnection, request: Request) -> Response | None:
+            response = process_request(connection, request)
+            if isinstance(response, Awaitable):
+                response = await response
+            if response is None:
+                await self.turnstile.enter()
+            return response
+
+        return admit
 
     async def _handle(self, ws: ServerConnection) -> None:
         self.app.counters["connections"] += 1
@@ -308,6 +324,7 @@ class HrvizServer:
         self.app.stopping.set()
         if self._sweeper is not None:
             self._sweeper.cancel()
+        self.turnstile.close()
         if self.server is not None:
             self.server.close()
             await self.server.wait_closed()
