@@ -23,8 +23,8 @@ from hrviz.core.reader import decode, fastrows
 from hrviz.core.reader.collect import Collector
 from hrviz.core.reader.decode import LineTooLong
 from hrviz.core.reader.parse import RowLoop
-from hrviz.core.reader.sniff import sniff
-from hrviz.core.reader.timestamps import EARLIEST, LATEST
+from hrviz.core.reader.sniff import Layout, sniff
+from hrviz.core.reader.timestamps import EARLIEST, ISO, LATEST
 from tests.unit import examples
 from tests.unit.test_reader_kernel import ISO_ROWS, T0, csv_text, outcome
 
@@ -238,19 +238,51 @@ def test_python_reads_the_rest_once_it_was_handed_over_a_thousand_rows_and_a_qua
     assert loop.acc.rows == 5000 and rows.lines == 5000
 
 
-def test_a_kernel_handing_back_few_rows_keeps_reading(monkeypatch: pytest.MonkeyPatch) -> None:
-    class MostlyPlain(HandsBack):
-        """Hands back one row in five; takes (skips, for this count) the others."""
+class TakesThreeInFour(HandsBack):
+    """A Python stand-in for the C kernel over unix seconds: takes three rows in four into the collector as
+    the C one does (time, bpm, order, counts), hands the fourth back."""
 
-        def run(self, acc: Collector, loop: object) -> int:
-            for line in self:
-                if self.lines % 5 == 0:
-                    self.line = line
-                    return fastrows.HARD
-            return fastrows.END
+    def run(self, acc: Collector, loop: object) -> int:
+        for line in self:
+            if self.lines % 4 == 0:
+                self.line = line
+                return fastrows.HARD
+            t, bpm = (float(cell) for cell in line.split(","))
+            acc.rows += 1
+            loop.first_row = False  # type: ignore[attr-defined]
+            if t > acc.last:
+                acc.ts.append(t)
+                acc.bpm.append(bpm)
+                acc.last = t
+            else:
+                acc.duplicates += 1
+        return fastrows.END
 
-    lines = ["time,bpm"] + [f"{T0 + i},70" for i in range(7000)]
+
+def test_a_kernel_handing_back_a_quarter_of_the_rows_keeps_its_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int | None] = []
+    run = RowLoop.run
+
+    def counted(self: RowLoop, lines: Iterable[str], base: int, records: int | None = None) -> None:
+        calls.append(records)
+        run(self, lines, base, records)
+
+    lines = ["time,bpm"] + [f"{T0 + i // 3},{70 + i % 50}" for i in range(8000)]  # every time three times
     loop, _ = loop_and_kernel(lines)
-    rows = MostlyPlain(lines[1:], ())
+    rows = TakesThreeInFour(lines[1:], ())
+    monkeypatch.setattr(RowLoop, "run", counted)
     fastrows.drive(rows, loop)  # type: ignore[arg-type]
-    assert loop.acc.rows == 1400  # every row handed back was read, one at a time: never a quarter of the lines
+    assert calls == [1] * 2000  # a quarter of the lines exactly: never more, never the rest at once
+    monkeypatch.undo()
+    whole, _ = loop_and_kernel(lines)
+    whole.run(lines[1:], 0)
+    got, want = loop.acc, whole.acc
+    assert (got.ts, got.bpm, got.rows, got.duplicates, got.last) == (want.ts, want.bpm, 8000, 8000 - 2667, T0 + 2666)
+
+
+@pytest.mark.usefixtures("recorded")
+def test_a_layout_with_a_format_but_no_time_column_counts_time_from_its_start() -> None:
+    layout = Layout(",", 0, 0, ["bpm"], time_format=ISO, start=5.0, interval=2.0)
+    rows = fastrows.start(layout, [], ())
+    assert rows is not None and rows.args[3:8] == (",", -1, 0, fastrows.NONE, 1.0)  # type: ignore[attr-defined]
+    assert rows.args[9:12] == (5.0, 2.0, EARLIEST)  # type: ignore[attr-defined]  # held to 1980 as Python holds it

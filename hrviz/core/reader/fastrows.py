@@ -15,7 +15,7 @@ import csv
 import io
 import itertools
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 from hrviz.core import speedups
 from hrviz.core.errors import InputError
@@ -100,6 +100,6 @@ def drive(rows: Rows, loop: Loop) -> None:
             continue
         handed += 1
         rest = handed > GIVE_UP_AFTER and handed * 4 > rows.lines
-        loop.run(itertools.chain([rows.line or ""], rows), rows.lines - 1, None if rest else 1)
+        loop.run(itertools.chain([cast(str, rows.line)], rows), rows.lines - 1, None if rest else 1)
         if rest:
             return
