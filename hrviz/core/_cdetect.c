@@ -1,15 +1,16 @@
 /* The detector's calm path in C: the twin of the first branch of Detector._consume
- * (hrviz/core/detector.py), for ingest's (ts, bpm) columns.
+ * (hrviz/core/detector.py), for ingest's (ts, bpm) columns (driven by hrviz/core/columns.py).
  *
  * An ordinary reading (on the rhythm, near the level, nothing open) only gets book-kept; in Python
  * that bookkeeping is most of the detector's CPU time. calm() runs such readings from two
- * array('d') columns until the first one that is not calm (or `stop`), and hands back where it
- * stopped and the state the Python loop keeps in local variables. Every decision stays in Python
- * (Detector._step); the caller extends the batch, the level and the runs from the columns itself
- * (hrviz/core/columns.py). The cadence retune every RETUNE steps is done here when it is the
- * ordinary one (hrviz/core/cadence.py: Cadence.retune, then note() extending the current
- * segment); anything else (a NaN in the window, a new segment, the first estimate) is left to the
- * Python methods, called from here, so the results are bit-identical by construction.
+ * array('d') columns until the first one that is not calm (or `stop`), appends them to the batch's
+ * lists and leaves the detector as the Python loop would: its run of identical values, level
+ * bounds, level and run history, seq. Every decision stays in Python (Detector._step). Two more
+ * things are done here because they decide nothing in their ordinary case: the cadence retune every
+ * RETUNE steps (hrviz/core/cadence.py: Cadence.retune, then note() extending the current segment;
+ * a NaN in the window, a new segment or the first estimate are left to those Python methods, called
+ * from here), and a reading that continues or ends a long run of one value when no run can be a
+ * flatline yet and the level, taken afresh, is not left (what _step does with it then).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -165,7 +166,8 @@ static void cad_clear(Cad *c)
 static int cad_store(Cad *c)
 {
     if (c->step != NULL) {
-        if (PyObject_SetAttr(c->cad, NAME(c->st, step), c->step) < 0 || PyObject_SetAttr(c->cad, NAME(c->st, usual), c->usual) < 0
+        if (PyObject_SetAttr(c->cad, NAME(c->st, step), c->step) < 0
+            || PyObject_SetAttr(c->cad, NAME(c->st, usual), c->usual) < 0
             || PyObject_SetAttr(c->cad, NAME(c->st, missing_after), c->missing_after_obj) < 0
             || PyObject_SetAttr(c->cad, NAME(c->st, gap_after), c->gap_after) < 0)
             return -1;
@@ -217,8 +219,10 @@ static int note_ordinary(Cad *c, double ts, PyObject *step, PyObject *usual)
         Py_DECREF(segments);
         if (c->seg == NULL)
             return 0;
-        if (get_double(c->seg, NAME(c->st, start), &c->seg_start) < 0 || get_double(c->seg, NAME(c->st, end), &c->seg_end) < 0
-            || get_double(c->seg, NAME(c->st, step), &c->seg_step) < 0 || (c->seg_steps = get_list(c->seg, NAME(c->st, steps))) == NULL
+        if (get_double(c->seg, NAME(c->st, start), &c->seg_start) < 0
+            || get_double(c->seg, NAME(c->st, end), &c->seg_end) < 0
+            || get_double(c->seg, NAME(c->st, step), &c->seg_step) < 0
+            || (c->seg_steps = get_list(c->seg, NAME(c->st, steps))) == NULL
             || (c->seg_usuals = get_list(c->seg, NAME(c->st, usuals))) == NULL) {
             cad_forget_segment(c);
             return -1;
