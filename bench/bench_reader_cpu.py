@@ -13,12 +13,15 @@ Two measures per file, per round, Python and C interleaved (``HRVIZ_PURE_PYTHON=
   which depend on timing) are compared between the two runs and must be identical;
 * ``read_series``: the process time of ``read_series`` alone on the file, in a fresh interpreter.
 
+hrviz's bytecode is compiled before timing (as an installed hrviz has it).
+
 Medians over the rounds, and the ratio Python / C; the load average before and after.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import hashlib
 import os
 import resource
@@ -101,6 +104,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     files = args.csv or [ROOT / "bench/data/hr_1m.csv"]
+    # bytecode compiled first, as an installed hrviz has it (PYTHONDONTWRITEBYTECODE=1 here would have every
+    # run compile the modules it imports; see bench_real_stack.py)
+    compileall.compile_dir(ROOT / "hrviz", quiet=1)
     if args.ms_crlf:
         files.append(ms_crlf(files[0]))
     load_before = os.getloadavg()
