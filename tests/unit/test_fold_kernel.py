@@ -183,7 +183,7 @@ def test_long_steady_stretches_with_episodes_and_efforts(monkeypatch: pytest.Mon
     assert fold_with(c_impl(), batches, 190.0, monkeypatch) == expected
 
 
-@pytest.mark.parametrize(("which", "at"), [("track", 10004), ("track", 14806), ("effort", 5006), ("effort", 6805)])
+@pytest.mark.parametrize(("which", "at"), [("track", 10006), ("track", 10057), ("effort", 5005), ("effort", 5056)])
 def test_a_failing_callback_leaves_what_the_python_loop_leaves(
     which: str, at: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -2,9 +2,10 @@
  *
  * The per-reading loop the batch fold falls back to when an episode or an effort starts or ends
  * in a stretch, or a gap is in it (about a sixth of a 1M-reading ingest). The bookkeeping of every
- * reading (covered seconds, seconds per value, the clock minute) is done here in C; the rules —
- * the builder's _track, _track_effort and, on a gap, _fold — are called back exactly when the
- * Python loop calls them, with the same arguments, so they stay in summary.py alone.
+ * reading (covered seconds, seconds per value, the clock minute, a run or an effort in progress
+ * that the reading extends) is done here in C; whenever a run or an effort could start or end, the
+ * builder's _track and _track_effort decide, and on a gap its _fold: they are called back exactly
+ * when the Python loop calls them, with the same arguments, so those rules stay in summary.py.
  *
  * Same results to the bit: the same float additions in the same order; the minute in progress is
  * kept in C variables and written back to its object before anything could read it (a callback
@@ -208,23 +209,26 @@ minute_store(const Minute *m)
     return rc;
 }
 
-/* Is builder attribute / runs entry not None? -1 on error. */
+/* *slot = value, or NULL for None (value: a new reference, or NULL on error: then -1). */
+static int
+keep(PyObject **slot, PyObject *value)
+{
+    if (value == NULL) {
+        return -1;
+    }
+    if (value == Py_None) {
+        Py_DECREF(value);
+        value = NULL;
+    }
+    Py_XSETREF(*slot, value);
+    return 0;
+}
+
+/* Is builder attribute `name` not None? -1 on error. */
 static int
 attr_set(PyObject *obj, const char *name)
 {
     PyObject *v = PyObject_GetAttrString(obj, name);
-    if (v == NULL) {
-        return -1;
-    }
-    int set = v != Py_None;
-    Py_DECREF(v);
-    return set;
-}
-
-static int
-run_set(PyObject *runs, PyObject *kind)
-{
-    PyObject *v = PyObject_GetItem(runs, kind);
     if (v == NULL) {
         return -1;
     }
@@ -251,6 +255,8 @@ typedef struct {
     PyObject *s, *prev, *seconds_at, *runs, *high, *low, *effort_bpm, *max_bpm, *minutes;
     PyObject *track, *track_effort, *fold, *high_key, *low_key;
     PyObject *pt, *pb, *top, *dt; /* owned: the previous reading's ts and bpm, the highest value, its span */
+    PyObject *run[2], *effort;     /* owned: runs["high"], runs["low"], b._effort; NULL for None */
+    PyObject *end, *out_since, *count, *peak, *last_measured; /* attribute names, interned */
     Minute m;
 } Loop;
 
@@ -259,7 +265,8 @@ loop_clear(Loop *l)
 {
     PyObject **all[] = {&l->s, &l->prev, &l->seconds_at, &l->runs, &l->high, &l->low, &l->effort_bpm,
                         &l->max_bpm, &l->minutes, &l->track, &l->track_effort, &l->fold, &l->high_key,
-                        &l->low_key, &l->pt, &l->pb, &l->top, &l->dt};
+                        &l->low_key, &l->pt, &l->pb, &l->top, &l->dt, &l->run[0], &l->run[1], &l->effort,
+                        &l->end, &l->out_since, &l->count, &l->peak, &l->last_measured};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         Py_CLEAR(*all[i]);
     }
@@ -271,6 +278,52 @@ replace(PyObject **slot, PyObject *value)
 {
     Py_INCREF(value);
     Py_XSETREF(*slot, value);
+}
+
+/* run.end, run.out_since = end, None (out_since: NULL for an effort, which has none to clear);
+ * run.count += 1 (not for an effort); run.peak = max(run.peak, bpm) (min: `higher` 0);
+ * run.last_measured = bpm (an effort) -- the lines of _track and _track_effort that extend a
+ * run in progress, and of fold_inline that do it in their place. */
+static int
+extend(Loop *l, PyObject *run, double end, PyObject *bpm, int higher, int effort)
+{
+    PyObject *e = PyFloat_FromDouble(end);
+    if (e == NULL) {
+        return -1;
+    }
+    int rc = PyObject_SetAttr(run, l->end, e);
+    Py_DECREF(e);
+    if (rc < 0 || (!effort && PyObject_SetAttr(run, l->out_since, Py_None) < 0)) {
+        return -1;
+    }
+    if (!effort) {
+        PyObject *count = PyObject_GetAttr(run, l->count);
+        if (count == NULL) {
+            return -1;
+        }
+        PyObject *one = PyLong_FromLong(1);
+        PyObject *more = one == NULL ? NULL : PyNumber_Add(count, one);
+        Py_DECREF(count);
+        Py_XDECREF(one);
+        if (more == NULL) {
+            return -1;
+        }
+        rc = PyObject_SetAttr(run, l->count, more);
+        Py_DECREF(more);
+        if (rc < 0) {
+            return -1;
+        }
+    }
+    PyObject *peak = PyObject_GetAttr(run, l->peak);
+    if (peak == NULL) {
+        return -1;
+    }
+    int better = PyObject_RichCompareBool(bpm, peak, higher ? Py_GT : Py_LT);
+    Py_DECREF(peak);
+    if (better < 0 || (better && PyObject_SetAttr(run, l->peak, bpm) < 0)) {
+        return -1;
+    }
+    return effort ? PyObject_SetAttr(run, l->last_measured, bpm) : 0;
 }
 
 /* top = s.max_bpm if s.max_bpm is not None else float("-inf") */
@@ -364,25 +417,31 @@ fold_inline(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     /* nothing has changed so far: from here on, Python's loop would have done the same */
     l.high_key = PyUnicode_InternFromString("high");
     l.low_key = PyUnicode_InternFromString("low");
-    if (l.high_key == NULL || l.low_key == NULL || load_top(&l) < 0) {
+    l.end = PyUnicode_InternFromString("end");
+    l.out_since = PyUnicode_InternFromString("out_since");
+    l.count = PyUnicode_InternFromString("count");
+    l.peak = PyUnicode_InternFromString("peak");
+    l.last_measured = PyUnicode_InternFromString("last_measured");
+    if (l.high_key == NULL || l.low_key == NULL || l.end == NULL || l.out_since == NULL || l.count == NULL
+        || l.peak == NULL || l.last_measured == NULL || load_top(&l) < 0) {
         goto fail;
     }
     double high = PyFloat_AS_DOUBLE(l.high), low = PyFloat_AS_DOUBLE(l.low);
     int efforts = l.effort_bpm != Py_None; /* no maximum: no efforts, whatever the value */
     double effort_bpm = efforts ? PyFloat_AS_DOUBLE(l.effort_bpm) : 0.0;
-    int high_run, low_run, effort_on = 0; /* runs["high"] is not None, ...; _effort or _pending is not None */
-#define REFRESH_RUN(var, key)               \
-    if ((var = run_set(l.runs, key)) < 0) \
+    int pending = 0; /* b._pending is not None; l.run[], l.effort: the runs in progress. Only the
+                        builder's methods change which they are: read again after each call of one */
+#define REFRESH_RUN(c)                                                          \
+    if (keep(&l.run[c], PyObject_GetItem(l.runs, c == 0 ? l.high_key : l.low_key)) < 0) \
         goto fail;
-#define REFRESH_EFFORT()                                                              \
-    if (efforts) {                                                                    \
-        int e_ = attr_set(b, "_effort"), p_ = e_ < 0 ? -1 : attr_set(b, "_pending"); \
-        if (e_ < 0 || p_ < 0)                                                         \
-            goto fail;                                                                \
-        effort_on = e_ || p_;                                                         \
+#define REFRESH_EFFORT()                                                                  \
+    if (efforts) {                                                                        \
+        if (keep(&l.effort, PyObject_GetAttrString(b, "_effort")) < 0                     \
+            || (pending = attr_set(b, "_pending")) < 0)                                   \
+            goto fail;                                                                    \
     }
-    REFRESH_RUN(high_run, l.high_key)
-    REFRESH_RUN(low_run, l.low_key)
+    REFRESH_RUN(0)
+    REFRESH_RUN(1)
     REFRESH_EFFORT()
 
     for (Py_ssize_t i = lo; i < hi; i++) {
@@ -441,8 +500,8 @@ fold_inline(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             }
             replace(&l.pt, t_obj);
             replace(&l.pb, v_obj);
-            REFRESH_RUN(high_run, l.high_key)
-            REFRESH_RUN(low_run, l.low_key)
+            REFRESH_RUN(0)
+            REFRESH_RUN(1)
             REFRESH_EFFORT()
             continue;
         }
@@ -488,21 +547,30 @@ fold_inline(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         if (pb > PyFloat_AS_DOUBLE(l.m.high)) {
             replace(&l.m.high, l.pb);
         }
+        /* a run or an effort in progress that this reading extends is extended here, as fold_inline
+         * does; the builder's _track and _track_effort decide whenever one could start or end */
         Py_CLEAR(l.dt);
-        int calls[3] = {high_run || pb > high, low_run || pb < low, efforts && (effort_on || pb >= effort_bpm)};
-        if (calls[0] || calls[1] || calls[2]) {
-            if ((l.dt = PyFloat_FromDouble(dt)) == NULL) {
-                goto fail;
-            }
-        }
         for (int c = 0; c < 3; c++) {
-            if (!calls[c]) {
+            int inside = c == 0 ? pb > high : c == 1 ? pb < low : pb >= effort_bpm;
+            PyObject *run = c < 2 ? l.run[c] : l.effort;
+            if (c == 2 && !efforts) {
+                break;
+            }
+            if (run != NULL && inside && (c < 2 || !pending)) {
+                if (extend(&l, run, pt + dt, l.pb, c != 1, c == 2) < 0) {
+                    goto fail;
+                }
                 continue;
+            }
+            if (run == NULL && !inside && (c < 2 || !pending)) {
+                continue;
+            }
+            if (l.dt == NULL && (l.dt = PyFloat_FromDouble(dt)) == NULL) {
+                goto fail;
             }
             PyObject *done;
             if (c < 2) { /* b._track(kind, inside, pt, dt, pb) */
-                PyObject *inside = (c == 0 ? pb > high : pb < low) ? Py_True : Py_False;
-                PyObject *a[5] = {c == 0 ? l.high_key : l.low_key, inside, l.pt, l.dt, l.pb};
+                PyObject *a[5] = {c == 0 ? l.high_key : l.low_key, inside ? Py_True : Py_False, l.pt, l.dt, l.pb};
                 done = PyObject_Vectorcall(l.track, a, 5, NULL);
             }
             else { /* b._track_effort(pt, dt, pb) */
@@ -514,10 +582,10 @@ fold_inline(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             }
             Py_DECREF(done);
             if (c == 0) {
-                REFRESH_RUN(high_run, l.high_key)
+                REFRESH_RUN(0)
             }
             else if (c == 1) {
-                REFRESH_RUN(low_run, l.low_key)
+                REFRESH_RUN(1)
             }
             else {
                 REFRESH_EFFORT()

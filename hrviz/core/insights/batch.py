@@ -178,9 +178,10 @@ def fold_inline(
 ) -> bool:
     """Fold readings ``lo``..``hi - 1`` (seqs from ``first``) one by one after a plain previous reading.
 
-    ``hrviz/core/insights/_cinline.c`` is this function's C twin (the same arguments, the same
-    results to the bit); it calls the builder's ``_track``, ``_track_effort`` and ``_fold`` as this
-    one does, so the rules of episodes, efforts and gaps stay in :mod:`summary` alone.
+    A run or an effort in progress that a reading extends is extended here (as :func:`_tracks` does
+    for a whole stretch); whenever one could start or end, the builder's ``_track`` and
+    ``_track_effort`` decide, and a gap is the builder's ``_fold``. ``hrviz/core/insights/_cinline.c``
+    is this function's C twin: the same arguments, the same calls back, the same results to the bit.
     """
     s, prev = b.s, b._prev
     assert prev is not None
@@ -227,12 +228,30 @@ def fold_inline(
             minute.low = pb
         if pb > minute.high:
             minute.high = pb
-        if runs["high"] is not None or pb > high:
+        # a run or an effort in progress that this reading extends is extended here (as _tracks does
+        # for a whole stretch); the builder decides whenever one could start or end
+        run = runs["high"]
+        if run is not None and pb > high:
+            run.end, run.out_since = pt + dt, None
+            run.count += 1
+            run.peak = max(run.peak, pb)
+        elif run is not None or pb > high:
             b._track("high", pb > high, pt, dt, pb)
-        if runs["low"] is not None or pb < low:
+        run = runs["low"]
+        if run is not None and pb < low:
+            run.end, run.out_since = pt + dt, None
+            run.count += 1
+            run.peak = min(run.peak, pb)
+        elif run is not None or pb < low:
             b._track("low", pb < low, pt, dt, pb)
-        if efforts and (b._effort is not None or b._pending is not None or pb >= effort_bpm):
-            b._track_effort(pt, dt, pb)
+        if efforts:
+            run = b._effort
+            if run is not None and b._pending is None and pb >= effort_bpm:
+                run.end = pt + dt
+                run.peak = max(run.peak, pb)
+                run.last_measured = pb
+            elif run is not None or b._pending is not None or pb >= effort_bpm:
+                b._track_effort(pt, dt, pb)
         pt, pb = t, v
     s.covered_s += covered
     s.measured_s += covered
