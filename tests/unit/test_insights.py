@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
@@ -431,3 +432,83 @@ def test_the_resting_rate_is_the_lowest_five_minute_mean_as_first_written(
         start += step
         minutes.append(Minute(start, count, seconds, mean * count + 0.1, mean - 5, mean + 5))
     assert repr(resting_bpm(minutes)) == repr(_resting_reference(minutes))
+
+
+def _close_enough(a: object, b: object) -> bool:
+    """Equal, floats up to the rounding of a different order of additions."""
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-6)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_close_enough(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(_close_enough(x, y) for x, y in zip(a, b, strict=True))
+    return a == b
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    segments=st.lists(
+        st.tuples(
+            st.sampled_from([1.0, 1.0, 1.0, 5.0, 2.0, 30.0, 61.0, 150.0, 3600.0]),
+            st.integers(25, 230),
+            st.integers(1, 500),
+            st.sampled_from([0, 0, 1, -1, 3]),
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    marks=st.lists(st.integers(0, 10_000), max_size=15),
+    size=st.sampled_from([1, 7, 100, 997, 5000]),
+    max_hr=st.sampled_from([None, 190.0, 150.0]),
+    fractional=st.booleans(),
+)
+def test_the_batch_path_equals_the_reading_path_for_any_recording(
+    segments: list[tuple[float, int, int, int]], marks: list[int], size: int, max_hr: float | None, fractional: bool
+) -> None:
+    """fold_batch (the C kernels when built, the Python twins under HRVIZ_PURE_PYTHON=1) against
+    SummaryBuilder.add: runs through every threshold, gaps, filled and out-of-range readings, batches
+    of any size. Whole seconds and values add up exactly, so the two are equal; fractions may round
+    differently (the batch path sums a stretch, then adds it)."""
+    from dataclasses import asdict
+
+    from hrviz.core.insights import SummaryBuilder
+    from hrviz.core.insights.batch import fold_batch
+    from hrviz.core.model import ReadingBatch
+
+    steps, values = [1.0] * 260, [70.0] * 260
+    for step, value, count, drift in segments:
+        steps += [step * (1.1 if fractional else 1.0)] * count
+        values += [value + drift * (i % 40) + (0.25 if fractional else 0.0) for i in range(count)]
+    readings, t = [], T0
+    for i, (step, value) in enumerate(zip(steps, values, strict=True)):
+        t += step
+        m = next((m for m in marks if m % len(steps) == i), None)
+        mark = () if m is None else ((m % 3 == 0, ("spike",) if m % 3 == 1 else ("out_of_range",)))
+        readings.append(Reading(i, t, value, *mark))
+    one = SummaryBuilder(max_hr)
+    one.add(readings)
+    batched = SummaryBuilder(max_hr)
+    batched.add(readings[:260])  # the first 257 set the typical interval, one by one either way
+    for start in range(260, len(readings), size):
+        fold_batch(batched, ReadingBatch.of(readings[start : start + size]))
+    a, b = asdict(one.finish()), asdict(batched.finish())
+    if fractional:
+        assert _close_enough(a, b)
+    else:
+        assert a == b
+
+
+@pytest.mark.parametrize(("hard", "recoveries"), [(59, 0), (60, 1)])
+def test_an_effort_of_exactly_a_minute_counts_in_the_batch_path_too(hard: int, recoveries: int) -> None:
+    from hrviz.core.insights import SummaryBuilder
+    from hrviz.core.insights.batch import fold_batch
+    from hrviz.core.model import ReadingBatch
+
+    readings = series((70, 300), (160, hard), (100, 120))  # 0.8 x 190 = 152: 160 is hard work
+    one, batched = SummaryBuilder(190.0), SummaryBuilder(190.0)
+    one.add(readings)
+    batched.add(readings[:280])  # past the first 257 readings, which the builder reads one by one
+    for start in range(280, len(readings), 100):
+        fold_batch(batched, ReadingBatch.of(readings[start : start + 100]))
+    for b in (one, batched):
+        assert [(r.end_bpm, r.after_bpm) for r in b.finish().recoveries] == [(160.0, 100.0)] * recoveries
