@@ -480,11 +480,11 @@ def test_the_batch_path_equals_the_reading_path_for_any_recording(
         steps += [step * (1.1 if fractional else 1.0)] * count
         values += [value + drift * (i % 40) + (0.25 if fractional else 0.0) for i in range(count)]
     readings, t = [], T0
-    for i, (step, value) in enumerate(zip(steps, values, strict=True)):
-        t += step
+    for i, (gap, bpm) in enumerate(zip(steps, values, strict=True)):
+        t += gap
         m = next((m for m in marks if m % len(steps) == i), None)
         mark = () if m is None else ((m % 3 == 0, ("spike",) if m % 3 == 1 else ("out_of_range",)))
-        readings.append(Reading(i, t, value, *mark))
+        readings.append(Reading(i, t, bpm, *mark))
     one = SummaryBuilder(max_hr)
     one.add(readings)
     batched = SummaryBuilder(max_hr)
