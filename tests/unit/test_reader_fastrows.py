@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from hrviz.core.errors import InputError
-from hrviz.core.reader import decode, fastrows
+from hrviz.core.reader import decode, fastrows, read_series
 from hrviz.core.reader.collect import Collector
 from hrviz.core.reader.decode import LineTooLong
 from hrviz.core.reader.parse import RowLoop
@@ -286,3 +286,21 @@ def test_a_layout_with_a_format_but_no_time_column_counts_time_from_its_start() 
     rows = fastrows.start(layout, [], ())
     assert rows is not None and rows.args[3:8] == (",", -1, 0, fastrows.NONE, 1.0)  # type: ignore[attr-defined]
     assert rows.args[9:12] == (5.0, 2.0, EARLIEST)  # type: ignore[attr-defined]  # held to 1980 as Python holds it
+
+
+def test_a_file_is_read_through_the_kernel_when_there_is_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[int, int | None]] = []
+    run = RowLoop.run
+
+    def counted(self: RowLoop, lines: Iterable[str], base: int, records: int | None = None) -> None:
+        calls.append((base, records))
+        run(self, lines, base, records)
+
+    monkeypatch.setattr(RowLoop, "run", counted)
+    monkeypatch.setattr(fastrows, "KERNEL", kernel_of(HandsBack))
+    (series,) = read_series(io.BytesIO(f"time,bpm\n{T0},70\n\n{T0 + 1},71\n".encode()), "t.csv")
+    assert calls == [(0, 1), (1, 1), (2, 1)] and series.ts.tolist() == [T0, T0 + 1]
+    calls.clear()
+    monkeypatch.setattr(fastrows, "KERNEL", None)
+    read_series(io.BytesIO(f"time,bpm\n{T0},70\n\n{T0 + 1},71\n".encode()), "t.csv")
+    assert calls == [(0, None)]  # without one, the Python loop reads the whole file at once
