@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -205,51 +206,80 @@ def test_kafka_killed_mid_ingest_its_transaction_open_then_resume_loses_nothing(
     session commits), the Kafka commit fails, the mark stays at -1 and the publish after the commit
     fails in one sentence; ``--resume`` publishes it all; read_committed never sees the first attempt."""
     url, bootstrap, topic = stack
-    csv = big_csv(tmp_path / "big.csv", 600_000)
+    rows = 1_200_000  # ~2.5 s of ingest on a quiet machine: a wide window to catch its transaction open
+    csv = big_csv(tmp_path / "big.csv", rows)
+    transactions_ready(bootstrap)  # a broker restarted by an earlier test may still be loading its coordinator
+    watermarks = EndWatcher(bootstrap, topic)
     proc = hrviz_ingest(csv, stack=stack, popen=True)
     assert isinstance(proc, subprocess.Popen)
     try:
         deadline = time.monotonic() + 180
         producing = False
         while time.monotonic() < deadline and proc.poll() is None:
-            if topic_end(bootstrap, topic) > 0:  # the transaction's records are on the broker
+            if watermarks.end() > 0:  # the transaction's records are on the broker
                 producing = True
                 break
-            time.sleep(0.02)
+            time.sleep(0.005)
         committed = sql(url, "SELECT COUNT(*) FROM sessions")
         kill_now("kafka")
         assert producing and committed == [(0,)], f"not caught mid-ingest (rc {proc.poll()}, stored {committed})"
         _, err = proc.communicate(timeout=180)
         assert proc.returncode == 1, err
         assert f"Kafka broker at {bootstrap}" in err and "Traceback" not in err
-        assert sql(url, "SELECT published_upto, readings FROM sessions") == [(-1, 600_000)]
+        assert sql(url, "SELECT published_upto, readings FROM sessions") == [(-1, rows)]
     finally:
+        watermarks.close()
         if proc.poll() is None:
             proc.kill()
         services.services_cmd("start-kafka")
     resumed = hrviz_ingest("--resume", stack=stack)
     assert isinstance(resumed, subprocess.CompletedProcess)
     assert resumed.returncode == 0, resumed.stderr
-    assert assert_replay_exact(url, bootstrap, topic) == 600_000
+    assert assert_replay_exact(url, bootstrap, topic) == rows
     deadline = time.monotonic() + 120  # the broker aborts the orphaned transaction after its 60 s timeout;
     seen = topic_records(bootstrap, topic)  # until then it holds read_committed consumers back
-    while seen < 600_000 and time.monotonic() < deadline:
+    while seen < rows and time.monotonic() < deadline:
         seen = topic_records(bootstrap, topic)
-    assert seen == 600_000  # the resumed publish, once: nothing of the first attempt
+    assert seen == rows  # the resumed publish, once: nothing of the first attempt
 
 
-def topic_end(bootstrap: str, topic: str) -> int:
-    """The sum of the topic's high watermarks (every record written, committed or not); 0 if none."""
-    from confluent_kafka import Consumer, TopicPartition
+def transactions_ready(bootstrap: str) -> None:
+    """Wait until the broker's transaction coordinator answers: hrviz never waits for it (an ingest that
+    finds it not ready publishes after the store's commit instead), so this test must."""
+    from confluent_kafka import Producer
 
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "hrviz-test-end", "log_level": 0})
-    try:
-        meta = consumer.list_topics(topic, timeout=5).topics.get(topic)
-        if meta is None or meta.error is not None:
+    Producer({"bootstrap.servers": bootstrap, "transactional.id": f"hrviz-test-{uuid.uuid4().hex}"}).init_transactions(
+        60
+    )
+
+
+class EndWatcher:
+    """The sum of the topic's high watermarks (every record written, committed or not), asked often:
+    one consumer kept open (a new one per look took ~0.1 s, long enough to miss a short ingest)."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        from confluent_kafka import Consumer
+
+        # read_uncommitted: for a read_committed consumer the "high watermark" is the last stable offset,
+        # which an open transaction holds back — exactly the records this looks for
+        config = {"bootstrap.servers": bootstrap, "group.id": "hrviz-test-end", "isolation.level": "read_uncommitted"}
+        self._consumer = Consumer({**config, "log_level": 0})
+        self._topic = topic
+
+    def end(self) -> int:
+        from confluent_kafka import KafkaException, TopicPartition
+
+        try:
+            meta = self._consumer.list_topics(self._topic, timeout=5).topics.get(self._topic)
+            if meta is None or meta.error is not None:
+                return 0
+            parts = [TopicPartition(self._topic, p) for p in meta.partitions]
+            return sum(self._consumer.get_watermark_offsets(tp, timeout=5)[1] for tp in parts)
+        except KafkaException:  # the topic is being created (no leader yet): nothing written
             return 0
-        return sum(consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=5)[1] for p in meta.partitions)
-    finally:
-        consumer.close()
+
+    def close(self) -> None:
+        self._consumer.close()
 
 
 def test_mysql_down_before_ingest_is_one_clear_error_and_nothing_is_published(stack: tuple[str, str, str]) -> None:
