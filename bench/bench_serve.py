@@ -116,6 +116,13 @@ class Backend:
     def close(self) -> None:
         if self._db_name:
             drop_mysql(self._db_name)
+        topic = self.env.get("HRVIZ_KAFKA_TOPIC")
+        if topic:  # a topic left per run grew the shared broker's metadata (771 topics), which every probe reads
+            from confluent_kafka.admin import AdminClient
+
+            admin = AdminClient({"bootstrap.servers": KAFKA, "log_level": 0})  # kept: its futures need it alive
+            with contextlib.suppress(Exception):
+                admin.delete_topics([topic])[topic].result(10)
 
 
 class Server:
