@@ -242,9 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--file", type=Path, default=HERE / "data" / "hr_1m.csv", help="CSV to ingest")
     parser.add_argument("--runs", type=int, default=5, help="measured runs per method (default 5)")
     parser.add_argument("--warmup", type=int, default=1, help="unmeasured runs per method first (default 1)")
-    parser.add_argument(
-        "--methods", default=",".join(DEFAULT_METHODS), help=f"comma-separated subset of {METHODS}"
-    )
+    parser.add_argument("--methods", default=",".join(DEFAULT_METHODS), help=f"comma-separated subset of {METHODS}")
     parser.add_argument(
         "--unsorted-file",
         type=Path,

@@ -76,7 +76,12 @@ def worker(path: Path, pure: bool) -> tuple[float, str]:
 
 def in_process(path: Path, pure: bool) -> float:
     out = subprocess.run(
-        [sys.executable, "-c", READ_SERIES, str(path)], env=env(pure), cwd=ROOT, capture_output=True, check=True, text=True
+        [sys.executable, "-c", READ_SERIES, str(path)],
+        env=env(pure),
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+        text=True,
     ).stdout
     return float(out)
 

@@ -3,7 +3,7 @@
 #   1. .venv (created if missing; `pip install -e '.[dev]'` only when pyproject.toml, setup.py or a C kernel changed)
 #   2. system deps (Debian packages, Kafka jars) - no-op when present
 #   3. real MariaDB + Kafka via scripts/services.sh up; stopped again on exit if this run started them
-#   4. ruff, mypy, lint-imports, then pytest -q -rs "$@"
+#   4. ruff (lint and format), mypy, lint-imports, then pytest -q -rs "$@"
 # Every step runs; the exit code is the first failing step's. HRVIZ_FAIL_FAST=1 stops at the first failure.
 # HRVIZ_KEEP_SERVICES=1 leaves the servers running afterwards. Works with CI=true and no stdin.
 set -uo pipefail
@@ -63,6 +63,7 @@ run() {
   fi
 }
 run "ruff check hrviz tests" ruff check hrviz tests
+run "ruff format --check" ruff format --check hrviz tests bench setup.py
 run "mypy" mypy
 run "lint-imports" lint-imports
 run "pytest -q -rs $*" pytest -q -rs "$@"

@@ -24,4 +24,3 @@ def kernel(name: str) -> ModuleType | None:
         return importlib.import_module(name)
     except ImportError:
         return None
-

@@ -200,7 +200,9 @@ def test_a_big_ingest_into_the_served_file_stalls_neither_listing_nor_uploads(se
             assert outcome(ws, timeout=60)["type"] == "uploaded"
             took, running_after_upload = time.monotonic() - started, ingesting.poll() is None
             assert "demo.csv" in [s["source"] for s in listed(ws)]
-        assert running_after_listing, f"the big ingest ended before the listing ({listing_took:.1f} s): nothing was tested"
+        assert running_after_listing, (
+            f"the big ingest ended before the listing ({listing_took:.1f} s): nothing was tested"
+        )
         assert first == [], f"the listing waited for the big ingest ({listing_took:.1f} s)"
         assert running_after_upload and took < 5, f"the upload waited for the big ingest ({took:.1f} s)"
         out, err = ingesting.communicate(timeout=240)

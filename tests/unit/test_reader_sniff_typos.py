@@ -25,7 +25,9 @@ def read(text: str, name: str = "t.csv") -> Series:
 
 
 def test_one_typo_in_the_first_rows_is_a_missing_reading_not_a_lost_header() -> None:
-    s = read(HEADER + "2026-01-01T00:00:00Z,70\n2026-01-01T00:00:01Z,71\n2026-01-01T00:00:02Z,abc\n2026-01-01T00:00:03Z,72\n")
+    s = read(
+        HEADER + "2026-01-01T00:00:00Z,70\n2026-01-01T00:00:01Z,71\n2026-01-01T00:00:02Z,abc\n2026-01-01T00:00:03Z,72\n"
+    )
     assert list(s.ts) == T
     assert list(s.bpm)[:2] == [70.0, 71.0] and math.isnan(s.bpm[2]) and s.bpm[3] == 72.0
 

@@ -15,7 +15,10 @@ def test_a_flag_beats_the_environment_which_beats_the_default(tmp_path: Path) ->
     env = {"HRVIZ_DB": str(tmp_path / "env.db"), "HRVIZ_MYSQL_URL": "mysql://u@h/env", "HRVIZ_KAFKA_TOPIC": "t"}
     from_env = load_settings(config=tmp_path / "none.toml", env=env)
     assert (from_env.db, from_env.mysql, from_env.kafka, from_env.kafka_topic) == (
-        tmp_path / "env.db", "mysql://u@h/env", None, "t"
+        tmp_path / "env.db",
+        "mysql://u@h/env",
+        None,
+        "t",
     )
     flagged = load_settings(db=tmp_path / "flag.db", mysql="mysql://u@h/flag", config=tmp_path / "none.toml", env=env)
     assert (flagged.db, flagged.mysql) == (tmp_path / "flag.db", "mysql://u@h/flag")
