@@ -87,6 +87,20 @@ def visible(topic: str, isolation: str, partitions: int = 1, settle: float = 3.0
     return got
 
 
+def stable_to_the_end(topic: str) -> bool:
+    """No open transaction on partition 0: its last stable offset (the end a read_committed consumer
+    is given) has reached its high watermark, and something was written."""
+    ends = []
+    for isolation in ("read_committed", "read_uncommitted"):
+        config = {"bootstrap.servers": services.require("kafka"), "group.id": "hrviz-test-lso"}
+        consumer = Consumer({**config, "isolation.level": isolation, "log_level": 0})
+        try:
+            ends.append(consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=5)[1])
+        finally:
+            consumer.close()
+    return ends[1] > 0 and ends[0] == ends[1]
+
+
 def open_transaction(topic: str, key: bytes, n: int) -> Producer:
     """Another producer's transaction, left open, holding ``n`` records of ``key`` on partition 0."""
     producer = Producer(
@@ -319,3 +333,34 @@ def test_a_process_killed_between_the_two_commits_is_published_by_the_next_run(
         assert replayed == list(store.readings(box.session_id))
     finally:
         store.close()
+
+
+def test_an_ingest_outlasting_the_transaction_timeout_is_published_after_the_commit(
+    kafka_topic: str, store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A big file can take longer than ``transaction.timeout.ms``: the broker aborts the transaction
+    under the ingest's feet. The store must not notice; the commit then fails, the mark stays at -1
+    and publish_pending sends the session from its file staging: read_committed sees it exactly once."""
+    from hrviz.adapters.queue import transaction
+
+    monkeypatch.setattr(transaction, "TRANSACTION_TIMEOUT_MS", 2_000)  # 60 s in real life
+    queue = KafkaQueue(services.require("kafka"), kafka_topic, partitions=1, message_timeout_ms=2_000)
+    try:
+        ready(queue)
+        session, writer, readings = begin(store, queue, "s-slow", 10_000)
+        deadline = time.monotonic() + 60  # the broker looks for timed-out transactions every 10 s
+        while not stable_to_the_end(queue.topic) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert stable_to_the_end(queue.topic), "the broker did not abort the transaction"
+        more = make_readings(12_000)[10_000:]
+        writer.add_readings(ReadingBatch.of(more))
+        session.readings = 12_000
+        writer.commit(session)
+        assert [(b.session_id, b.published_upto) for b in store.unpublished()] == [("s-slow", -1)]
+        report = publish_pending(store, queue)
+        assert report.failed is None and report.published == ["s-slow"]
+        assert seqs(visible(queue.topic, "read_committed"), "s-slow") == list(range(12_000))
+        replayed = list(queue.replay("s-slow", store.position("s-slow"), 0, count=12_000))
+        assert replayed == readings + more
+    finally:
+        queue.close()
