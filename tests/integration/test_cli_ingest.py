@@ -274,3 +274,26 @@ def test_watch_takes_the_detector_flags_like_ingest(tmp_path: Path) -> None:
 
     assert spikes(db=tmp_path / "a.db") > 0
     assert spikes("--delta", "200", db=tmp_path / "b.db") == 0
+
+
+def test_a_store_file_from_before_the_summary_tables_gets_them_and_keeps_its_sessions(tmp_path: Path) -> None:
+    """A file written at this schema version before the insights tables were added to it (an
+    hrviz of a day before) is completed on open, not refused as "another hrviz (schema 1, this one
+    reads 1)": the first command a returning user runs must work, and their sessions stay."""
+    db = tmp_path / "older.db"
+    first = hrviz(DEMO, db=db)
+    assert first.returncode == 0, first.stderr
+    with sqlite3.connect(db) as conn:
+        conn.executescript("DROP TABLE session_bpm_seconds; DROP TABLE session_summaries;")
+    again = hrviz(DEMO, db=db)  # the same file: found again, from the completed store
+    assert again.returncode == 0, again.stderr
+    listed = subprocess.run(
+        [sys.executable, "-m", "hrviz", "sessions", "--db", str(db), "--json"],
+        capture_output=True, text=True, timeout=120,
+        env={k: v for k, v in os.environ.items() if not k.startswith("HRVIZ_")},
+    )  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    assert len(json.loads(listed.stdout)["sessions"]) == 1
+    with sqlite3.connect(db) as conn:
+        tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
+    assert {"session_summaries", "session_bpm_seconds"} <= tables

@@ -159,7 +159,8 @@ class SqliteStore(SqliteSummaries):
             ) from err
 
     def _migrate(self) -> None:
-        """Create the schema in a new file; a file written by another schema version is refused.
+        """Create the schema in a new file, or what a file of this version still lacks (a table added
+        since it was written: every statement is ``IF NOT EXISTS``); another version is refused.
 
         A file that has every table and view already is only read: opening a store never waits
         for a writer.
@@ -169,7 +170,7 @@ class SqliteStore(SqliteSummaries):
             present = {name for (name,) in self._db.execute("SELECT name FROM sqlite_master")}
             if version == SCHEMA_VERSION and present >= SCHEMA_OBJECTS:
                 return
-            if version != 0:
+            if version not in (0, SCHEMA_VERSION):
                 raise BackendUnavailable(
                     f"{self.path} was written by another hrviz (schema {version}, this one reads {SCHEMA_VERSION}); "
                     "choose another file with --db"
