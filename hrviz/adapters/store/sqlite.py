@@ -130,12 +130,30 @@ class SqliteStore(SqliteSummaries):
         self._db = self.connect()
         try:
             with self.busy("open"):
-                if self._db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                    self._db.execute("PRAGMA journal_mode=WAL")
+                self._wal()
                 self._migrate()
         except BaseException:
             self._db.close()
             raise
+
+    def _wal(self) -> None:
+        """Put the file in WAL mode (readers never wait for a writer).
+
+        Switching a new file takes it exclusively, and SQLite does not wait for that (no busy
+        handler): when several open a new file at once (serve's worker threads, two commands) the
+        others are told "locked" at once, so they retry here for as long as a writer would wait.
+        """
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            try:
+                if self._db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    self._db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as err:
+                busy = getattr(err, "sqlite_errorcode", None) in (SQLITE_BUSY, SQLITE_LOCKED)
+                if not busy or time.monotonic() >= deadline:
+                    raise
+            time.sleep(0.005)
 
     def connect(self) -> sqlite3.Connection:
         """A new connection to the file, in autocommit mode (transactions are explicit)."""
