@@ -12,11 +12,18 @@ from setuptools import Extension, setup
 
 ROOT = Path(__file__).resolve().parent
 SOURCES = sorted(p.relative_to(ROOT) for p in (ROOT / "hrviz").rglob("_c*.c"))
+HEADERS = sorted(
+    str(p.relative_to(ROOT)) for p in (ROOT / "hrviz").rglob("_c*.h")
+)  # shared by kernels: any change rebuilds
 
 setup(
     ext_modules=[
         Extension(
-            ".".join(src.with_suffix("").parts), [str(src)], optional=True, extra_compile_args=["-O2", "-std=c11"]
+            ".".join(src.with_suffix("").parts),
+            [str(src)],
+            depends=HEADERS,
+            optional=True,
+            extra_compile_args=["-O2", "-std=c11"],
         )
         for src in SOURCES
     ]

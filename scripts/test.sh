@@ -22,8 +22,8 @@ if [ ! -x "$PY" ]; then
   step "creating .venv"
   python3 -m venv .venv || die "python3 -m venv failed"
 fi
-# pyproject.toml, setup.py and the C kernels (hrviz/**/_c*.c): a change to any of them reinstalls (and rebuilds)
-stamp=.venv/.hrviz-dev-$(cat pyproject.toml setup.py $(find hrviz -name '_c*.c' | sort) | sha256sum | cut -c1-16)
+# pyproject.toml, setup.py and the C kernels (hrviz/**/_c*.c and their shared _c*.h): a change to any of them reinstalls (and rebuilds)
+stamp=.venv/.hrviz-dev-$(cat pyproject.toml setup.py $(find hrviz -name '_c*.[ch]' | sort) | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ] || ! "$PY" -c 'import hrviz' 2>/dev/null; then
   step "pip install -e '.[dev]'"
   "$PY" -m pip install -q --disable-pip-version-check -e '.[dev]' || die "pip install failed"

@@ -13,6 +13,8 @@
 #include <Python.h>
 #include <math.h>
 
+#include "_cinsights.h"
+
 /* Python's sum() of floats (bltinmodule.c builtin_sum_impl): 0 + the first, then the rest left to
  * right; from 3.12 on with Neumaier's compensation, added in at the end when finite and non-zero. */
 typedef struct {
@@ -47,22 +49,6 @@ sum_of(const Sum *s)
     return s->f;
 }
 
-/* Python's float % 60.0 (floatobject.c float_rem): the remainder takes the divisor's sign. */
-static double
-mod60(double x)
-{
-    double mod = fmod(x, 60.0);
-    if (mod != 0.0) { /* true for NaN, as in Python */
-        if (mod < 0) {
-            mod += 60.0;
-        }
-    }
-    else {
-        mod = 0.0;
-    }
-    return mod;
-}
-
 /* The stretch as Python's fold_plain sees it: element 0 is the previous reading, element i > 0
  * is reading lo + i - 1; span i runs from element i to reading lo + i. Borrowed references. */
 typedef struct {
@@ -87,76 +73,6 @@ static inline double
 span_at(const Stretch *st, Py_ssize_t i)
 {
     return PyFloat_AS_DOUBLE(PyList_GET_ITEM(st->ts, st->lo + i)) - start_at(st, i);
-}
-
-/* obj.name = obj.name + delta (a new reference to delta is not taken). 0 on success. */
-static int
-add_attr(PyObject *obj, const char *name, PyObject *delta)
-{
-    PyObject *old = PyObject_GetAttrString(obj, name);
-    if (old == NULL) {
-        return -1;
-    }
-    PyObject *sum = PyNumber_Add(old, delta);
-    Py_DECREF(old);
-    if (sum == NULL) {
-        return -1;
-    }
-    int rc = PyObject_SetAttrString(obj, name, sum);
-    Py_DECREF(sum);
-    return rc;
-}
-
-static int
-add_attr_double(PyObject *obj, const char *name, double delta)
-{
-    PyObject *d = PyFloat_FromDouble(delta);
-    if (d == NULL) {
-        return -1;
-    }
-    int rc = add_attr(obj, name, d);
-    Py_DECREF(d);
-    return rc;
-}
-
-static int
-add_attr_ssize(PyObject *obj, const char *name, Py_ssize_t delta)
-{
-    PyObject *d = PyLong_FromSsize_t(delta);
-    if (d == NULL) {
-        return -1;
-    }
-    int rc = add_attr(obj, name, d);
-    Py_DECREF(d);
-    return rc;
-}
-
-/* seconds_at[key] = seconds_at.get(key, 0.0) + add */
-static int
-add_seconds(PyObject *seconds_at, PyObject *key, double add)
-{
-    PyObject *old = PyDict_GetItemWithError(seconds_at, key); /* borrowed */
-    PyObject *sum;
-    if (old == NULL) {
-        if (PyErr_Occurred()) {
-            return -1;
-        }
-        sum = PyFloat_FromDouble(0.0 + add);
-    }
-    else {
-        PyObject *d = PyFloat_FromDouble(add);
-        if (d == NULL) {
-            return -1;
-        }
-        sum = PyNumber_Add(old, d);
-        Py_DECREF(d);
-    }
-    if (sum == NULL) {
-        return -1;
-    }
-    int rc = PyDict_SetItem(seconds_at, key, sum);
-    Py_DECREF(sum);
-    return rc;
 }
 
 /* Counter(values) then seconds_at[v] += count * step, in first-occurrence order. Whole values

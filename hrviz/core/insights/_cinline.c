@@ -17,94 +17,7 @@
 #include <Python.h>
 #include <math.h>
 
-/* Python's float % 60.0 (floatobject.c float_rem): the remainder takes the divisor's sign. */
-static double
-mod60(double x)
-{
-    double mod = fmod(x, 60.0);
-    if (mod != 0.0) { /* true for NaN, as in Python */
-        if (mod < 0) {
-            mod += 60.0;
-        }
-    }
-    else {
-        mod = 0.0;
-    }
-    return mod;
-}
-
-/* seconds_at[key] = seconds_at.get(key, 0.0) + add */
-static int
-add_seconds(PyObject *seconds_at, PyObject *key, double add)
-{
-    PyObject *old = PyDict_GetItemWithError(seconds_at, key); /* borrowed */
-    PyObject *sum;
-    if (old == NULL) {
-        if (PyErr_Occurred()) {
-            return -1;
-        }
-        sum = PyFloat_FromDouble(0.0 + add);
-    }
-    else if (PyFloat_CheckExact(old)) {
-        sum = PyFloat_FromDouble(PyFloat_AS_DOUBLE(old) + add);
-    }
-    else {
-        PyObject *d = PyFloat_FromDouble(add);
-        if (d == NULL) {
-            return -1;
-        }
-        sum = PyNumber_Add(old, d);
-        Py_DECREF(d);
-    }
-    if (sum == NULL) {
-        return -1;
-    }
-    int rc = PyDict_SetItem(seconds_at, key, sum);
-    Py_DECREF(sum);
-    return rc;
-}
-
-/* obj.name = obj.name + delta */
-static int
-add_attr(PyObject *obj, const char *name, PyObject *delta)
-{
-    PyObject *old = PyObject_GetAttrString(obj, name);
-    if (old == NULL) {
-        return -1;
-    }
-    PyObject *sum = PyNumber_Add(old, delta);
-    Py_DECREF(old);
-    if (sum == NULL) {
-        return -1;
-    }
-    int rc = PyObject_SetAttrString(obj, name, sum);
-    Py_DECREF(sum);
-    return rc;
-}
-
-static int
-add_double(PyObject *obj, const char *name, double delta)
-{
-    PyObject *d = PyFloat_FromDouble(delta);
-    if (d == NULL) {
-        return -1;
-    }
-    int rc = add_attr(obj, name, d);
-    Py_DECREF(d);
-    return rc;
-}
-
-static int
-add_ssize(PyObject *obj, const char *name, Py_ssize_t delta)
-{
-    PyObject *d = PyLong_FromSsize_t(delta);
-    if (d == NULL) {
-        return -1;
-    }
-    int rc = add_attr(obj, name, d);
-    Py_DECREF(d);
-    return rc;
-}
+#include "_cinsights.h"
 
 /* The minute in progress: its object, and its fields while this loop changes them. */
 typedef struct {
@@ -455,11 +368,11 @@ fold_inline(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             }
             PyObject *new_max = count || max_bpm != Py_None ? l.top : Py_None;
             Py_DECREF(max_bpm);
-            int failed = add_ssize(l.s, "readings", readings) < 0 || minute_store(&l.m) < 0
+            int failed = add_attr_ssize(l.s, "readings", readings) < 0 || minute_store(&l.m) < 0
                          || PyObject_SetAttrString(b, "_minute", l.m.obj ? l.m.obj : Py_None) < 0
                          || PyObject_SetAttrString(l.s, "max_bpm", new_max) < 0
-                         || add_double(l.s, "covered_s", covered) < 0 || add_double(l.s, "measured_s", covered) < 0
-                         || add_double(l.s, "total_bpm", total) < 0 || add_ssize(l.s, "count_bpm", count) < 0;
+                         || add_attr_double(l.s, "covered_s", covered) < 0 || add_attr_double(l.s, "measured_s", covered) < 0
+                         || add_attr_double(l.s, "total_bpm", total) < 0 || add_attr_ssize(l.s, "count_bpm", count) < 0;
             readings = 0;
             if (failed) {
                 goto fail;
@@ -597,10 +510,10 @@ fold_inline(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 #undef REFRESH_RUN
 #undef REFRESH_EFFORT
     {
-        int failed = add_ssize(l.s, "readings", readings) < 0;
+        int failed = add_attr_ssize(l.s, "readings", readings) < 0;
         readings = 0;
-        if (failed || add_double(l.s, "covered_s", covered) < 0 || add_double(l.s, "measured_s", covered) < 0
-            || add_double(l.s, "total_bpm", total) < 0 || add_ssize(l.s, "count_bpm", count) < 0
+        if (failed || add_attr_double(l.s, "covered_s", covered) < 0 || add_attr_double(l.s, "measured_s", covered) < 0
+            || add_attr_double(l.s, "total_bpm", total) < 0 || add_attr_ssize(l.s, "count_bpm", count) < 0
             || (count && PyObject_SetAttrString(l.s, "max_bpm", l.top) < 0) || minute_store(&l.m) < 0
             || PyObject_SetAttrString(b, "_minute", l.m.obj ? l.m.obj : Py_None) < 0
             || PyObject_SetAttrString(l.s, "last_ts", l.pt) < 0) {
@@ -621,7 +534,7 @@ fail:
     if (l.s != NULL) {
         PyObject *type, *value, *traceback;
         PyErr_Fetch(&type, &value, &traceback);
-        if (readings && add_ssize(l.s, "readings", readings) < 0) {
+        if (readings && add_attr_ssize(l.s, "readings", readings) < 0) {
             PyErr_Clear();
         }
         if (minute_store(&l.m) < 0) {
